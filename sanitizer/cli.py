@@ -1,0 +1,225 @@
+"""The `sanitize` command line: options in, one library call, one exit code out."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from sanitizer import __version__
+from sanitizer.errors import EXIT_BAD_INPUT, EXIT_FAILED, SanitizeError
+
+app = typer.Typer(
+    name="sanitize",
+    help="Clone production databases into certified, PII-free snapshots for test environments.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+
+
+def _err(message: str) -> None:
+    if sys.stderr.isatty():
+        typer.secho(f"sanitize: {message}", fg="red", err=True)
+    else:
+        typer.echo(f"sanitize: {message}", err=True)
+
+
+@contextmanager
+def _guard() -> Iterator[None]:
+    """The one place errors become a line on stderr and an exit code. A traceback only with
+    --debug: driver messages and tracebacks can hold data values."""
+    try:
+        yield
+    except SanitizeError as e:
+        if _state["debug"]:
+            traceback.print_exc()
+        _err(f"error: {e}")
+        raise typer.Exit(e.exit_code) from None
+    except KeyboardInterrupt:
+        _err("interrupted; nothing was published")
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as e:
+        if _state["debug"]:
+            traceback.print_exc()
+        _err(
+            f"internal error ({type(e).__name__}); nothing was published. Rerun with --debug for a traceback"
+        )
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sanitize {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks (they may contain data).")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="SQLAlchemy URL of the production snapshot.")
+]
+RulesOpt = Annotated[
+    str | None, typer.Option("--rules", help="Folder of rules files (default ./rules).")
+]
+StoreOpt = Annotated[
+    str | None, typer.Option("--store", help="Snapshot store folder (default ./snapshots).")
+]
+NameOpt = Annotated[
+    str | None, typer.Option("--name", help="Snapshot name (default: the source database's name).")
+]
+ConfigOpt = Annotated[
+    str | None, typer.Option("--config", help="sanitize.toml to read (default ./sanitize.toml).")
+]
+ProfileOpt = Annotated[str, typer.Option("--profile", help="Profile of sanitize.toml to use.")]
+
+
+def _run_options(
+    source: str | None,
+    rules: str | None,
+    store: str | None,
+    name: str | None,
+    config: str | None,
+    profile: str,
+) -> object:
+    from sanitizer.config import load_profile
+    from sanitizer.pipeline.run import DEFAULT_BATCH, DEFAULT_SOURCE, RunOptions, secret_from_env
+
+    prof = load_profile(profile, config)
+    secret = secret_from_env()
+    if prof is not None and prof.secret_env:
+        import os
+
+        value = os.environ.get(prof.secret_env)
+        if not value:
+            raise SanitizeError(
+                f"environment variable {prof.secret_env} (the profile's secret_env) is not set"
+            )
+        secret = value.encode()
+    return RunOptions(
+        source=source or (prof.source if prof and prof.source else DEFAULT_SOURCE),
+        rules=rules or (prof.rules if prof and prof.rules else "rules"),
+        store=store or (prof.store if prof and prof.store else "snapshots"),
+        name=name or (prof.snapshot_name if prof else None),
+        secret=secret,
+        batch_size=(prof.batch_size if prof and prof.batch_size else DEFAULT_BATCH),
+    )
+
+
+@app.command()
+def run(
+    source: SourceOpt = None,
+    rules: RulesOpt = None,
+    store: StoreOpt = None,
+    name: NameOpt = None,
+    config: ConfigOpt = None,
+    profile: ProfileOpt = "default",
+) -> None:
+    """Clone the source through the rules, check it, publish a certified snapshot.
+
+    The last line on stdout is the snapshot's folder. Exit 0 published, 1 checks failed
+    (nothing published), 2 bad input.
+    """
+    from sanitizer.pipeline.run import RunOptions
+    from sanitizer.pipeline.run import run as run_pipeline
+    from sanitizer.progress import for_terminal
+
+    with _guard():
+        opts = _run_options(source, rules, store, name, config, profile)
+        assert isinstance(opts, RunOptions)
+        progress = for_terminal()
+        try:
+            result = run_pipeline(opts, progress)
+        finally:
+            progress.close()
+        typer.echo(str(result.snapshot))
+
+
+@app.command()
+def plan(
+    source: SourceOpt = None,
+    rules: RulesOpt = None,
+    config: ConfigOpt = None,
+    profile: ProfileOpt = "default",
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Show what `run` would do to every table and column, without writing anything."""
+    from sanitizer.pipeline.run import RunOptions
+    from sanitizer.pipeline.run import run as run_pipeline
+
+    with _guard():
+        opts = _run_options(source, rules, None, None, config, profile)
+        assert isinstance(opts, RunOptions)
+        result = run_pipeline(opts, dry_run=True)
+        tables = []
+        for tp in result.plan.tables:
+            tables.append(
+                {
+                    "table": tp.table.key,
+                    "truncate": tp.truncate,
+                    "columns": [
+                        {
+                            "column": c.column.name,
+                            "type": c.column.type_sql,
+                            "mask": c.spec.name,
+                            "options": dict(c.rule.options),
+                        }
+                        for c in tp.columns
+                    ],
+                }
+            )
+        if format == "json":
+            typer.echo(json.dumps({"tables": tables}, indent=2))
+            return
+        if format != "text":
+            raise SanitizeError(f"unknown format `{format}` (text or json)")
+        for t in tables:
+            if t["truncate"]:
+                typer.echo(f"{t['table']}: truncate")
+                continue
+            typer.echo(f"{t['table']}:")
+            for c in t["columns"]:  # type: ignore[attr-defined]
+                opts_text = " ".join(f"{k}={v}" for k, v in c["options"].items())
+                typer.echo(f"  {c['column']:<24} {c['mask']:<12} {opts_text}".rstrip())
+
+
+@app.command()
+def masks() -> None:
+    """List the masks rules can use, with their options."""
+    from sanitizer.masks import MASKS, TABLE_RULES
+
+    for spec in sorted(MASKS.values(), key=lambda s: s.name):
+        options = ", ".join(spec.options) or "-"
+        typer.echo(f"{spec.name:<12} {spec.summary}  [options: {options}]")
+    for name in TABLE_RULES:
+        typer.echo(f"{name:<12} (table) structure copied, no rows")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["EXIT_BAD_INPUT", "app", "main"]

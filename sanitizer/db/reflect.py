@@ -1,0 +1,183 @@
+"""Reading the source's schema into SQLAlchemy metadata and the neutral SchemaInfo."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from sanitizer.db.connect import describe_db_error
+from sanitizer.errors import SanitizeError
+from sanitizer.schema import ColumnInfo, ForeignKey, Kind, SchemaInfo, TableInfo
+
+SYSTEM_SCHEMAS = {
+    "information_schema",
+    "pg_catalog",
+    "pg_toast",
+    "mysql",
+    "performance_schema",
+    "sys",
+}
+
+
+def kind_of(type_: sa.types.TypeEngine[object]) -> Kind:
+    """The type family of a SQLAlchemy type (dialect types included)."""
+    t = type_
+    if isinstance(t, sa.Enum):
+        return Kind.ENUM
+    if isinstance(t, sa.ARRAY):
+        return Kind.ARRAY
+    if isinstance(t, sa.JSON):
+        return Kind.JSON
+    if isinstance(t, sa.Uuid):
+        return Kind.UUID
+    if isinstance(t, sa.Boolean):
+        return Kind.BOOLEAN
+    if isinstance(t, sa.Integer):
+        return Kind.INTEGER
+    if isinstance(t, sa.Float):
+        return Kind.FLOAT
+    if isinstance(t, sa.Numeric):
+        return Kind.DECIMAL
+    if isinstance(t, sa.DateTime):
+        return Kind.DATETIME
+    if isinstance(t, sa.Date):
+        return Kind.DATE
+    if isinstance(t, sa.Time):
+        return Kind.TIME
+    if isinstance(t, sa.Interval):
+        return Kind.INTERVAL
+    if isinstance(t, sa.LargeBinary | sa.types._Binary):
+        return Kind.BINARY
+    if isinstance(t, sa.String):
+        return Kind.TEXT
+    name = type(t).__name__.upper()
+    if "UUID" in name:
+        return Kind.UUID
+    if "JSON" in name:
+        return Kind.JSON
+    if "CHAR" in name or "TEXT" in name or "CITEXT" in name:
+        return Kind.TEXT
+    return Kind.OTHER
+
+
+def _type_sql(type_: sa.types.TypeEngine[object], dialect: sa.engine.Dialect) -> str:
+    try:
+        return type_.compile(dialect=dialect)
+    except Exception:
+        return type(type_).__name__.upper()
+
+
+def _column_info(col: sa.Column[object], dialect: sa.engine.Dialect) -> ColumnInfo:
+    t = col.type
+    kind = kind_of(t)
+    length = getattr(t, "length", None) if kind in (Kind.TEXT, Kind.ENUM) else None
+    enums = tuple(getattr(t, "enums", ()) or ()) if kind is Kind.ENUM else ()
+    return ColumnInfo(
+        name=col.name,
+        kind=kind,
+        type_sql=_type_sql(t, dialect),
+        nullable=bool(col.nullable),
+        max_length=length if isinstance(length, int) else None,
+        enum_values=enums,
+        autoincrement=bool(col.primary_key and col.autoincrement is True),
+    )
+
+
+def _schemas(engine: Engine) -> tuple[str | None, list[str | None]]:
+    insp = sa.inspect(engine)
+    if engine.dialect.name == "sqlite":
+        return None, [None]
+    default = insp.default_schema_name
+    names = [
+        s for s in insp.get_schema_names() if s not in SYSTEM_SCHEMAS and not s.startswith("pg_")
+    ]
+    if engine.dialect.name in ("mysql", "mariadb"):
+        return default, [None]  # one database is one schema
+    ordered: list[str | None] = [None]
+    ordered += [s for s in names if s != default]
+    return default, ordered
+
+
+def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
+    """Reflect every user table of the source.
+
+    Returns:
+        The SQLAlchemy metadata (for creating the target) and the neutral SchemaInfo, whose
+        table keys are ``name`` in the default schema and ``schema.name`` elsewhere.
+
+    Raises:
+        SanitizeError: when the schema cannot be read.
+    """
+    metadata = sa.MetaData()
+    try:
+        default_schema, schemas = _schemas(engine)
+        for schema in schemas:
+            metadata.reflect(bind=engine, schema=schema, views=False, resolve_fks=False)
+        insp = sa.inspect(engine)
+        tables: dict[str, TableInfo] = {}
+        for table in metadata.tables.values():
+            key = table.name if table.schema is None else f"{table.schema}.{table.name}"
+            uniques: list[tuple[str, ...]] = []
+            for uc in insp.get_unique_constraints(table.name, schema=table.schema):
+                uniques.append(tuple(c for c in uc["column_names"] if c))
+            for ix in insp.get_indexes(table.name, schema=table.schema):
+                cols = tuple(c for c in ix.get("column_names") or () if c)
+                if ix.get("unique") and cols and None not in (ix.get("column_names") or ()):
+                    uniques.append(cols)
+            fks = []
+            for fk in table.foreign_key_constraints:
+                ref_key = (
+                    fk.referred_table.name
+                    if fk.referred_table.schema is None
+                    else f"{fk.referred_table.schema}.{fk.referred_table.name}"
+                )
+                fks.append(
+                    ForeignKey(
+                        columns=tuple(fk.column_keys),
+                        ref_table=ref_key,
+                        ref_columns=tuple(e.column.name for e in fk.elements),
+                        name=fk.name,
+                    )
+                )
+            tables[key] = TableInfo(
+                key=key,
+                schema=table.schema,
+                name=table.name,
+                columns=tuple(_column_info(c, engine.dialect) for c in table.columns),
+                primary_key=tuple(c.name for c in table.primary_key.columns),
+                foreign_keys=tuple(fks),
+                unique_sets=tuple(dict.fromkeys(uniques)),
+            )
+    except SQLAlchemyError as e:
+        raise SanitizeError(f"cannot read the source schema: {describe_db_error(e)}") from None
+    database = engine.url.database or ""
+    return metadata, SchemaInfo(
+        dialect=engine.dialect.name,
+        database=database,
+        default_schema=default_schema,
+        tables=dict(sorted(tables.items())),
+    )
+
+
+def fk_order(schema: SchemaInfo) -> list[str]:
+    """Table keys with referenced tables first; cycles are broken in name order."""
+    remaining = dict(schema.tables)
+    done: list[str] = []
+    placed: set[str] = set()
+    while remaining:
+        ready = [
+            k
+            for k, t in remaining.items()
+            if all(
+                fk.ref_table in placed or fk.ref_table == k or fk.ref_table not in schema.tables
+                for fk in t.foreign_keys
+            )
+        ]
+        if not ready:  # a cycle: take the first by name
+            ready = [sorted(remaining)[0]]
+        for k in sorted(ready):
+            done.append(k)
+            placed.add(k)
+            del remaining[k]
+    return done

@@ -1,0 +1,61 @@
+"""The one user-facing error type, and the exit codes the CLI maps it to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # checks failed, verification failed, lint findings
+EXIT_BAD_INPUT = 2  # the user gave us something we cannot work with
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem is: a rules file and line, and/or a table and column."""
+
+    file: str | None = None
+    line: int | None = None
+    table: str | None = None
+    column: str | None = None
+
+    def render(self) -> str:
+        """Render as ``file:line: table.column`` with whatever parts are known."""
+        parts: list[str] = []
+        if self.file:
+            parts.append(f"{self.file}:{self.line}" if self.line else self.file)
+        if self.table:
+            parts.append(f"{self.table}.{self.column}" if self.column else self.table)
+        return ": ".join(parts)
+
+
+class SanitizeError(Exception):
+    """A problem the user can fix. Its message never holds a raw data value.
+
+    Attributes:
+        message: one sentence saying what is wrong and, where it helps, what to do.
+        where: the rules file/line and/or table/column the problem is at.
+        exit_code: 2 for bad input (default), 1 for a failed check or verification.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        where: Location | None = None,
+        *,
+        exit_code: int = EXIT_BAD_INPUT,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where or Location()
+        self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        prefix = self.where.render()
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class ChecksFailed(SanitizeError):
+    """The sanitized copy did not pass its checks; nothing was published."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_code=EXIT_FAILED)

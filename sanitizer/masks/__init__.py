@@ -1,0 +1,10 @@
+"""Masks: pure functions from a batch of values (a polars Series) to masked values.
+
+Importing this package registers every mask; Faker is imported only when a pool is built.
+"""
+
+from sanitizer.masks import basic, email, names, phone, scrub  # noqa: F401  (registration)
+from sanitizer.masks.base import MASKS, TABLE_RULES, MaskContext, MaskSpec, get_mask, register
+from sanitizer.masks.pools import Pools
+
+__all__ = ["MASKS", "TABLE_RULES", "MaskContext", "MaskSpec", "Pools", "get_mask", "register"]

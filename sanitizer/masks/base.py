@@ -1,0 +1,150 @@
+"""The mask registry: what a mask is, its options, and the context it runs in."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from sanitizer.schema import ColumnInfo, Kind
+
+if TYPE_CHECKING:
+    from sanitizer.masks.pools import Pools
+
+
+@dataclass(frozen=True)
+class MaskContext:
+    """Everything a mask may depend on besides its input: no I/O, no global state.
+
+    Attributes:
+        secret: the key that makes masking deterministic.
+        options: this rule's parsed options (``unique``, ``domain``...).
+        locale: the Faker locale for names.
+        email_domain: the reserved domain masked emails are placed at.
+        region: the default phone region (ISO 3166 alpha-2) for national numbers.
+        column: the target column (type, length, nullability), if known.
+        pools: fake-value pools, built once per run.
+    """
+
+    secret: bytes
+    pools: Pools
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    locale: str = "en_US"
+    email_domain: str = "example.com"
+    region: str | None = None
+    column: ColumnInfo | None = None
+
+    @property
+    def max_length(self) -> int | None:
+        return self.column.max_length if self.column else None
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.options.get(name, default)
+
+
+MaskFn = Callable[[pl.Series, MaskContext], pl.Series]
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option a mask accepts: ``parse`` turns the YAML value into a checked one or raises
+    ValueError with a message for the user."""
+
+    name: str
+    parse: Callable[[Any], Any]
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class MaskSpec:
+    """A registered mask.
+
+    Attributes:
+        name: what rules call it.
+        fn: the pure function from a batch of values to masked values.
+        options: the options it accepts, by name.
+        summary: one line for docs and ``--help``.
+        validate: checks the mask can produce values for a column (length, type); raises
+            ValueError with a message for the user.
+        kinds: the column type families it can write into (None: any).
+    """
+
+    name: str
+    fn: MaskFn
+    options: Mapping[str, Option]
+    summary: str
+    validate: Callable[[MaskContext], None] | None = None
+    kinds: frozenset[Kind] | None = None
+
+
+TEXT_KINDS = frozenset({Kind.TEXT, Kind.OTHER})
+
+MASKS: dict[str, MaskSpec] = {}
+
+# Table-level rules are not masks but share the namespace, so rules can't shadow them.
+TABLE_RULES = ("truncate",)
+
+
+def register(
+    name: str,
+    *,
+    summary: str,
+    options: tuple[Option, ...] = (),
+    validate: Callable[[MaskContext], None] | None = None,
+    kinds: frozenset[Kind] | None = TEXT_KINDS,
+) -> Callable[[MaskFn], MaskFn]:
+    """Register ``fn`` as the mask ``name``; a second registration of a name is a bug."""
+
+    def wrap(fn: MaskFn) -> MaskFn:
+        if name in MASKS or name in TABLE_RULES:
+            raise RuntimeError(f"mask {name!r} registered twice")
+        MASKS[name] = MaskSpec(
+            name=name,
+            fn=fn,
+            options=MappingProxyType({o.name: o for o in options}),
+            summary=summary,
+            validate=validate,
+            kinds=kinds,
+        )
+        return fn
+
+    return wrap
+
+
+def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
+    """Return ``" (did you mean `x`?)"`` for a near miss, else the list of known names."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean `{close[0]}`?)"
+    return "; known: " + ", ".join(sorted(known))
+
+
+def get_mask(name: str) -> MaskSpec:
+    """Look up a mask by name.
+
+    Raises:
+        KeyError: with a message that suggests the nearest known mask.
+    """
+    try:
+        return MASKS[name]
+    except KeyError:
+        raise KeyError(f"unknown mask `{name}`" + suggest(name, list(MASKS))) from None
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"must be true or false, not {type(value).__name__}")
+
+
+def parse_positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+UNIQUE = Option("unique", parse_bool, "distinct inputs give distinct outputs")

@@ -1,0 +1,276 @@
+"""Read a rules folder strictly: every mistake is one error naming its file and line."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from sanitizer.errors import Location, SanitizeError
+from sanitizer.masks import MASKS, TABLE_RULES, get_mask
+from sanitizer.masks.base import suggest
+from sanitizer.masks.domains import parse_reserved_domain
+from sanitizer.masks.phone import parse_region
+from sanitizer.masks.pools import parse_locale
+from sanitizer.rules.model import FORMAT_VERSION, ColumnRule, Defaults, RuleSet, TableRule
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_NODES = 200_000  # after alias expansion: stops "billion laughs" documents
+TOP_KEYS = ("version", "defaults", "tables")
+DEFAULT_KEYS = {
+    "email_domain": parse_reserved_domain,
+    "locale": parse_locale,
+    "region": parse_region,
+}
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "bool", "null", "float", "map", "seq")
+}
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+class _File:
+    """One rules file being read; knows how to point at a node."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = _display(path)
+        self.nodes = 0
+
+    def at(
+        self, node: yaml.Node | None, table: str | None = None, column: str | None = None
+    ) -> Location:
+        line = node.start_mark.line + 1 if node is not None else None
+        return Location(file=self.name, line=line, table=table, column=column)
+
+    def fail(
+        self,
+        message: str,
+        node: yaml.Node | None,
+        table: str | None = None,
+        column: str | None = None,
+    ) -> SanitizeError:
+        return SanitizeError(message, self.at(node, table, column))
+
+    def count(self, node: yaml.Node) -> None:
+        """Walk ``node`` (aliases included), refusing foreign tags and oversized documents."""
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            self.nodes += 1
+            if self.nodes > MAX_NODES:
+                raise self.fail(f"the document is too large (more than {MAX_NODES} YAML nodes)", n)
+            if n.tag not in _SAFE_TAGS:
+                raise self.fail(f"YAML tag `{n.tag}` is not allowed in rules", n)
+            if isinstance(n, yaml.MappingNode):
+                for k, v in n.value:
+                    stack.extend((k, v))
+            elif isinstance(n, yaml.SequenceNode):
+                stack.extend(n.value)
+
+    @staticmethod
+    def scalar(node: yaml.Node) -> Any:
+        loader = yaml.SafeLoader("")
+        try:
+            return loader.construct_object(node, deep=True)
+        finally:
+            loader.dispose()
+
+    def mapping(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
+        """The (key text, key node, value node) entries of a mapping; keys are always text,
+        as written (a column called `on` or `null` stays that name), and never repeated."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(f"{what} must be a mapping", node)
+        seen: dict[str, yaml.Node] = {}
+        entries = []
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(f"keys of {what} must be plain names", key_node)
+            key = str(key_node.value)
+            if key in seen:
+                raise self.fail(
+                    f"`{key}` appears twice in {what} (first at line {seen[key].start_mark.line + 1})",
+                    key_node,
+                )
+            seen[key] = key_node
+            entries.append((key, key_node, value_node))
+        return entries
+
+
+def _read(path: Path) -> tuple[yaml.Node, bytes, _File]:
+    f = _File(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise f.fail(f"file is {size} bytes; rules files are limited to {MAX_FILE_BYTES}", None)
+        raw = path.read_bytes()
+    except OSError as e:
+        raise f.fail(f"cannot read: {e.strerror}", None) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise SanitizeError("not valid UTF-8", Location(file=f.name, line=line)) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        problem = e.problem or e.context or "malformed YAML"
+        raise SanitizeError(
+            f"malformed YAML: {problem}", Location(file=f.name, line=line)
+        ) from None
+    except yaml.YAMLError as e:
+        raise SanitizeError(f"malformed YAML: {e}", Location(file=f.name)) from None
+    if node is None:
+        raise f.fail("the file is empty; a rules file needs `version: 1` and `tables:`", None)
+    f.count(node)
+    return node, raw, f
+
+
+def _defaults(f: _File, node: yaml.Node | None) -> Defaults:
+    if node is None:
+        return Defaults()
+    values: dict[str, Any] = {}
+    for key, key_node, value_node in f.mapping(node, "`defaults`"):
+        parse = DEFAULT_KEYS.get(key)
+        if parse is None:
+            raise f.fail(f"unknown default `{key}`" + suggest(key, list(DEFAULT_KEYS)), key_node)
+        try:
+            values[key] = parse(f.scalar(value_node))
+        except ValueError as e:
+            raise f.fail(f"default `{key}`: {e}", value_node) from None
+    return Defaults(**values)
+
+
+def _column_rule(
+    f: _File, table: str, column: str, key_node: yaml.Node, node: yaml.Node
+) -> ColumnRule:
+    where = f.at(key_node, table, column)
+    options: dict[str, Any] = {}
+    if isinstance(node, yaml.ScalarNode):
+        mask = f.scalar(node)
+        mask_node = node
+        option_entries: list[tuple[str, yaml.Node, yaml.Node]] = []
+    elif isinstance(node, yaml.MappingNode):
+        entries = f.mapping(node, f"the rule for {table}.{column}")
+        by_key = {k: (kn, vn) for k, kn, vn in entries}
+        if "mask" not in by_key:
+            raise f.fail("a long-form rule needs `mask:`", node, table, column)
+        mask_node = by_key["mask"][1]
+        mask = f.scalar(mask_node)
+        option_entries = [e for e in entries if e[0] != "mask"]
+    else:
+        raise f.fail("a column rule is a mask name or a mapping with `mask:`", node, table, column)
+    if mask is None or mask == "":
+        raise f.fail("no mask given", mask_node, table, column)
+    if not isinstance(mask, str):
+        raise f.fail(
+            f"the mask must be a name, not {type(mask).__name__}", mask_node, table, column
+        )
+    if mask in TABLE_RULES:
+        raise f.fail(
+            f"`{mask}` applies to whole tables: write `{table}: {mask}`", mask_node, table, column
+        )
+    try:
+        spec = get_mask(mask)
+    except KeyError as e:
+        raise f.fail(str(e.args[0]), mask_node, table, column) from None
+    for key, opt_key_node, value_node in option_entries:
+        option = spec.options.get(key)
+        if option is None:
+            hint = suggest(key, list(spec.options)) if spec.options else "; it takes no options"
+            raise f.fail(
+                f"unknown option `{key}` for mask `{mask}`" + hint, opt_key_node, table, column
+            )
+        try:
+            options[key] = option.parse(f.scalar(value_node))
+        except ValueError as e:
+            raise f.fail(
+                f"option `{key}` of mask `{mask}`: {e}", value_node, table, column
+            ) from None
+    return ColumnRule(column=column, mask=mask, where=where, options=MappingProxyType(options))
+
+
+def _table_rule(
+    f: _File, table: str, key_node: yaml.Node, node: yaml.Node, defaults: Defaults
+) -> TableRule:
+    where = f.at(key_node, table)
+    if isinstance(node, yaml.ScalarNode):
+        value = f.scalar(node)
+        if value in TABLE_RULES:
+            return TableRule(table=table, where=where, defaults=defaults, truncate=True)
+        hint = suggest(str(value), list(TABLE_RULES)) if isinstance(value, str) else ""
+        raise f.fail(
+            f"a table rule is `truncate` or a mapping of columns to masks, not `{value}`{hint}",
+            node,
+            table,
+        )
+    columns = {}
+    for column, col_key_node, col_node in f.mapping(node, f"table `{table}`"):
+        columns[column] = _column_rule(f, table, column, col_key_node, col_node)
+    return TableRule(table=table, where=where, defaults=defaults, columns=MappingProxyType(columns))
+
+
+def load_rules(folder: str | os.PathLike[str]) -> RuleSet:
+    """Read every ``*.yml``/``*.yaml`` file of ``folder`` into one RuleSet.
+
+    Raises:
+        SanitizeError: for any problem, naming the file and line.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise SanitizeError(f"rules folder `{_display(root)}` does not exist")
+    paths = sorted(p for p in root.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+    if not paths:
+        raise SanitizeError(f"rules folder `{_display(root)}` has no *.yml or *.yaml files")
+    digest = hashlib.sha256()
+    tables: dict[str, TableRule] = {}
+    for path in paths:
+        node, raw, f = _read(path)
+        digest.update(path.name.encode() + b"\0" + raw + b"\0")
+        entries = {k: (kn, vn) for k, kn, vn in f.mapping(node, "a rules file")}
+        for key, (key_node, _) in entries.items():
+            if key not in TOP_KEYS:
+                raise f.fail(f"unknown key `{key}`" + suggest(key, list(TOP_KEYS)), key_node)
+        if "version" not in entries:
+            raise f.fail("missing `version: 1`", node)
+        version = f.scalar(entries["version"][1])
+        if version != FORMAT_VERSION or isinstance(version, bool):
+            raise f.fail(
+                f"unsupported rules version `{version}`; this sanitize reads version {FORMAT_VERSION}",
+                entries["version"][1],
+            )
+        if "tables" not in entries:
+            raise f.fail("missing `tables:`", node)
+        defaults = _defaults(f, entries["defaults"][1] if "defaults" in entries else None)
+        tables_node = entries["tables"][1]
+        for table, key_node, value_node in f.mapping(tables_node, "`tables`"):
+            if table in tables:
+                other = tables[table].where
+                raise f.fail(
+                    f"table `{table}` already has rules in {other.file}:{other.line}",
+                    key_node,
+                    table,
+                )
+            tables[table] = _table_rule(f, table, key_node, value_node, defaults)
+    return RuleSet(
+        folder=_display(root),
+        files=tuple(_display(p) for p in paths),
+        tables=MappingProxyType(tables),
+        digest=digest.hexdigest(),
+    )
+
+
+def known_masks() -> list[str]:
+    """Names rules may use, for help texts."""
+    return sorted([*MASKS, *TABLE_RULES])

@@ -1,0 +1,137 @@
+"""A folder of snapshots per name; a snapshot appears only when it is complete."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sanitizer.errors import SanitizeError
+
+LATEST = "latest"
+STAGING_PREFIX = ".staging-"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def new_snapshot_id(now: dt.datetime | None = None) -> str:
+    """A sortable, unique id: UTC time to the second plus 24 random bits."""
+    now = now or dt.datetime.now(dt.UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def check_name(name: str) -> str:
+    """A snapshot name is one safe path component."""
+    if not _NAME.match(name):
+        raise SanitizeError(
+            f"snapshot name `{name}` must be letters, digits, `_`, `-` or `.` (not starting with `.`)"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Staging:
+    """A snapshot being built: owner-only, invisible to readers of the store."""
+
+    name: str
+    snapshot_id: str
+    path: Path
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Store:
+    """Snapshots under ``root/<name>/<id>/``, and ``root/<name>/latest`` naming the newest."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def folder(self, name: str) -> Path:
+        return self.root / check_name(name)
+
+    def new_staging(self, name: str) -> Staging:
+        """Create an owner-only staging folder for a new snapshot of ``name``.
+
+        Raises:
+            SanitizeError: when the store cannot be written.
+        """
+        snapshot_id = new_snapshot_id()
+        path = self.folder(name) / (STAGING_PREFIX + snapshot_id)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.folder(name).mkdir(exist_ok=True, mode=0o700)
+            path.mkdir(mode=0o700)
+        except OSError as e:
+            raise SanitizeError(f"cannot write the store {self.root}: {e.strerror}") from None
+        return Staging(name=name, snapshot_id=snapshot_id, path=path)
+
+    def publish(self, staging: Staging) -> Path:
+        """Move a finished staging folder into place, then point ``latest`` at it.
+
+        Both steps are renames, so a reader sees the old snapshot or the new one, never half.
+        """
+        final = self.folder(staging.name) / staging.snapshot_id
+        _fsync_tree(staging.path)
+        os.rename(staging.path, final)
+        self.set_latest(staging.name, staging.snapshot_id)
+        return final
+
+    def set_latest(self, name: str, snapshot_id: str) -> None:
+        folder = self.folder(name)
+        tmp = folder / f".{LATEST}.{secrets.token_hex(4)}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(snapshot_id + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, folder / LATEST)
+        _fsync_dir(folder)
+
+    def latest(self, name: str) -> Path | None:
+        """The folder ``latest`` names, or None."""
+        pointer = self.folder(name) / LATEST
+        try:
+            snapshot_id = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        path = self.folder(name) / snapshot_id
+        return path if snapshot_id and path.is_dir() else None
+
+    def snapshots(self, name: str) -> list[Path]:
+        """Published snapshots of ``name``, oldest first."""
+        folder = self.folder(name)
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def clean_stale_staging(self, name: str) -> int:
+        """Remove staging folders left by runs that died; returns how many."""
+        folder = self.folder(name)
+        if not folder.is_dir():
+            return 0
+        stale = [p for p in folder.iterdir() if p.name.startswith(STAGING_PREFIX)]
+        for p in stale:
+            shutil.rmtree(p, ignore_errors=True)
+        return len(stale)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    for p in path.rglob("*"):
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    _fsync_dir(path)
