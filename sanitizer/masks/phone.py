@@ -24,7 +24,7 @@ from functools import cache
 import polars as pl
 
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
-from sanitizer.masks.keyed import keyed_hex, lane
+from sanitizer.masks.keyed import lane
 from sanitizer.schema import Kind
 
 EXTENSION_RE = r"(?i)^(.*?\d[^a-z]*?)(\s*(?:ext\.?|extension|x|#)\s*\d{1,6}\s*)$"
@@ -398,7 +398,7 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
     )
     frame = _plan_frame(frame, region)
     # Key on country code + NSN, so `+1 (415) 555-2671` and `415.555.2671` mask alike.
-    frame = frame.with_columns(h=keyed_hex(frame.get_column("key"), ctx.secret, "phone"))
+    frame = frame.with_columns(h=ctx.hash(frame.get_column("key"), "phone"))
 
     parts: list[pl.DataFrame] = []
     numbered = frame.filter(pl.col("nsn_len").is_not_null())
