@@ -137,7 +137,7 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
                         columns=tuple(fk.column_keys),
                         ref_table=ref_key,
                         ref_columns=tuple(e.column.name for e in fk.elements),
-                        name=fk.name,
+                        name=fk.name if isinstance(fk.name, str) else None,
                     )
                 )
             tables[key] = TableInfo(
