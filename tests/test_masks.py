@@ -40,7 +40,7 @@ PHONES = [
     "415-555-2671 x123",
 ]
 NAMES = ["Maria", "José", "Łukasz", "佐藤", "O'Brien", "Smith-Jones", "Ørsted"]
-ALL_MASKS = ["email", "phone", "first_name", "last_name", "name", "scrub"]
+ALL_MASKS = ["email", "phone", "first_name", "last_name", "name", "scrub", "secret", "url", "ip"]
 
 
 @pytest.mark.parametrize("name", ALL_MASKS)
@@ -242,3 +242,52 @@ def test_scrub_replaces_emails_and_phones_as_their_masks_do() -> None:
     assert text is not None and email is not None
     assert text == f"Write to <{email}> or mailto:{email}."
     assert "gmail" not in text
+
+
+# --- masks for what makes a system act -------------------------------------------------
+
+URLS = [
+    "https://user:pw@hooks.slack.com/services/T0123ABCD/B0123ABCD/XyZ0123456789abcdef?token=abc&x=1",
+    "http://api.partner.com:8443/v1/hook",
+    "https://HOOKS.slack.com/other",
+]
+
+
+def test_url_host_moves_to_a_reserved_domain_and_credentials_go() -> None:
+    out = mask("url", URLS)
+    hosts = [re.match(r"^[a-z]+://([^/:]+)", v or "").group(1) for v in out]  # type: ignore[union-attr]
+    assert all(h.endswith(".invalid") for h in hosts)
+    assert hosts[0] == hosts[2], "one host, one fake host"
+    assert "user:pw" not in (out[0] or "") and "XyZ0123456789abcdef" not in (out[0] or "")
+    assert (out[1] or "").endswith(":8443/v1/hook")
+    test_domain = mask("url", URLS[:1], ctx(options={"domain": "hooks.test"}))[0]
+    assert test_domain is not None and ".hooks.test/" in test_domain
+
+
+SECRETS = [
+    "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "$2b$12$KIXq8aYQe0LQ1Yw5nPp5SeYw5nPp5SeYw5nPp5SeYw5nPp5Se",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "7",
+]
+
+
+def test_secrets_keep_length_and_alphabet_but_nothing_else() -> None:
+    out = mask("secret", SECRETS)
+    for before, after in zip(SECRETS, out, strict=True):
+        assert after is not None and len(after) == len(before) and after != before
+        shape = lambda s: re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", re.sub(r"\d", "9", s)))  # noqa: E731
+        if not before.startswith("sk_live_"):
+            assert shape(after) == shape(before)
+    assert (out[0] or "").startswith("sk_test_")
+    assert (out[1] or "").startswith("$2b$12$")
+    assert (out[3] or "").startswith("ghp_")
+
+
+def test_ips_move_to_documentation_ranges() -> None:
+    out = mask("ip", ["10.1.2.3", "2001:0db8:85a3::8a2e:0370:7334", "192.168.0.1/24", "from 8.8.8.8 to 1.1.1.1"])
+    assert re.fullmatch(r"(192\.0\.2|198\.51\.100|203\.0\.113)\.\d+", out[0] or "")
+    assert (out[1] or "").startswith("2001:db8:")
+    assert (out[2] or "").endswith("/24") and not (out[2] or "").startswith("192.168.")
+    assert "8.8.8.8" not in (out[3] or "") and "1.1.1.1" not in (out[3] or "")
