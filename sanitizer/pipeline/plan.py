@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import polars as pl
 
 from sanitizer.masks import MaskContext, MaskSpec, Pools, get_mask
+from sanitizer.masks.base import Reads, RowView
 from sanitizer.rules.model import ColumnRule, RuleSet, TableRule
 from sanitizer.schema import ColumnInfo, SchemaInfo, TableInfo
 
@@ -88,9 +89,22 @@ def make_plan(
 def mask_frame(frame: pl.DataFrame, plan: TablePlan) -> pl.DataFrame:
     """Mask one batch: a pure function from the batch's masked columns (as text) to their
     masked values. No I/O and no state but the secret and the pools, so the same function can
-    run on any engine that hands out Arrow/polars batches."""
-    out = []
-    for col in plan.masked_columns:
-        series = frame.get_column(col.column.name)
-        out.append(col.spec.fn(series, col.ctx).alias(col.column.name))
-    return pl.DataFrame(out)
+    run on any engine that hands out Arrow/polars batches.
+
+    Masks that read other columns of the row (`MaskSpec.reads`) run after the ones that
+    don't, and see the batch's columns as read plus what the earlier masks made of them.
+    The result has the masked columns in table order.
+    """
+    columns = plan.masked_columns
+    masks = MappingProxyType({c.column.name: c.spec.name for c in columns})
+    done: dict[str, pl.Series] = {}
+    for col in sorted(columns, key=lambda c: c.spec.reads):  # stable: table order per stage
+        name = col.column.name
+        ctx = col.ctx
+        if col.spec.reads is not Reads.VALUE:
+            ctx = replace(
+                ctx,
+                row=RowView(original=frame, masked=pl.DataFrame(list(done.values())), masks=masks),
+            )
+        done[name] = col.spec.fn(frame.get_column(name), ctx).alias(name)
+    return pl.DataFrame([done[c.column.name] for c in columns])
