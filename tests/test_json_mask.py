@@ -227,7 +227,7 @@ def _same_shape(a: Any, b: Any, key: str | None = None) -> None:
         assert isinstance(b, str)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(documents, min_size=1, max_size=5), st.booleans())
 def test_json_shape_is_preserved(docs: list[Any], compact: bool) -> None:
     sep = (",", ":") if compact else (", ", ": ")

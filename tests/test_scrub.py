@@ -120,7 +120,7 @@ fragments = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.builds(lambda parts, sep: sep.join(parts), fragments, st.sampled_from(["", " ", "\n"])),

@@ -377,6 +377,6 @@ def _token(value: str | None, was_string: bool) -> str:
         return "null"
     if not was_string:
         digits = re.sub(r"\D", "", value)  # a number stays a number: `+1 415-…` -> 1415…
-        if _JSON_INT.fullmatch(digits):
-            return digits
+        if digits:
+            return str(int(digits))
     return json.dumps(value, ensure_ascii=False)

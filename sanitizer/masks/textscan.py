@@ -166,7 +166,9 @@ def find_phones(text: str, regions: tuple[str, ...]) -> list[PhoneHit]:
     matcher_cls, possible, _pn = _matcher_api()
     hits: list[PhoneHit] = []
     seen: list[tuple[int, int]] = []  # spans judged already, taken or not
-    runs = [m.span() for m in _DIGIT_RUN.finditer(text) if _digit_count(m.group()) >= MIN_PHONE_DIGITS]
+    runs = phone_worthy_runs(text)
+    if not runs:
+        return []
     for index, region in enumerate(regions):
         if index and all(any(s <= a and b <= e for s, e in seen) for a, b in runs):
             break
@@ -182,9 +184,36 @@ def find_phones(text: str, regions: tuple[str, ...]) -> list[PhoneHit]:
     return hits
 
 
-# A run of digit groups as a phone number could be written; every such run with enough
-# digits that no earlier pass looked at in full sends the text to the next region.
+# A run of digit groups as a phone number could be written.
 _DIGIT_RUN = re.compile(r"\d(?:[\d \t().\-/]*\d)?")
+_EXTENSION_AFTER = re.compile(r"(?i)\s*(?:x|ext\.?|extension|#|;ext=)\s*\d{1,6}(?!\d)")
+_DATE_TIME = re.compile(_DATE.pattern + r"(?:[ T]\d{1,2})?")
+
+
+def phone_worthy_runs(text: str) -> list[tuple[int, int]]:
+    """The runs of digit groups in ``text`` that may hold a phone number: enough digits, and
+    not as a whole a date (with its hour), IP address, price or ISBN, nor one token glued to
+    a word (`INV-2022-03242`, `1Z999AA1012…`). The matcher runs only on texts that have one,
+    and tries a further region only while one of them was not looked at in full."""
+    runs = []
+    for m in _DIGIT_RUN.finditer(text):
+        run = m.group()
+        if _digit_count(run) < MIN_PHONE_DIGITS:
+            continue
+        if _DATE_TIME.fullmatch(run) or _looks_like_other_number_whole(run):
+            continue
+        start, end = m.span()
+        ext = _EXTENSION_AFTER.match(text, end)
+        if ext:  # `001-843-908-3999x224`: the extension is not a glued word
+            end = ext.end()
+        if " " not in run and "\t" not in run and _is_part_of_token(text, start, end):
+            continue
+        runs.append((start, end))
+    return runs
+
+
+def _looks_like_other_number_whole(run: str) -> bool:
+    return bool(_IPV4.match(run) or _PRICE.match(run) or _DECIMAL.match(run) or _ISBN.match(run))
 
 
 def _trim_brackets(raw: str, start: int, end: int) -> tuple[int, int]:
