@@ -93,34 +93,21 @@ def scrub_texts(texts: pl.Series, ctx: MaskContext, rows: pl.Series | None = Non
         rows: for each text, its row in ``ctx.row`` (default: text i is row i).
     """
     texts = texts.cast(pl.String)
-    n = len(texts)
-    if n == 0:
+    if len(texts) == 0:
         return texts
-    frame = pl.DataFrame(
-        {
-            "i": pl.Series(range(n), dtype=pl.Int64),
-            "row": rows.cast(pl.Int64) if rows is not None else pl.Series(range(n), dtype=pl.Int64),
-            "t": texts,
-        }
-    )
+    frame = _numbered(texts, rows)
     work = frame.filter(pl.col("t").is_not_null() & (pl.col("t") != ""))
     if work.height == 0:
         return texts
-    pieces = _pieces(work, text_regions(ctx))
-    pieces = _mask_pieces(pieces, ctx)
-    glued = pieces.sort("i", "k").group_by("i", maintain_order=True).agg(pl.col("out").str.join(""))
-    out = frame.join(glued, on="i", how="left").sort("i")
-    result = out.select(pl.coalesce("out", "t")).to_series().alias(texts.name)
-    return _rescrub_emails(result, ctx)
+    pieces = _mask_pieces(_pieces(work, text_regions(ctx)), ctx)
+    return _rescrub_emails(_glue(frame, pieces), ctx)
 
 
 def find_in_texts(texts: pl.Series, ctx: MaskContext) -> pl.DataFrame:
     """What `scrub` would replace, without masking: one row per email or phone number found,
     with columns ``i`` (the text's position), ``kind`` (``email``/``phone``), ``s`` (the
     text found) and ``region`` (the region a phone number is read in)."""
-    frame = pl.DataFrame(
-        {"i": pl.Series(range(len(texts)), dtype=pl.Int64), "t": texts.cast(pl.String)}
-    ).with_columns(row=pl.col("i"))
+    frame = _numbered(texts.cast(pl.String), None)
     work = frame.filter(pl.col("t").is_not_null() & (pl.col("t") != ""))
     if work.height == 0:
         return pl.DataFrame(
@@ -128,6 +115,19 @@ def find_in_texts(texts: pl.Series, ctx: MaskContext) -> pl.DataFrame:
         )
     pieces = _pieces(work, text_regions(ctx))
     return pieces.filter(pl.col("kind") != TEXT).sort("i", "k").select("i", "kind", "s", "region")
+
+
+def _numbered(texts: pl.Series, rows: pl.Series | None) -> pl.DataFrame:
+    """Texts with their position ``i`` and their row in the batch (``row``)."""
+    i = pl.Series(range(len(texts)), dtype=pl.Int64)
+    return pl.DataFrame({"i": i, "row": rows.cast(pl.Int64) if rows is not None else i, "t": texts})
+
+
+def _glue(frame: pl.DataFrame, pieces: pl.DataFrame) -> pl.Series:
+    """Texts from their pieces' ``out`` in order; texts without pieces as they were."""
+    glued = pieces.sort("i", "k").group_by("i", maintain_order=True).agg(pl.col("out").str.join(""))
+    out = frame.join(glued, on="i", how="left").sort("i")
+    return out.select(pl.coalesce("out", "t")).to_series().alias(frame.get_column("t").name)
 
 
 # --- cutting texts into pieces ------------------------------------------------------
@@ -141,44 +141,41 @@ def _sentinel(texts: pl.Series) -> str:
     raise RuntimeError("no free marker character")  # every text holds all five: not text
 
 
-def _pieces(work: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
-    """Cut texts into ordered pieces: columns i, row, k (order), kind, s, region."""
+def _split_emails(work: pl.DataFrame) -> pl.DataFrame:
+    """Texts cut at their email addresses: columns i, row, k (order), kind (email or text),
+    s. One regex pass over the batch marks each address, one split cuts there."""
     mark = _sentinel(work.get_column("t"))
-    segs = (
+    return (
         work.with_columns(
-            seg=pl.when(pl.col("t").str.contains("@", literal=True))
+            s=pl.when(pl.col("t").str.contains("@", literal=True))
             .then(pl.col("t").str.replace_all(EMAIL_IN_TEXT, mark + "${0}" + mark))
             .otherwise(pl.col("t"))
             .str.split(mark)
         )
         .drop("t")
-        .explode("seg")
-        .with_columns(j=pl.int_range(pl.len()).over("i"))
+        .explode("s")
+        .with_columns(k=pl.int_range(pl.len()).over("i"))
         .with_columns(
-            kind=pl.when(pl.col("j") % 2 == 1).then(pl.lit(EMAIL)).otherwise(pl.lit(TEXT))
+            kind=pl.when(pl.col("k") % 2 == 1).then(pl.lit(EMAIL)).otherwise(pl.lit(TEXT))
         )
-        .rename({"seg": "s"})
         .filter(pl.col("s") != "")
     )
-    is_text = pl.col("kind") == TEXT
-    flagged = segs.filter(is_text).get_column("s")
+
+
+def _pieces(work: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
+    """Cut texts into ordered pieces: columns i, row, k (order), kind, s, region."""
+    segs = _split_emails(work)
+    flagged = segs.filter(pl.col("kind") == TEXT).get_column("s")
     flagged = flagged.filter(candidate_mask(flagged)).unique()
-    cut = _cut_phones(flagged, regions)
-    if cut.height:
-        segs = segs.join(cut, on="s", how="left")
-    else:
-        segs = segs.with_columns(
-            p=pl.lit(None, dtype=pl.List(pl.String)),
-            pk=pl.lit(None, dtype=pl.List(pl.String)),
-            pr=pl.lit(None, dtype=pl.List(pl.String)),
-        )
-    segs = segs.with_columns(
+    cut = _cut_phones(flagged, regions).with_columns(kind=pl.lit(TEXT))
+    segs = segs.join(cut, on=["s", "kind"], how="left").with_columns(
         p=pl.coalesce("p", pl.concat_list("s")),
         pk=pl.coalesce("pk", pl.concat_list("kind")),
         pr=pl.coalesce("pr", pl.concat_list(pl.lit(None, dtype=pl.String))),
     )
     return (
-        segs.select("i", "row", "j", "p", "pk", "pr")
+        segs.sort("i", "k")
+        .select("i", "row", "p", "pk", "pr")
         .explode("p", "pk", "pr")
         .with_columns(k=pl.int_range(pl.len()).over("i"))
         .rename({"p": "s", "pk": "kind", "pr": "region"})
@@ -270,17 +267,18 @@ def _phone_options(ctx: MaskContext) -> MappingProxyType[str, Any]:
 
 def _rescrub_emails(texts: pl.Series, ctx: MaskContext) -> pl.Series:
     """Mask addresses that only appear once others were replaced (`x@` glued to a masked
-    address reads as `x@first.last`): at most `MAX_EMAIL_ROUNDS` rounds, then cut the `@`."""
+    address reads as `x@first.last`): at most `MAX_EMAIL_ROUNDS` rounds, then the `@` of
+    what is left becomes ` at `."""
     for _ in range(MAX_EMAIL_ROUNDS):
-        left = _unreserved_emails(texts)
+        left = _has_unreserved_email(texts)
         if not left.any():
             return texts
-        texts = _replace_emails(texts, left, ctx)
-    left = _unreserved_emails(texts)
+        texts = _replace_unreserved_emails(texts, left, ctx)
+    left = _has_unreserved_email(texts)
     if left.any():
         texts = pl.select(
             pl.when(pl.lit(left))
-            .then(pl.lit(texts).str.replace_all("@", " at "))
+            .then(pl.lit(texts).str.replace_all("@", " at ", literal=True))
             .otherwise(pl.lit(texts))
         ).to_series()
     return texts
@@ -294,69 +292,34 @@ def reserved_domain_expr(domain: pl.Expr) -> pl.Expr:
     return pl.any_horizontal(checks)
 
 
+def _domain(address: pl.Expr) -> pl.Expr:
+    return address.str.split("@").list.last().str.to_lowercase()
+
+
 def unreserved_emails(texts: pl.Series) -> pl.Series:
-    """Every address the text regex finds at a domain that is not reserved, per text."""
-    found = (
-        pl.DataFrame({"t": texts})
-        .with_row_index("i")
-        .select("i", e=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
-    )
-    found = found.explode("e").drop_nulls("e")
-    domain = pl.col("e").str.split("@").list.last().str.to_lowercase()
-    return found.filter(~reserved_domain_expr(domain)).get_column("e")
-
-
-def _unreserved_emails(texts: pl.Series) -> pl.Series:
+    """Every address the text regex finds at a domain that is not reserved (leak checks)."""
     found = pl.DataFrame({"t": texts}).select(e=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
-    domain = pl.element().str.split("@").list.last().str.to_lowercase()
-    return (
-        found.select(pl.col("e").list.eval(~reserved_domain_expr(domain)).list.any())
-        .to_series()
-        .fill_null(False)
-    )
+    found = found.explode("e").drop_nulls("e")
+    return found.filter(~reserved_domain_expr(_domain(pl.col("e")))).get_column("e")
 
 
-def _replace_emails(texts: pl.Series, which: pl.Series, ctx: MaskContext) -> pl.Series:
+def _has_unreserved_email(texts: pl.Series) -> pl.Series:
+    found = pl.DataFrame({"t": texts}).select(e=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
+    outside = pl.col("e").list.eval(~reserved_domain_expr(_domain(pl.element())))
+    return found.select(outside.list.any()).to_series().fill_null(False)
+
+
+def _replace_unreserved_emails(texts: pl.Series, which: pl.Series, ctx: MaskContext) -> pl.Series:
     """Mask the addresses at unreserved domains in the texts flagged by ``which``."""
-    frame = pl.DataFrame(
-        {
-            "i": pl.Series(range(len(texts)), dtype=pl.Int64),
-            "row": pl.Series(range(len(texts)), dtype=pl.Int64),
-            "t": texts,
-        }
-    )
-    work = frame.filter(pl.lit(which))
-    pieces = _email_pieces_only(work)
+    frame = _numbered(texts, None)
+    pieces = _split_emails(frame.filter(pl.lit(which)))
     emails = pieces.filter(pl.col("kind") == EMAIL).get_column("s").unique()
-    domain = emails.str.split("@").list.last().str.to_lowercase()
-    emails = emails.filter(~pl.select(reserved_domain_expr(pl.lit(domain))).to_series())
+    emails = emails.filter(~pl.select(reserved_domain_expr(_domain(pl.lit(emails)))).to_series())
     masked = pl.DataFrame({"s": emails, "m": mask_email(emails, sub_context(ctx))})
-    glued = (
-        pieces.join(masked, on="s", how="left")
-        .with_columns(
-            out=pl.when(pl.col("kind") == EMAIL).then(pl.coalesce("m", "s")).otherwise("s")
-        )
-        .sort("i", "k")
-        .group_by("i", maintain_order=True)
-        .agg(pl.col("out").str.join(""))
+    pieces = pieces.join(masked, on="s", how="left").with_columns(
+        out=pl.when(pl.col("kind") == EMAIL).then(pl.coalesce("m", "s")).otherwise("s")
     )
-    out = frame.join(glued, on="i", how="left").sort("i")
-    return out.select(pl.coalesce("out", "t")).to_series().alias(texts.name)
-
-
-def _email_pieces_only(work: pl.DataFrame) -> pl.DataFrame:
-    mark = _sentinel(work.get_column("t"))
-    return (
-        work.with_columns(
-            s=pl.col("t").str.replace_all(EMAIL_IN_TEXT, mark + "${0}" + mark).str.split(mark)
-        )
-        .drop("t")
-        .explode("s")
-        .with_columns(k=pl.int_range(pl.len()).over("i"))
-        .with_columns(
-            kind=pl.when(pl.col("k") % 2 == 1).then(pl.lit(EMAIL)).otherwise(pl.lit(TEXT))
-        )
-    )
+    return _glue(frame, pieces)
 
 
 # --- the row's own names -------------------------------------------------------------
