@@ -90,6 +90,7 @@ def test_row_own_names_are_replaced_by_row_masked_names(tmp_path: Path) -> None:
             "notes": "Jose Muller and josé müller; Maria is not this row's name.",
         },
         {"first_name": "Jo", "notes": "Jo's note, and Jon's."},
+        {"first_name": "花子", "last_name": "佐藤", "notes": "佐藤さんから電話"},
     ]
     out = mask_frame(_frame(rows), plan)
     notes = out.get_column("notes").to_list()
@@ -106,6 +107,8 @@ def test_row_own_names_are_replaced_by_row_masked_names(tmp_path: Path) -> None:
     assert "Maria is not this row's name." in notes[1]
     # row 3: word-bounded: Jo's goes, Jon stays
     assert notes[2] == f"{m[2]['first_name']}'s note, and Jon's."
+    # no spaces between words in Japanese: no word boundary needed
+    assert notes[3] == f"{m[3]['last_name']}さんから電話"
 
 
 def test_names_from_email_are_coherent(tmp_path: Path) -> None:

@@ -387,7 +387,8 @@ def _name_pairs(row: dict[str, Any], columns: list[tuple[str, str]]) -> list[tup
 
 
 def _replace_names(text: str, pairs: Iterable[tuple[str, str]]) -> str:
-    """Replace whole-word, case- and accent-insensitive occurrences of each original name."""
+    """Replace whole-word, case- and accent-insensitive occurrences of each original name
+    (longest first; a place replaced once is not replaced again)."""
     folded = fold(text)
     taken: list[tuple[int, int, str]] = []
     for orig, masked in pairs:
@@ -395,8 +396,8 @@ def _replace_names(text: str, pairs: Iterable[tuple[str, str]]) -> str:
         start = folded.find(needle)
         while start != -1:
             end = start + len(needle)
-            before = folded[start - 1] if start else " "
-            after = folded[end] if end < len(folded) else " "
+            before = folded[start - 1] if start and _spaced(needle[0]) else " "
+            after = folded[end] if end < len(folded) and _spaced(needle[-1]) else " "
             free = not any(s < end and start < e for s, e, _ in taken)
             if not before.isalnum() and not after.isalnum() and free:
                 taken.append((start, end, _same_case(text[start:end], masked)))
@@ -409,6 +410,12 @@ def _replace_names(text: str, pairs: Iterable[tuple[str, str]]) -> str:
         pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+def _spaced(ch: str) -> bool:
+    """Whether ``ch`` belongs to a script that separates words (Chinese and Japanese names
+    run into the next word: `佐藤さん`)."""
+    return ord(ch) < 0x2E80
 
 
 def _same_case(found: str, masked: str) -> str:
