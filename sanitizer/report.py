@@ -40,7 +40,22 @@ def render_report(result: RunResult) -> str:
         for col in tp.columns:
             opts = ", ".join(f"{k}={v}" for k, v in col.rule.options.items())
             lines.append(f"| `{tp.table.key}` | `{col.column.name}` | {col.spec.name} | {opts} |")
+    lines += _mask_notes(result)
     return "\n".join(lines) + "\n"
+
+
+# What masks count about their input (`MaskContext.tally`), in words; counts only.
+TALLY_WORDS = {"invalid_json": "values were not valid JSON and were scrubbed as text"}
+
+
+def _mask_notes(result: RunResult) -> list[str]:
+    notes = []
+    for tp in result.plan.tables:
+        for col in tp.columns:
+            for what, count in col.ctx.tally.items():
+                words = TALLY_WORDS.get(what, what)
+                notes.append(f"- `{tp.table.key}`.`{col.column.name}`: {count:,} {words}")
+    return ["", "## Notes", "", *notes] if notes else []
 
 
 def write_report(folder: Path, result: RunResult) -> Path:

@@ -8,10 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import TEST_SECRET, run_cli
 
 from sanitizer.errors import SanitizeError
 from sanitizer.pipeline import RunOptions, run
-from tests.conftest import TEST_SECRET, run_cli
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
@@ -90,7 +90,6 @@ def test_run_publishes_a_snapshot_and_moves_latest(demo_run: tuple[Path, Path, s
     assert oct((snapshot / "data.sqlite").stat().st_mode & 0o777) == "0o600"
 
 
-@pytest.mark.xfail(strict=True, reason="scrub misses phones written with (0) trunk notation; rewritten in issue 6")
 def test_no_original_email_phone_or_name_survives_anywhere(
     demo_run: tuple[Path, Path, str, str],
 ) -> None:
@@ -269,7 +268,7 @@ def test_without_a_secret_the_run_warns(tmp_path: Path, demo_db: Path) -> None:
 
 
 def _assert_refused(result: object, store: Path, *fragments: str) -> None:
-    from tests.conftest import CliResult
+    from conftest import CliResult
 
     assert isinstance(result, CliResult)
     assert result.code == 2, result.output

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +17,61 @@ from sanitizer.schema import ColumnInfo, Kind
 
 if TYPE_CHECKING:
     from sanitizer.masks.pools import Pools
+
+
+class Reads(IntEnum):
+    """What a mask reads besides its own column; `mask_frame` runs masks in this order.
+
+    VALUE: only its own values (most masks).
+    ROW: also the other columns of the same rows, as read (names derived from the email).
+    MASKED_ROW: also what earlier masks made of them (scrub replaces a row's own names by
+    the row's masked names).
+    """
+
+    VALUE = 0
+    ROW = 1
+    MASKED_ROW = 2
+
+
+@dataclass(frozen=True)
+class RowView:
+    """The other masked columns of the rows of one batch, for masks that read them.
+
+    Attributes:
+        original: every masked column of the batch, as read (text), in row order.
+        masked: the columns already masked in this batch (masks of earlier `Reads` stages).
+        masks: the mask of every masked column of the table, by column name.
+    """
+
+    original: pl.DataFrame
+    masked: pl.DataFrame
+    masks: Mapping[str, str]
+
+    def columns_with(self, *mask_names: str) -> list[str]:
+        """The columns whose rule is one of ``mask_names``, in table order."""
+        return [c for c, m in self.masks.items() if m in mask_names and c in self.original]
+
+
+class Tally:
+    """Counts a mask reports about its input (never values): e.g. documents that were not
+    valid JSON. Shared by the batches of one column; safe across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def add(self, what: str, n: int = 1) -> None:
+        if n:
+            with self._lock:
+                self._counts[what] += n
+
+    def get(self, what: str) -> int:
+        with self._lock:
+            return self._counts[what]
+
+    def items(self) -> list[tuple[str, int]]:
+        with self._lock:
+            return sorted(self._counts.items())
 
 
 @dataclass(frozen=True)
@@ -28,6 +86,9 @@ class MaskContext:
         region: the default phone region (ISO 3166 alpha-2) for national numbers.
         column: the target column (type, length, nullability), if known.
         pools: fake-value pools, built once per run.
+        row: for masks that read other columns (`Reads.ROW` and up), the batch's rows; set
+            by `mask_frame`, None elsewhere.
+        tally: where the mask counts what it met (e.g. invalid JSON); never values.
         salt: empty normally; set only to re-draw the rare values that collide in a
             unique column (see ``sanitizer.pipeline.unique``).
     """
@@ -39,6 +100,8 @@ class MaskContext:
     email_domain: str = "example.com"
     region: str | None = None
     column: ColumnInfo | None = None
+    row: RowView | None = None
+    tally: Tally = field(default_factory=Tally, compare=False)
     salt: str = ""
 
     def hash(self, values: pl.Series, purpose: str) -> pl.Series:
@@ -80,6 +143,7 @@ class MaskSpec:
         validate: checks the mask can produce values for a column (length, type); raises
             ValueError with a message for the user.
         kinds: the column type families it can write into (None: any).
+        reads: whether it reads other columns of the row (see `Reads`).
     """
 
     name: str
@@ -88,6 +152,7 @@ class MaskSpec:
     summary: str
     validate: Callable[[MaskContext], None] | None = None
     kinds: frozenset[Kind] | None = None
+    reads: Reads = Reads.VALUE
 
 
 TEXT_KINDS = frozenset({Kind.TEXT, Kind.OTHER})
@@ -105,6 +170,7 @@ def register(
     options: tuple[Option, ...] = (),
     validate: Callable[[MaskContext], None] | None = None,
     kinds: frozenset[Kind] | None = TEXT_KINDS,
+    reads: Reads = Reads.VALUE,
 ) -> Callable[[MaskFn], MaskFn]:
     """Register ``fn`` as the mask ``name``; a second registration of a name is a bug."""
 
@@ -118,6 +184,7 @@ def register(
             summary=summary,
             validate=validate,
             kinds=kinds,
+            reads=reads,
         )
         return fn
 

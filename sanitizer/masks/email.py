@@ -36,6 +36,28 @@ def _validate(ctx: MaskContext) -> None:
         )
 
 
+def name_indexes(hexes: pl.Series, ctx: MaskContext) -> tuple[pl.Series, pl.Series]:
+    """Where in the email name pools (`Pools.ascii_first`/`ascii_last`) an address's hash
+    picks the first and last name of its local part (NULL hash: index 0)."""
+    n_first, n_last = len(ctx.pools.ascii_first()), len(ctx.pools.ascii_last())
+    frame = pl.DataFrame({"h": hexes}).select(
+        (lane(pl.col("h"), 0) % n_first).fill_null(0).cast(pl.Int64).alias("f"),
+        (lane(pl.col("h"), 1) % n_last).fill_null(0).cast(pl.Int64).alias("l"),
+    )
+    return frame.get_column("f"), frame.get_column("l")
+
+
+def _name_picks(hexes: pl.Series, ctx: MaskContext) -> tuple[pl.Series, pl.Series]:
+    """The lower-case first and last names an address's hash puts in its local part."""
+    first, last = name_indexes(hexes, ctx)
+    return ctx.pools.ascii_first().gather(first), ctx.pools.ascii_last().gather(last)
+
+
+def email_hexes(values: pl.Series, ctx: MaskContext) -> pl.Series:
+    """The keyed hash the `email` mask derives an address's fake from (NULL stays NULL)."""
+    return ctx.hash(normalize_email(values), "email")
+
+
 @register(
     "email",
     summary="a fake address first.last.<hash>@<reserved domain>; case and spaces ignored",
@@ -51,14 +73,12 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
     """
     norm = normalize_email(values)
     hexes = ctx.hash(norm, "email")
-    firsts, lasts = ctx.pools.ascii_first(), ctx.pools.ascii_last()
     domain = _domain(ctx)
     frame = pl.DataFrame({"norm": norm, "h": hexes})
     name_budget = None
     if ctx.max_length is not None:
         name_budget = ctx.max_length - (1 + SUFFIX_HEX + 1 + len(domain))
-    first = firsts.gather(frame.select(lane(pl.col("h"), 0) % len(firsts)).to_series().fill_null(0))
-    last = lasts.gather(frame.select(lane(pl.col("h"), 1) % len(lasts)).to_series().fill_null(0))
+    first, last = _name_picks(hexes, ctx)
     frame = frame.with_columns(first=first, last=last)
     local = pl.concat_str([pl.col("first"), pl.lit("."), pl.col("last")])
     if name_budget is not None:

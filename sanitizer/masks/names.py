@@ -1,14 +1,36 @@
-"""The name masks: `first_name`, `last_name` and `name`, from Faker pools in the rule's locale."""
+"""The name masks: `first_name`, `last_name` and `name`, from Faker pools in the rule's locale.
+
+With `from_email: <column>` a name is derived from the row's email instead (a coherent
+identity): it is the name the `email` mask writes into that row's masked address, so the
+row reads `Maria Keller <maria.keller.3f9a…@example.com>`, and both stay functions of the
+address alone (the same address masks alike in every table, joined or not).
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
-from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
+from sanitizer.masks.base import UNIQUE, MaskContext, Option, Reads, register
+from sanitizer.masks.email import email_hexes, name_indexes
 from sanitizer.masks.keyed import pick
 from sanitizer.masks.pools import FAMILY_FIRST, parse_locale
 
 LOCALE = Option("locale", parse_locale, "Faker locale of the fake names")
+
+
+def parse_column_name(value: object) -> str:
+    """Rules option parser: the name of another column of the same table."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be the name of a column of this table masked with `email`")
+    return value
+
+
+FROM_EMAIL = Option(
+    "from_email",
+    parse_column_name,
+    "derive the fake name from this row's email column (coherent identity)",
+)
+NAME_OPTIONS = (UNIQUE, LOCALE, FROM_EMAIL)
 UNIQUE_HEX = 12  # with `unique: true`, a 48-bit tag (from hash bits the pick does not use)
 
 
@@ -37,27 +59,88 @@ def _finish(values: pl.Series, out: pl.Series, hexes: pl.Series, ctx: MaskContex
     )
 
 
+def _from_email(
+    values: pl.Series, out: pl.Series, hexes: pl.Series, ctx: MaskContext, part: str
+) -> tuple[pl.Series, pl.Series]:
+    """With `from_email`: the names the row's masked address carries, capitalized, where the
+    row has an address (elsewhere ``out`` as the plain mask made it), and the address's hash
+    for the `unique` tag.
+
+    Where that name equals the row's own (case-insensitively), the next name of the email
+    pool is taken: a value never maps to itself, at the price of that row's name not
+    matching its address.
+    """
+    column = ctx.option("from_email")
+    if not column or ctx.row is None or column not in ctx.row.original.columns:
+        return out, hexes
+    emails = ctx.row.original.get_column(column).cast(pl.String)
+    email_hex = email_hexes(emails, ctx)
+    fi, li = name_indexes(email_hex, ctx)
+    firsts = ctx.pools.ascii_first().str.to_titlecase()
+    lasts = ctx.pools.ascii_last().str.to_titlecase()
+    own = values.cast(pl.String).str.strip_chars().str.to_lowercase()
+    frame = pl.DataFrame(
+        {
+            "has": (emails.str.strip_chars() != "").fill_null(False),
+            "f": firsts.gather(fi),
+            "f2": firsts.gather((fi + 1) % len(firsts)),
+            "l": lasts.gather(li),
+            "l2": lasts.gather((li + 1) % len(lasts)),
+            "own": own,
+            "o": out,
+            "h": hexes,
+            "eh": email_hex,
+        }
+    )
+    if part == "first":
+        name, alt = pl.col("f"), pl.col("f2")
+    elif part == "last":
+        name, alt = pl.col("l"), pl.col("l2")
+    else:
+        name = pl.concat_str([pl.col("f"), pl.lit(" "), pl.col("l")])
+        alt = pl.concat_str([pl.col("f2"), pl.lit(" "), pl.col("l")])
+    derived = pl.when(name.str.to_lowercase() == pl.col("own")).then(alt).otherwise(name)
+    merged = frame.select(
+        pl.when("has").then(derived).otherwise("o").alias("o"),
+        pl.when("has").then("eh").otherwise("h").alias("h"),
+    )
+    return merged.get_column("o"), merged.get_column("h")
+
+
 @register(
-    "first_name", summary="a fake first name from the locale's pool", options=(UNIQUE, LOCALE)
+    "first_name",
+    summary="a fake first name from the locale's pool",
+    options=NAME_OPTIONS,
+    reads=Reads.ROW,
 )
 def mask_first_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     norm = normalize_name(values)
     hexes = ctx.hash(norm, "first_name")
     out = pick(ctx.pools.first_names(_locale(ctx)), hexes, 0, avoid=values.cast(pl.String))
+    out, hexes = _from_email(values, out, hexes, ctx, "first")
     return _finish(values, out, hexes, ctx)
 
 
 @register(
-    "last_name", summary="a fake family name from the locale's pool", options=(UNIQUE, LOCALE)
+    "last_name",
+    summary="a fake family name from the locale's pool",
+    options=NAME_OPTIONS,
+    reads=Reads.ROW,
 )
 def mask_last_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     norm = normalize_name(values)
     hexes = ctx.hash(norm, "last_name")
     out = pick(ctx.pools.last_names(_locale(ctx)), hexes, 0, avoid=values.cast(pl.String))
+    out, hexes = _from_email(values, out, hexes, ctx, "last")
     return _finish(values, out, hexes, ctx)
 
 
-@register("name", summary="a fake full name in the locale's order", options=(UNIQUE, LOCALE))
+@register(
+    "name",
+    summary="a fake full name in the locale's order",
+    options=NAME_OPTIONS,
+    reads=Reads.ROW,
+)
 def mask_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     locale = _locale(ctx)
     norm = normalize_name(values)
@@ -75,4 +158,5 @@ def mask_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
         alt = pick(ctx.pools.first_names(locale), hexes, 0, avoid=first)
         fixed = pl.concat_str([pl.lit(alt), pl.lit(" "), pl.lit(last)])
         out = pl.select(pl.when(same).then(fixed).otherwise(pl.lit(out))).to_series()
+    out, hexes = _from_email(values, out, hexes, ctx, "full")
     return _finish(values, out, hexes, ctx)

@@ -28,6 +28,8 @@ from sanitizer.masks.keyed import lane
 from sanitizer.schema import Kind
 
 EXTENSION_RE = r"(?i)^(.*?\d[^a-z]*?)(\s*(?:ext\.?|extension|x|#)\s*\d{1,6}\s*)$"
+# `+44 (0)20 7946 0123`, `0049 (0) 30 …`: a country code, then the trunk prefix in brackets
+PAREN_TRUNK_RE = r"^\s*(?:\+|00)\s*(\d{1,3})[\s.-]*\(\s*0\s*\)"
 MIN_DIGITS = 5  # fewer digits than this is not a phone number; scramble digit by digit
 MAX_DIGITS = 20  # NSNs up to 17 digits (Japan), a country code and an international prefix `00`
 
@@ -343,6 +345,13 @@ def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
         ]
     )
     frame = frame.with_columns(intl_cc=pl.when(pl.col("intl")).then(cc_expr))
+    # `+44 (0)20 …`: the bracketed trunk prefix is not part of the number; keep it as written
+    paren_cc = pl.col("main").str.extract(PAREN_TRUNK_RE, 1)
+    frame = frame.with_columns(
+        paren_trunk=pl.when(paren_cc == pl.col("intl_cc").cast(pl.String))
+        .then(pl.lit("0"))
+        .otherwise(pl.lit(""))
+    )
     national_trunk = (
         pl.when((pl.lit(home_cc) == 1) & (d.str.len_chars() == 11) & d.str.starts_with("1"))
         .then(pl.lit("1"))
@@ -357,7 +366,11 @@ def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
     frame = frame.with_columns(
         cc=pl.coalesce(pl.col("intl_cc"), pl.lit(home_cc, dtype=pl.Int64)),
         kept=pl.when(pl.col("intl_cc").is_not_null())
-        .then(pl.concat_str([pl.col("lead"), pl.col("intl_cc").cast(pl.String)]))
+        .then(
+            pl.concat_str(
+                [pl.col("lead"), pl.col("intl_cc").cast(pl.String), pl.col("paren_trunk")]
+            )
+        )
         .otherwise(national_trunk),
     )
     frame = frame.with_columns(

@@ -1,76 +1,485 @@
-"""The `scrub` mask: free text keeps its words, loses the emails and phone numbers inside."""
+"""The `scrub` mask: free text keeps its words, loses the emails, phone numbers and names in it.
+
+A batch of texts is cut into pieces: emails (one vectorized regex pass), phone numbers
+(libphonenumber's matcher, on the distinct texts a vectorized pre-filter lets through) and
+plain text. Each email piece becomes what the `email` mask gives for it and each phone piece
+what the `phone` mask gives for it (read in the region it was found in), one call per kind
+for the whole batch, so a text that quotes `customers.email` shows the same fake address as
+the column. In a table with name columns, plain-text pieces also lose the row's own names
+(row-aware). Then the pieces are glued back together.
+"""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import replace
+from functools import cache
+from types import MappingProxyType
+from typing import Any
+
 import polars as pl
 
-from sanitizer.masks.base import MaskContext, Option, register
-from sanitizer.masks.domains import parse_reserved_domain
+from sanitizer.masks.base import MaskContext, Option, Reads, register
+from sanitizer.masks.domains import (
+    RESERVED_SECOND_LEVEL,
+    RESERVED_TLDS,
+    parse_reserved_domain,
+)
 from sanitizer.masks.email import mask_email
-from sanitizer.masks.phone import REGION, mask_phone
+from sanitizer.masks.phone import REGION, mask_phone, parse_region, region_for
+from sanitizer.masks.textscan import EMAIL_IN_TEXT, PhoneHit, candidate_mask, find_phones
 from sanitizer.schema import Kind
 
-# An address inside text: stops before trailing dots and brackets (`mail me at a@b.org.`).
-EMAIL_IN_TEXT = (
-    r"(?i)[a-z0-9](?:[a-z0-9._%+-]*[a-z0-9_%+-])?@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}"
-)
-# A phone-looking run: optional +cc / (area), then 2-5 groups of digits with separators.
-PHONE_IN_TEXT = (
-    r"(?:\+|\b00)?\d{0,3}[\s.\-]?(?:\(\d{1,5}\)[\s.\-]?)?\d{2,5}(?:[\s.\-/]\d{2,5}){1,5}\b"
-    r"|(?:\+|\b00)\d{7,15}\b|\b\d{9,11}\b"
-)
-# Runs that look like phones but are not: dates, times, IPv4, decimals with 2 places.
-NOT_PHONE = (
-    r"^(?:\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,3}(?:\.\d{1,3}){3}|[\d,]+\.\d{2})$"
-)
+# Regions tried for numbers written without a country code, after the rule's own region,
+# when a rule names none: the most common national writings in the texts we see.
+DEFAULT_TEXT_REGIONS = ("US", "GB", "DE", "FR")
+NAME_MASKS = ("first_name", "last_name", "name")
+MAX_EMAIL_ROUNDS = 3  # re-scans for addresses that replacing created (glued text)
+TEXT, EMAIL, PHONE = "text", "email", "phone"
 
 
-def _replace_found(text: pl.Series, found: pl.Series, masked: pl.Series) -> pl.Series:
-    """Replace every occurrence of each ``found`` string by its ``masked`` string."""
-    if len(found) == 0:
-        return text
-    # longest first, so a number is not replaced inside a longer one that was found too
-    order = found.str.len_chars().arg_sort(descending=True)
-    return text.str.replace_many(found.gather(order).to_list(), masked.gather(order).to_list())
+def parse_regions(value: object) -> tuple[str, ...]:
+    """Rules option parser: a list of phone regions, most likely first (``[GB, DE]``)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ValueError("must be a list of regions such as [GB, DE, FR]")
+    return tuple(dict.fromkeys(parse_region(v) for v in value))
 
 
-def _masked_matches(text: pl.Series, pattern: str) -> pl.Series:
-    return (
-        text.str.extract_all(pattern).explode().drop_nulls().unique(maintain_order=True).alias("m")
-    )
+REGIONS = Option("regions", parse_regions, "regions phone numbers in text are read in")
+DOMAIN = Option("domain", parse_reserved_domain, "reserved domain for emails")
+
+
+def text_regions(ctx: MaskContext) -> tuple[str, ...]:
+    """The regions numbers in text are read in: the rule's `regions`, else its region (or
+    the locale's country) followed by `DEFAULT_TEXT_REGIONS`."""
+    listed = ctx.option("regions")
+    if listed:
+        return tuple(listed)
+    return tuple(dict.fromkeys((region_for(ctx), *DEFAULT_TEXT_REGIONS)))
 
 
 @register(
     "scrub",
-    summary="free text and JSON text: emails and phone numbers inside are masked",
-    options=(REGION, Option("domain", parse_reserved_domain, "reserved domain for emails")),
+    summary="free text and JSON: emails, phone numbers and the row's own names inside are masked",
+    options=(REGION, REGIONS, DOMAIN),
     kinds=frozenset({Kind.TEXT, Kind.OTHER, Kind.JSON}),
+    reads=Reads.MASKED_ROW,
 )
 def mask_scrub(values: pl.Series, ctx: MaskContext) -> pl.Series:
-    """Replace each email and phone number inside text by what `email` / `phone` give for it.
+    """Replace each email, phone number and own name inside text; see the module docstring.
 
-    NULL stays NULL; text with nothing to replace is returned as it was.
+    A JSON column is walked as a document (see the `json` mask). NULL stays NULL; text with
+    nothing to replace comes back as it was; the result is cut to the column's length.
     """
-    text = values.cast(pl.String)
-    sub_ctx = MaskContext(
-        secret=ctx.secret,
-        pools=ctx.pools,
-        options=ctx.options,
-        locale=ctx.locale,
-        email_domain=ctx.email_domain,
-        region=ctx.region,
-        column=None,
-    )
-    emails = _masked_matches(text, EMAIL_IN_TEXT)
-    if len(emails):
-        text = _replace_found(text, emails, mask_email(emails, sub_ctx))
-    phones = _masked_matches(text, PHONE_IN_TEXT)
-    if len(phones):
-        digits = phones.str.replace_all(r"\D", "").str.len_chars()
-        keep = (digits >= 7) & (digits <= 15) & ~phones.str.strip_chars().str.contains(NOT_PHONE)
-        phones = phones.filter(keep)
-        if len(phones):
-            text = _replace_found(text, phones, mask_phone(phones, sub_ctx))
+    if ctx.column is not None and ctx.column.kind is Kind.JSON:
+        from sanitizer.masks.jsonmask import mask_json_documents
+
+        return mask_json_documents(values, ctx)
+    out = scrub_texts(values.cast(pl.String), ctx)
     if ctx.max_length is not None:
-        text = text.str.slice(0, ctx.max_length)
-    return text.alias(values.name)
+        out = out.str.slice(0, ctx.max_length)
+    return out.alias(values.name)
+
+
+def scrub_texts(texts: pl.Series, ctx: MaskContext, rows: pl.Series | None = None) -> pl.Series:
+    """Scrub a batch of texts (no length limit applied).
+
+    Args:
+        texts: the texts; NULL stays NULL.
+        ctx: the scrub rule's context; ``ctx.row`` (if set) gives the rows' names.
+        rows: for each text, its row in ``ctx.row`` (default: text i is row i).
+    """
+    texts = texts.cast(pl.String)
+    if len(texts) == 0:
+        return texts
+    frame = _numbered(texts, rows)
+    work = frame.filter(pl.col("t").is_not_null() & (pl.col("t") != ""))
+    if work.height == 0:
+        return texts
+    pieces = _mask_pieces(_pieces(work, text_regions(ctx)), ctx)
+    return _rescrub_emails(_glue(frame, pieces), ctx)
+
+
+def find_in_texts(texts: pl.Series, ctx: MaskContext) -> pl.DataFrame:
+    """What `scrub` would replace, without masking: one row per email or phone number found,
+    with columns ``i`` (the text's position), ``kind`` (``email``/``phone``), ``s`` (the
+    text found) and ``region`` (the region a phone number is read in)."""
+    frame = _numbered(texts.cast(pl.String), None)
+    work = frame.filter(pl.col("t").is_not_null() & (pl.col("t") != ""))
+    if work.height == 0:
+        return pl.DataFrame(
+            schema={"i": pl.Int64, "kind": pl.String, "s": pl.String, "region": pl.String}
+        )
+    pieces = _pieces(work, text_regions(ctx))
+    return pieces.filter(pl.col("kind") != TEXT).sort("i", "k").select("i", "kind", "s", "region")
+
+
+def _numbered(texts: pl.Series, rows: pl.Series | None) -> pl.DataFrame:
+    """Texts with their position ``i`` and their row in the batch (``row``)."""
+    i = pl.Series(range(len(texts)), dtype=pl.Int64)
+    return pl.DataFrame({"i": i, "row": rows.cast(pl.Int64) if rows is not None else i, "t": texts})
+
+
+def _glue(frame: pl.DataFrame, pieces: pl.DataFrame) -> pl.Series:
+    """Texts from their pieces' ``out`` in order; texts without pieces as they were."""
+    glued = pieces.sort("i", "k").group_by("i", maintain_order=True).agg(pl.col("out").str.join(""))
+    out = frame.join(glued, on="i", how="left").sort("i")
+    return out.select(pl.coalesce("out", "t")).to_series().alias(frame.get_column("t").name)
+
+
+# --- cutting texts into pieces ------------------------------------------------------
+
+
+def _sentinel(texts: pl.Series) -> str:
+    """A character that no text of the batch contains, to mark where emails start and end."""
+    for candidate in ("\x00", "\x01", "\ufdd0", "\ufdd1", "\U0010fffe"):
+        if not texts.str.contains(candidate, literal=True).any():
+            return candidate
+    raise RuntimeError("no free marker character")  # every text holds all five: not text
+
+
+def _split_emails(work: pl.DataFrame) -> pl.DataFrame:
+    """Texts cut at their email addresses: columns i, row, k (order), kind (email or text),
+    s. One regex pass over the batch marks each address, one split cuts there."""
+    mark = _sentinel(work.get_column("t"))
+    return (
+        work.with_columns(
+            s=pl.when(pl.col("t").str.contains("@", literal=True))
+            .then(pl.col("t").str.replace_all(EMAIL_IN_TEXT, mark + "${0}" + mark))
+            .otherwise(pl.col("t"))
+            .str.split(mark)
+        )
+        .drop("t")
+        .explode("s")
+        .with_columns(k=pl.int_range(pl.len()).over("i"))
+        .with_columns(
+            kind=pl.when(pl.col("k") % 2 == 1).then(pl.lit(EMAIL)).otherwise(pl.lit(TEXT))
+        )
+        .filter(pl.col("s") != "")
+    )
+
+
+def _pieces(work: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
+    """Cut texts into ordered pieces: columns i, row, k (order), kind, s, region."""
+    segs = _split_emails(work)
+    flagged = segs.filter(pl.col("kind") == TEXT).get_column("s")
+    flagged = flagged.filter(candidate_mask(flagged)).unique()
+    cut = _cut_phones(flagged, regions).with_columns(kind=pl.lit(TEXT))
+    segs = segs.join(cut, on=["s", "kind"], how="left").with_columns(
+        p=pl.coalesce("p", pl.concat_list("s")),
+        pk=pl.coalesce("pk", pl.concat_list("kind")),
+        pr=pl.coalesce("pr", pl.concat_list(pl.lit(None, dtype=pl.String))),
+    )
+    return (
+        segs.sort("i", "k")
+        .select("i", "row", "p", "pk", "pr")
+        .explode("p", "pk", "pr")
+        .with_columns(k=pl.int_range(pl.len()).over("i"))
+        .rename({"p": "s", "pk": "kind", "pr": "region"})
+        .select("i", "row", "k", "kind", "s", "region")
+    )
+
+
+def _cut_phones(texts: pl.Series, regions: tuple[str, ...]) -> pl.DataFrame:
+    """For each distinct text, its pieces around the phone numbers the matcher finds."""
+    rows: list[tuple[str, list[str], list[str], list[str | None]]] = []
+    for text in texts.to_list():
+        hits = find_phones(text, regions)
+        if hits:
+            rows.append((text, *_split(text, hits)))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "s": pl.String,
+            "p": pl.List(pl.String),
+            "pk": pl.List(pl.String),
+            "pr": pl.List(pl.String),
+        },
+        orient="row",
+    )
+
+
+def _split(text: str, hits: list[PhoneHit]) -> tuple[list[str], list[str], list[str | None]]:
+    parts: list[str] = []
+    kinds: list[str] = []
+    regions: list[str | None] = []
+    pos = 0
+    for hit in hits:
+        if hit.start > pos:
+            parts.append(text[pos : hit.start])
+            kinds.append(TEXT)
+            regions.append(None)
+        parts.append(text[hit.start : hit.end])
+        kinds.append(PHONE)
+        regions.append(hit.region)
+        pos = hit.end
+    if pos < len(text):
+        parts.append(text[pos:])
+        kinds.append(TEXT)
+        regions.append(None)
+    return parts, kinds, regions
+
+
+# --- masking the pieces --------------------------------------------------------------
+
+
+def sub_context(ctx: MaskContext, **changes: Any) -> MaskContext:
+    """The context for a mask applied to pieces of text: no column (no length limit), no
+    row, and the given changes."""
+    base: dict[str, Any] = {"column": None, "row": None}
+    base.update(changes)
+    return replace(ctx, **base)
+
+
+def _mask_pieces(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
+    kind = pl.col("kind")
+    emails = pieces.filter(kind == EMAIL).get_column("s").unique()
+    email_map = pl.DataFrame({"s": emails, "email_out": mask_email(emails, sub_context(ctx))})
+    phone_maps = []
+    phones = pieces.filter(kind == PHONE).select("s", "region").unique()
+    for (region,), group in phones.group_by("region"):
+        values = group.get_column("s")
+        masked = mask_phone(
+            values, sub_context(ctx, region=str(region), options=_phone_options(ctx))
+        )
+        phone_maps.append(group.with_columns(phone_out=masked))
+    pieces = pieces.join(email_map, on="s", how="left")
+    if phone_maps:
+        pieces = pieces.join(pl.concat(phone_maps), on=["s", "region"], how="left")
+    else:
+        pieces = pieces.with_columns(phone_out=pl.lit(None, dtype=pl.String))
+    pieces = pieces.with_columns(
+        out=pl.when(kind == EMAIL)
+        .then(pl.col("email_out"))
+        .when(kind == PHONE)
+        .then(pl.col("phone_out"))
+        .otherwise(pl.col("s"))
+    )
+    return replace_row_names(pieces, ctx)
+
+
+def _phone_options(ctx: MaskContext) -> MappingProxyType[str, Any]:
+    return MappingProxyType({k: v for k, v in ctx.options.items() if k == "unique"})
+
+
+def _rescrub_emails(texts: pl.Series, ctx: MaskContext) -> pl.Series:
+    """Mask addresses that only appear once others were replaced (`x@` glued to a masked
+    address reads as `x@first.last`): at most `MAX_EMAIL_ROUNDS` rounds, then the `@` of
+    what is left becomes ` at `."""
+    for _ in range(MAX_EMAIL_ROUNDS):
+        left = _has_unreserved_email(texts)
+        if not left.any():
+            return texts
+        texts = _replace_unreserved_emails(texts, left, ctx)
+    left = _has_unreserved_email(texts)
+    if left.any():
+        texts = pl.select(
+            pl.when(pl.lit(left))
+            .then(pl.lit(texts).str.replace_all("@", " at ", literal=True))
+            .otherwise(pl.lit(texts))
+        ).to_series()
+    return texts
+
+
+def reserved_domain_expr(domain: pl.Expr) -> pl.Expr:
+    """Vectorized `domains.is_reserved_domain` for lower-cased domains."""
+    checks = [domain == d for d in RESERVED_SECOND_LEVEL]
+    checks += [domain.str.ends_with("." + d) for d in RESERVED_SECOND_LEVEL]
+    checks += [domain.str.ends_with("." + t) | (domain == t) for t in RESERVED_TLDS]
+    return pl.any_horizontal(checks)
+
+
+def _domain(address: pl.Expr) -> pl.Expr:
+    return address.str.split("@").list.last().str.to_lowercase()
+
+
+def unreserved_emails(texts: pl.Series) -> pl.Series:
+    """Every address the text regex finds at a domain that is not reserved (leak checks)."""
+    found = pl.DataFrame({"t": texts}).select(e=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
+    found = found.explode("e").drop_nulls("e")
+    return found.filter(~reserved_domain_expr(_domain(pl.col("e")))).get_column("e")
+
+
+def _has_unreserved_email(texts: pl.Series) -> pl.Series:
+    found = pl.DataFrame({"t": texts}).select(e=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
+    outside = pl.col("e").list.eval(~reserved_domain_expr(_domain(pl.element())))
+    return found.select(outside.list.any()).to_series().fill_null(False)
+
+
+def _replace_unreserved_emails(texts: pl.Series, which: pl.Series, ctx: MaskContext) -> pl.Series:
+    """Mask the addresses at unreserved domains in the texts flagged by ``which``."""
+    frame = _numbered(texts, None)
+    pieces = _split_emails(frame.filter(pl.lit(which)))
+    emails = pieces.filter(pl.col("kind") == EMAIL).get_column("s").unique()
+    emails = emails.filter(~pl.select(reserved_domain_expr(_domain(pl.lit(emails)))).to_series())
+    masked = pl.DataFrame({"s": emails, "m": mask_email(emails, sub_context(ctx))})
+    pieces = pieces.join(masked, on="s", how="left").with_columns(
+        out=pl.when(pl.col("kind") == EMAIL).then(pl.coalesce("m", "s")).otherwise("s")
+    )
+    return _glue(frame, pieces)
+
+
+# --- the row's own names -------------------------------------------------------------
+
+_SPECIAL_FOLD = {"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ð": "d", "þ": "t"}
+
+
+@cache
+def _fold_table() -> dict[int, str]:
+    """Per character: lower case, accents off, one character in, one character out (so
+    offsets in the folded text are offsets in the text)."""
+    table: dict[int, str] = {}
+    for code in range(0x41, 0x3000):
+        ch = chr(code)
+        low = ch.lower()
+        if len(low) != 1:
+            low = ch
+        base = unicodedata.normalize("NFD", low)[0]
+        base = _SPECIAL_FOLD.get(base, base)
+        if base != ch:
+            table[code] = base
+    return table
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and take accents off, keeping its length."""
+    return text.translate(_fold_table())
+
+
+def fold_expr(expr: pl.Expr) -> pl.Expr:
+    """`fold` for a polars expression (the same letters fold; lengths may differ)."""
+    return (
+        expr.str.to_lowercase()
+        .str.normalize("NFD")
+        .str.replace_all(r"\p{Mn}", "")
+        .str.replace_many(list(_SPECIAL_FOLD), list(_SPECIAL_FOLD.values()))
+    )
+
+
+def _name_pairs(row: dict[str, Any], columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(original, masked) names for one row, longest first: each name column, the tokens of
+    a full name, and first + last together."""
+    pairs: list[tuple[str, str]] = []
+    firsts: list[tuple[str, str]] = []
+    lasts: list[tuple[str, str]] = []
+    for col, mask in columns:
+        orig, masked = row.get(f"o:{col}"), row.get(f"m:{col}")
+        if not orig or not masked or not orig.strip():
+            continue
+        orig, masked = orig.strip(), masked.strip()
+        pairs.append((orig, masked))
+        if mask == "first_name":
+            firsts.append((orig, masked))
+        elif mask == "last_name":
+            lasts.append((orig, masked))
+        elif mask == "name":
+            o_tok, m_tok = orig.split(), masked.split()
+            if len(o_tok) >= 2 and len(m_tok) >= 2:
+                pairs += [(o_tok[0], m_tok[0]), (o_tok[-1], m_tok[-1])]
+    for f_orig, f_masked in firsts:
+        for l_orig, l_masked in lasts:
+            pairs.append((f"{f_orig} {l_orig}", f"{f_masked} {l_masked}"))
+    pairs = [(o, m) for o, m in pairs if len(o) >= 2 and fold(o) != fold(m)]
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def _replace_names(text: str, pairs: Iterable[tuple[str, str]]) -> str:
+    """Replace whole-word, case- and accent-insensitive occurrences of each original name
+    (longest first; a place replaced once is not replaced again)."""
+    folded = fold(text)
+    taken: list[tuple[int, int, str]] = []
+    for orig, masked in pairs:
+        needle = fold(orig)
+        start = folded.find(needle)
+        while start != -1:
+            end = start + len(needle)
+            before = folded[start - 1] if start and _spaced(needle[0]) else " "
+            after = folded[end] if end < len(folded) and _spaced(needle[-1]) else " "
+            free = not any(s < end and start < e for s, e, _ in taken)
+            if not before.isalnum() and not after.isalnum() and free:
+                taken.append((start, end, _same_case(text[start:end], masked)))
+            start = folded.find(needle, start + 1)
+    if not taken:
+        return text
+    out, pos = [], 0
+    for start, end, value in sorted(taken):
+        out += [text[pos:start], value]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _spaced(ch: str) -> bool:
+    """Whether ``ch`` belongs to a script that separates words (Chinese and Japanese names
+    run into the next word: `佐藤さん`)."""
+    return ord(ch) < 0x2E80
+
+
+def _same_case(found: str, masked: str) -> str:
+    if len(found) > 1 and found.isupper():
+        return masked.upper()
+    if found.islower():
+        return masked.lower()
+    return masked
+
+
+def replace_row_names(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
+    """In the plain-text pieces (column ``out``), replace each row's own original names by
+    its masked names. Needs ``ctx.row`` (set by `mask_frame`); without it, a no-op."""
+    row = ctx.row
+    if row is None:
+        return pieces
+    columns = [(c, row.masks[c]) for c in row.columns_with(*NAME_MASKS) if c in row.masked]
+    if not columns:
+        return pieces
+    names = pl.DataFrame(
+        [row.original.get_column(c).cast(pl.String).alias(f"o:{c}") for c, _ in columns]
+        + [row.masked.get_column(c).cast(pl.String).alias(f"m:{c}") for c, _ in columns]
+    ).with_row_index("row")
+    names = names.with_columns(pl.col("row").cast(pl.Int64))
+    # vectorized pre-filter: the folded piece contains some folded name token of its row
+    tokens = [
+        fold_expr(pl.col(f"o:{c}").str.strip_chars()).str.split(" ").list.get(i, null_on_oob=True)
+        for c, _ in columns
+        for i in (0, -1)
+    ]
+    names = names.with_columns(pl.concat_list(tokens).list.drop_nulls().alias("_tokens"))
+    text_pieces = pieces.filter(pl.col("kind") == TEXT).select("i", "k", "row", "out")
+    if text_pieces.height == 0:
+        return pieces
+    joined = text_pieces.join(names, on="row", how="inner").with_columns(
+        _folded=fold_expr(pl.col("out"))
+    )
+    hit = joined.select(
+        pl.col("_tokens").list.eval(pl.element().str.len_chars() >= 2).list.any().alias("_any")
+    ).to_series()
+    token_cols = names.select(pl.col("_tokens").list.len().max()).item() or 0
+    contains = [
+        pl.col("_folded").str.contains(
+            pl.col("_tokens").list.get(n, null_on_oob=True), literal=True
+        )
+        for n in range(int(token_cols))
+    ]
+    if not contains:
+        return pieces
+    candidates = joined.filter(pl.lit(hit) & pl.any_horizontal(contains).fill_null(False))
+    if candidates.height == 0:
+        return pieces
+    replaced = []
+    for rec in candidates.iter_rows(named=True):
+        new = _replace_names(rec["out"], _name_pairs(rec, columns))
+        if new != rec["out"]:
+            replaced.append((rec["i"], rec["k"], new))
+    if not replaced:
+        return pieces
+    fixes = pl.DataFrame(
+        replaced, schema={"i": pl.Int64, "k": pl.Int64, "_new": pl.String}, orient="row"
+    )
+    return (
+        pieces.join(fixes, on=["i", "k"], how="left")
+        .with_columns(out=pl.coalesce("_new", "out"))
+        .drop("_new")
+    )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import polars as pl
 
 from sanitizer.masks import MaskContext, MaskSpec, Pools, get_mask
+from sanitizer.masks.base import Reads, RowView
 from sanitizer.rules.model import ColumnRule, RuleSet, TableRule
 from sanitizer.schema import ColumnInfo, SchemaInfo, TableInfo
 
@@ -91,16 +92,28 @@ def mask_frame(
 ) -> pl.DataFrame:
     """Mask one batch: a pure function from the batch's masked columns (as text) to their
     masked values. No I/O and no state but the secret, the pools and the (small) table of
-    re-drawn fakes that keeps unique columns unique, so the same function can run on any
-    engine that hands out Arrow/polars batches."""
+    re-drawn fakes that keeps unique columns unique (``overrides``), so the same function can
+    run on any engine that hands out Arrow/polars batches.
+
+    Masks that read other columns of the row (`MaskSpec.reads`) run after the ones that
+    don't, and see the batch's columns as read plus what the earlier masks made of them.
+    The result has the masked columns in table order.
+    """
     from sanitizer.pipeline.unique import apply_overrides
 
-    out = []
-    for col in plan.masked_columns:
+    columns = plan.masked_columns
+    masks = MappingProxyType({c.column.name: c.spec.name for c in columns})
+    done: dict[str, pl.Series] = {}
+    for col in sorted(columns, key=lambda c: c.spec.reads):  # stable: table order per stage
         name = col.column.name
-        series = frame.get_column(name)
-        masked = col.spec.fn(series, col.ctx).alias(name)
+        ctx = col.ctx
+        if col.spec.reads is not Reads.VALUE:
+            ctx = replace(
+                ctx,
+                row=RowView(original=frame, masked=pl.DataFrame(list(done.values())), masks=masks),
+            )
+        masked = col.spec.fn(frame.get_column(name), ctx).alias(name)
         if overrides and name in overrides:
-            masked = apply_overrides(series, masked, overrides[name])
-        out.append(masked)
-    return pl.DataFrame(out)
+            masked = apply_overrides(frame.get_column(name), masked, overrides[name])
+        done[name] = masked
+    return pl.DataFrame([done[c.column.name] for c in columns])

@@ -219,7 +219,30 @@ def _table_rule(
     columns = {}
     for column, col_key_node, col_node in f.mapping(node, f"table `{table}`"):
         columns[column] = _column_rule(f, table, column, col_key_node, col_node)
+    _check_row_options(table, columns)
     return TableRule(table=table, where=where, defaults=defaults, columns=MappingProxyType(columns))
+
+
+def _check_row_options(table: str, columns: dict[str, ColumnRule]) -> None:
+    """Options that name another column of the table must name one that can serve."""
+    for rule in columns.values():
+        source = rule.options.get("from_email")
+        if source is None:
+            continue
+        other = columns.get(source)
+        if other is None:
+            hint = suggest(source, list(columns))
+            raise SanitizeError(
+                f"option `from_email` of mask `{rule.mask}`: table `{table}` has no rule for a "
+                f"column `{source}`" + hint,
+                rule.where,
+            )
+        if other.mask != "email":
+            raise SanitizeError(
+                f"option `from_email` of mask `{rule.mask}`: column `{source}` is masked with "
+                f"`{other.mask}`; a coherent name needs a column masked with `email`",
+                rule.where,
+            )
 
 
 def load_rules(folder: str | os.PathLike[str]) -> RuleSet:

@@ -1,0 +1,256 @@
+"""Finding emails and phone numbers inside free text: where they are, not what they become.
+
+Emails are found for whole batches with one polars regex. Phone numbers are found with
+libphonenumber's `PhoneNumberMatcher`, which works on one string at a time, so it only sees
+texts that a vectorized pre-filter flags (at least `MIN_PHONE_DIGITS` digits), once per
+distinct text. Its candidates are then judged: a number libphonenumber calls valid is taken,
+a merely possible one only with evidence (written internationally, or a phone word just
+before it), and anything shaped like a date, time, IP address, price, ISBN or a piece of a
+longer identifier is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import polars as pl
+
+# An address inside text (Rust regex syntax, for polars). The local part starts and ends
+# with a letter or digit, so `<a@b.org>`, `mailto:a@b.org`, `'a@b.org'` and `a@b.org.` give
+# the bare address; letters are Unicode (IDN domains, EAI local parts); the top-level domain
+# is letters or an `xn--` label, never digits (so `a@1.2.3.4` is not an address).
+_ATOM = r"[\p{L}\p{N}]"
+EMAIL_IN_TEXT = (
+    r"(?i)" + _ATOM + r"(?:[\p{L}\p{N}._%+'-]*[\p{L}\p{N}_%+-])?"
+    r"@(?:" + _ATOM + r"(?:[\p{L}\p{N}-]*" + _ATOM + r")?\.)+"
+    r"(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})"
+)
+
+MIN_PHONE_DIGITS = 7  # fewer digits than this in a text: no phone number worth the matcher
+
+# Words that say the number next to them is a phone number, or is something else.
+_PHONE_WORDS = (
+    r"tel|tél|tele?phone|téléphone|telefon|telefono|teléfono|telemóvel|phone|ph|fon|mobile?|"
+    r"mob|mobil|móvil|cellulare|cell|cellphone|handy|fax|call|called|calling|ring|reach|"
+    r"whatsapp|signal|sms|text|dial|hotline|contact|kontakt|rufnummer|número|numero|nummer|"
+    r"телефон|тел|電話"
+)
+_OTHER_WORDS = (
+    r"order|ord|invoice|inv|ref|reference|case|ticket|tracking|track|parcel|sku|item|"
+    r"article|iban|bic|swift|isbn|issn|ean|upc|account|acct|card|serial|ip|id|vat|tax|"
+    r"zip|postcode|version|build|batch|lot|po|txn|transaction|receipt"
+)
+_CONTEXT_WORD = re.compile(
+    rf"(?<![^\W_])(?:(?P<phone>{_PHONE_WORDS})|(?P<other>{_OTHER_WORDS}))(?![^\W_])",
+    re.IGNORECASE,
+)
+CONTEXT_CHARS = 48  # how far before a number its context words are looked for
+
+_DATE = re.compile(
+    r"(?<!\d)(?<!\d[-./])(?:(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)?\d\d)(?![-./]?\d)"
+)
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_PRICE = re.compile(
+    r"^\d{1,3}(?:(?:,\d{3})+\.\d{2}|(?:\.\d{3})+,\d{2}|(?:[ \u202f]\d{3})+[.,]\d{2})$"
+)
+_DECIMAL = re.compile(r"^\d+[.,]\d{1,2}$")
+_ISBN = re.compile(r"^97[89][-\s]?(?:\d[-\s]?){9}\d$")
+_JOINED_BEFORE = "-_/.,#"  # `INV-2022…`, `1.2.3.4`, `1,299.00`, `A/123…`
+_JOINED_AFTER = "-_/.,:"  # `…-03242`, `… 18:24`
+_INTL = re.compile(r"^\s*(?:\+|00[1-9])")
+_TRUNK_IN_PARENS = re.compile(r"\(\s*0\s*\)")
+
+
+@dataclass(frozen=True)
+class PhoneHit:
+    """A phone number found in a text.
+
+    Attributes:
+        start: offset of its first character (Python string index).
+        end: offset just past its last character.
+        region: the region its digits are read in (for numbers written without a country
+            code; for international ones it is the number's own region).
+        valid: libphonenumber calls the number valid (else it was taken on evidence).
+    """
+
+    start: int
+    end: int
+    region: str
+    valid: bool
+
+
+def _digit_count(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def _context(text: str, start: int) -> str | None:
+    """``"phone"`` or ``"other"``: the nearest context word before ``start`` on its line."""
+    window = text[max(0, start - CONTEXT_CHARS) : start]
+    window = window.rsplit("\n", 1)[-1]
+    last = None
+    for m in _CONTEXT_WORD.finditer(window):
+        last = "phone" if m.group("phone") else "other"
+    return last
+
+
+def _is_part_of_token(text: str, start: int, end: int) -> bool:
+    """True when the match is glued to a longer word or number (`INV-2022-03242`,
+    `1Z999AA10123456784`, `192.168.1.20`, `1,299.00`, `2025-11-15 18:24`, `#12345678`), or
+    is one group of a longer run of digit groups (an IBAN or card number written in fours)."""
+    before = text[start - 1] if start > 0 else ""
+    before2 = text[start - 2] if start > 1 else ""
+    after = text[end] if end < len(text) else ""
+    after2 = text[end + 1] if end + 1 < len(text) else ""
+    if before.isalnum() or after.isalnum() or before == "#":
+        return True
+    if before == "=":  # `created_at=1732723200`; `phone=…` is let through by its context
+        return _context(text, start) != "phone"
+    if before and before in _JOINED_BEFORE and before2.isalnum():
+        return True
+    if after and after in _JOINED_AFTER and after2.isalnum():
+        return True
+    return (before == " " and before2.isdigit()) or (after == " " and after2.isdigit())
+
+
+def _looks_like_other_number(raw: str) -> bool:
+    """Dates, IPv4 addresses, prices and decimals, ISBNs: numbers that are not phones."""
+    core = raw.strip()
+    return bool(
+        _DATE.search(core)
+        or _IPV4.match(core)
+        or _PRICE.match(core)
+        or _DECIMAL.match(core)
+        or _ISBN.match(core)
+    )
+
+
+@cache
+def _matcher_api() -> tuple[object, object, object]:
+    import phonenumbers
+
+    return phonenumbers.PhoneNumberMatcher, phonenumbers.Leniency.POSSIBLE, phonenumbers
+
+
+def _valid_region(raw: str, number: object, first: str, regions: tuple[str, ...]) -> str | None:
+    """The region in which ``raw`` is a valid number (its own for international writings),
+    trying ``first`` and then ``regions``; None when it is valid in none of them."""
+    _, _, pn = _matcher_api()
+    if _INTL.match(raw):
+        if pn.is_valid_number(number):  # type: ignore[attr-defined]
+            return str(pn.region_code_for_number(number))  # type: ignore[attr-defined]
+        return None
+    for region in (first, *[r for r in regions if r != first]):
+        try:
+            parsed = pn.parse(raw, region)  # type: ignore[attr-defined]
+        except pn.NumberParseException:  # type: ignore[attr-defined]
+            continue
+        if pn.is_valid_number(parsed):  # type: ignore[attr-defined]
+            return region
+    return None
+
+
+def find_phones(text: str, regions: tuple[str, ...]) -> list[PhoneHit]:
+    """Every phone number in ``text``, in order, without overlaps.
+
+    The matcher runs in ``regions`` in turn (the first is the default for national
+    writings); a further region runs only while digits outside what earlier passes looked
+    at remain, so a text usually costs one pass.
+
+    Args:
+        text: one text.
+        regions: ISO 3166 regions, most likely first.
+    """
+    matcher_cls, possible, _pn = _matcher_api()
+    hits: list[PhoneHit] = []
+    seen: list[tuple[int, int]] = []  # spans judged already, taken or not
+    runs = phone_worthy_runs(text)
+    if not runs:
+        return []
+    for index, region in enumerate(regions):
+        if index and all(any(s <= a and b <= e for s, e in seen) for a, b in runs):
+            break
+        for m in matcher_cls(text, region, leniency=possible):  # type: ignore[operator]
+            start, end = _trim_brackets(m.raw_string, m.start, m.end)
+            if (start, end) in seen or any(h.start < end and start < h.end for h in hits):
+                continue
+            seen.append((start, end))
+            hit = _judge(text, text[start:end], start, end, m.number, region, regions)
+            if hit is not None:
+                hits.append(hit)
+    hits.sort(key=lambda h: h.start)
+    return hits
+
+
+# A run of digit groups as a phone number could be written.
+_DIGIT_RUN = re.compile(r"\d(?:[\d \t().\-/]*\d)?")
+_EXTENSION_AFTER = re.compile(r"(?i)\s*(?:x|ext\.?|extension|#|;ext=)\s*\d{1,6}(?!\d)")
+_DATE_TIME = re.compile(_DATE.pattern + r"(?:[ T]\d{1,2})?")
+
+
+def phone_worthy_runs(text: str) -> list[tuple[int, int]]:
+    """The runs of digit groups in ``text`` that may hold a phone number: enough digits, and
+    not as a whole a date (with its hour), IP address, price or ISBN, nor one token glued to
+    a word (`INV-2022-03242`, `1Z999AA1012…`). The matcher runs only on texts that have one,
+    and tries a further region only while one of them was not looked at in full."""
+    runs = []
+    for m in _DIGIT_RUN.finditer(text):
+        run = m.group()
+        if _digit_count(run) < MIN_PHONE_DIGITS:
+            continue
+        if _DATE_TIME.fullmatch(run) or _looks_like_other_number_whole(run):
+            continue
+        start, end = m.span()
+        ext = _EXTENSION_AFTER.match(text, end)
+        if ext:  # `001-843-908-3999x224`: the extension is not a glued word
+            end = ext.end()
+        if " " not in run and "\t" not in run and _is_part_of_token(text, start, end):
+            continue
+        runs.append((start, end))
+    return runs
+
+
+def _looks_like_other_number_whole(run: str) -> bool:
+    return bool(_IPV4.match(run) or _PRICE.match(run) or _DECIMAL.match(run) or _ISBN.match(run))
+
+
+def _trim_brackets(raw: str, start: int, end: int) -> tuple[int, int]:
+    """Drop an unbalanced bracket at either end: `(07700 900123` -> `07700 900123`."""
+    if raw.startswith("(") and ")" not in raw:
+        start += 1
+    if raw.endswith(")") and "(" not in raw:
+        end -= 1
+    return start, end
+
+
+def _judge(
+    text: str, raw: str, start: int, end: int, number: object, region: str, regions: tuple[str, ...]
+) -> PhoneHit | None:
+    """Take or leave one matcher candidate (see the module's docstring)."""
+    main = re.split(r"(?i)\s*(?:ext\.?|extension|x|#|;ext=)\s*\d", raw, maxsplit=1)[0]
+    if _digit_count(main) < MIN_PHONE_DIGITS:
+        return None
+    if _is_part_of_token(text, start, end) or _looks_like_other_number(main):
+        return None
+    international = bool(_INTL.match(raw)) or bool(_TRUNK_IN_PARENS.search(raw))
+    context = _context(text, start)
+    if context == "other" and not raw.lstrip().startswith("+"):
+        return None
+    valid_in = _valid_region(raw, number, region, regions)
+    if valid_in is not None:
+        return PhoneHit(start, end, valid_in, True)
+    if international or context == "phone":
+        _, _, pn = _matcher_api()
+        own = region
+        if _INTL.match(raw):
+            own = str(pn.region_code_for_country_code(number.country_code))  # type: ignore[attr-defined]
+            own = own if own != "ZZ" else region
+        return PhoneHit(start, end, own, False)
+    return None
+
+
+def candidate_mask(texts: pl.Series) -> pl.Series:
+    """Which texts may hold a phone number: a vectorized, over-inclusive test."""
+    return texts.str.count_matches(r"\d").fill_null(0) >= MIN_PHONE_DIGITS

@@ -1,0 +1,144 @@
+"""The `scrub` mask on free text: same value, same fake as in a column; properties."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any
+
+import phonenumbers
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sanitizer.masks import MaskContext, Pools
+from sanitizer.masks.email import mask_email
+from sanitizer.masks.phone import mask_phone
+from sanitizer.masks.scrub import mask_scrub, text_regions, unreserved_emails
+from sanitizer.schema import ColumnInfo, Kind
+
+POOLS = Pools()
+SECRET = b"scrub-secret"
+
+
+def _ctx(region: str | None = None, **options: Any) -> MaskContext:
+    return MaskContext(secret=SECRET, pools=POOLS, region=region, options=MappingProxyType(options))
+
+
+def _nsn(masked: str, region: str) -> tuple[int, int]:
+    number = phonenumbers.parse(masked, region)
+    return number.country_code, number.national_number
+
+
+# (the value in a phone column, the column's region, words before, the same number in text)
+SAME_NUMBER = [
+    ("07613 522535", "GB", "Call ", "+44 (0)7613 522535"),
+    ("+44 7911 123456", "GB", "mobile ", "07911 123456"),
+    ("020 7946 0958", "GB", "ring ", "0044 20 7946 0958"),
+    ("(415) 555-2671", "US", "call me at ", "+1 415.555.2671"),
+    ("+1 415 555 2671", "US", "Tel: ", "1-415-555-2671"),
+    ("030 12345678", "DE", "Telefon: ", "+49 (0)30 12345678"),
+    ("+49 151 23456789", "DE", "Handy ", "0151 23456789"),
+    ("06 12 34 56 78", "FR", "portable: ", "+33 6 12 34 56 78"),
+]
+
+
+@pytest.mark.parametrize(
+    ("column_value", "region", "words", "written"), SAME_NUMBER, ids=[w for *_, w in SAME_NUMBER]
+)
+def test_a_number_masks_alike_in_a_column_and_in_text(
+    column_value: str, region: str, words: str, written: str
+) -> None:
+    """National and international writings of one number: same country code and NSN."""
+    in_column = mask_phone(pl.Series([column_value]), _ctx(region)).item()
+    in_text = mask_scrub(pl.Series([words + written]), _ctx(region)).item()
+    assert in_text.startswith(words)
+    masked = in_text.removeprefix(words)
+    assert _nsn(masked, region) == _nsn(in_column, region)
+    assert _nsn(masked, region) != _nsn(written, region)
+
+
+def test_an_email_masks_alike_in_a_column_and_in_text() -> None:
+    column = mask_email(pl.Series([" Jane.Doe@Gmail.com "]), _ctx()).item()
+    texts = pl.Series(
+        [
+            "<jane.doe@gmail.com>",
+            "mailto:JANE.DOE@GMAIL.COM?subject=x",
+            "write to Jane.Doe@gmail.com.",
+        ]
+    )
+    for out in mask_scrub(texts, _ctx()).to_list():
+        assert column in out
+
+
+def test_the_email_domain_option_is_used() -> None:
+    ctx = _ctx(domain="mail.test")
+    out = mask_scrub(pl.Series(["jane@gmail.com"]), ctx).item()
+    assert out.endswith("@mail.test")
+
+
+def test_text_regions_default_to_the_rule_region_first() -> None:
+    assert text_regions(_ctx("SE"))[0] == "SE"
+    assert text_regions(_ctx())[0] == "US"  # en_US locale
+    assert text_regions(_ctx("SE", regions=("PL", "DE"))) == ("PL", "DE")
+
+
+def test_null_empty_and_untouched_texts_come_back_as_they_were() -> None:
+    values = pl.Series(["", None, "Thanks in advance!", "  \n"], dtype=pl.String)
+    assert mask_scrub(values, _ctx()).to_list() == values.to_list()
+
+
+def test_output_is_cut_to_the_column_length() -> None:
+    column = ColumnInfo(name="subject", kind=Kind.TEXT, type_sql="VARCHAR(20)", max_length=20)
+    ctx = MaskContext(secret=SECRET, pools=POOLS, column=column)
+    out = mask_scrub(pl.Series(["Re: jane.doe@gmail.com wants a refund"]), ctx).item()
+    assert len(out) == 20 and "gmail" not in out
+
+
+def test_marker_characters_in_the_text_do_not_confuse_the_cut() -> None:
+    text = "a\x00b\x01 jane@gmail.com \ufdd0 +44 20 7946 0958 \ufdd1"
+    out = mask_scrub(pl.Series([text]), _ctx()).item()
+    assert "jane@gmail.com" not in out and "7946 0958" not in out
+    assert out.startswith("a\x00b\x01 ") and out.endswith(" \ufdd1")
+
+
+# --- properties ----------------------------------------------------------------------
+
+local = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._+'-]{0,10}[A-Za-z0-9]", fullmatch=True)
+domain = st.from_regex(r"([a-zA-Z0-9ÄÖüé-]{1,8}\.){1,3}[a-zA-Z]{2,5}", fullmatch=True)
+emails = st.builds(lambda a, b: f"{a}@{b}", local, domain)
+wrapped = st.builds(
+    lambda e, w: w.format(e),
+    emails,
+    st.sampled_from(["{}", "<{}>", "mailto:{}", "{}.", "({})", '"{}"', "{},", "{}!", "{}@"]),
+)
+words = st.sampled_from(
+    ["hi", "call", "+44 20 7946 0958", "2025-11-15", "1,299.00", "x@", "@", ".", "-", "Tel:"]
+)
+fragments = st.lists(
+    st.one_of(wrapped, words, st.text(alphabet="ab.@-+_ 1", max_size=8)), max_size=8
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.builds(lambda parts, sep: sep.join(parts), fragments, st.sampled_from(["", " ", "\n"])),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_scrub_leaves_no_address_at_a_domain_that_is_not_reserved(texts: list[str]) -> None:
+    out = mask_scrub(pl.Series(texts, dtype=pl.String), _ctx())
+    assert unreserved_emails(out).len() == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=5))
+def test_scrub_is_deterministic_and_keeps_texts_without_pii(texts: list[str]) -> None:
+    values = pl.Series(texts, dtype=pl.String)
+    first = mask_scrub(values, _ctx()).to_list()
+    assert first == mask_scrub(values, _ctx()).to_list()
+    for before, after in zip(texts, first, strict=True):
+        if "@" not in before and sum(c.isdigit() for c in before) < 7:
+            assert after == before
