@@ -91,6 +91,8 @@ class MaskContext:
         tally: where the mask counts what it met (e.g. invalid JSON); never values.
         salt: empty normally; set only to re-draw the rare values that collide in a
             unique column (see ``sanitizer.pipeline.unique``).
+        known_names: keyed hashes of the database's names, for `scrub` to find them in
+            text of any table (see ``sanitizer.masks.knownnames``); None when not collected.
     """
 
     secret: bytes
@@ -103,6 +105,7 @@ class MaskContext:
     row: RowView | None = None
     tally: Tally = field(default_factory=Tally, compare=False)
     salt: str = ""
+    known_names: Any = field(default=None, compare=False)
 
     def hash(self, values: pl.Series, purpose: str) -> pl.Series:
         """Keyed HMAC-SHA256 hex of (normalized) ``values`` for ``purpose``."""

@@ -258,7 +258,45 @@ def _mask_pieces(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
         .then(pl.col("phone_out"))
         .otherwise(pl.col("s"))
     )
-    return replace_row_names(pieces, ctx)
+    return replace_known_names(replace_row_names(pieces, ctx), ctx)
+
+
+def replace_known_names(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
+    """In the plain-text pieces, replace names known from the database's name columns (any
+    table) by what the `first_name` / `last_name` masks give for them."""
+    from sanitizer.masks.knownnames import known_name_hits, substitute_words
+    from sanitizer.masks.names import mask_first_name, mask_last_name
+
+    known = ctx.known_names
+    if not known:
+        return pieces
+    text = pieces.filter(pl.col("kind") == TEXT).select("i", "k", "out").with_row_index("_j")
+    hits = known_name_hits(text.get_column("out"), known, ctx.secret)
+    if hits.height == 0:
+        return pieces
+    fakes: dict[str, str] = {}
+    for kind, fn, locale in (
+        ("first", mask_first_name, known.first_locale),
+        ("last", mask_last_name, known.last_locale),
+    ):
+        words = hits.filter(pl.col("kind") == kind).get_column("w").unique()
+        if len(words):
+            sub = sub_context(ctx, locale=locale, options=MappingProxyType({}))
+            fakes.update(zip(words.to_list(), fn(words, sub).to_list(), strict=True))
+    by_piece = hits.group_by("i").agg(pl.col("w"))
+    fixes = []
+    affected = text.join(by_piece, left_on="_j", right_on="i", how="inner")
+    for rec in affected.iter_rows(named=True):
+        mapping = {w: fakes[w] for w in rec["w"] if fakes.get(w)}
+        fixes.append((rec["i"], rec["k"], substitute_words(rec["out"], mapping)))
+    fix_frame = pl.DataFrame(
+        fixes, schema={"i": pl.Int64, "k": pl.Int64, "_new": pl.String}, orient="row"
+    )
+    return (
+        pieces.join(fix_frame, on=["i", "k"], how="left")
+        .with_columns(out=pl.coalesce("_new", "out"))
+        .drop("_new")
+    )
 
 
 def _phone_options(ctx: MaskContext) -> MappingProxyType[str, Any]:

@@ -1,0 +1,136 @@
+"""Names known from the database's name columns, found again inside free text anywhere.
+
+A support ticket often names its customer ("Hi, this is Maria Keller") while the ticket row
+has no name column of its own, so row-aware scrubbing cannot see it. Before the copy, the run
+reads the distinct values of every column masked as `first_name`, `last_name` or `name` and
+keeps only their keyed hashes (folded: lower case, no accents). `scrub` then hashes every
+capitalized word of a text and replaces the ones that hit with what the `first_name` /
+`last_name` mask gives for them, so the text shows the same fake as the column.
+
+Common words that are also somebody's name ("Will", "Grace") are replaced too when capitalized:
+a wrong fake name in a test ticket is harmless, a real one is not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from sanitizer.masks.keyed import keyed_hex
+
+# A capitalized word of two or more letters (apostrophes and hyphens inside: O'Brien, Smith-Jones).
+WORD = r"\p{Lu}[\p{L}\p{M}'’\-]*[\p{L}\p{M}]"
+PURPOSE = "known-name"
+
+
+def fold_words(words: pl.Series) -> pl.Series:
+    """Lower case without accents, so `José` and `JOSE` are one name."""
+    return (
+        words.cast(pl.String)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .str.normalize("NFD")
+        .str.replace_all(r"\p{Mn}", "")
+    )
+
+
+def name_keys(words: pl.Series, secret: bytes) -> pl.Series:
+    """A 64-bit keyed hash per folded word."""
+    hexes = keyed_hex(fold_words(words), secret, PURPOSE)
+    return hexes.str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64)
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    """Keyed hashes of the database's first and family names (no names themselves)."""
+
+    first: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.UInt64))
+    last: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.UInt64))
+    first_locale: str = "en_US"
+    last_locale: str = "en_US"
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.last)
+
+
+def tokens_of(values: pl.Series, mask: str) -> tuple[pl.Series, pl.Series]:
+    """(first-name tokens, family-name tokens) of a batch of a name column's values."""
+    clean = values.cast(pl.String).drop_nulls().str.strip_chars()
+    clean = clean.filter(clean.str.len_chars() >= 2)
+    if mask == "first_name":
+        return clean, pl.Series([], dtype=pl.String)
+    if mask == "last_name":
+        return pl.Series([], dtype=pl.String), clean
+    parts = clean.str.split(" ")
+    first = parts.list.first().drop_nulls()
+    last = parts.list.last().drop_nulls()
+    return first.filter(first.str.len_chars() >= 2), last.filter(last.str.len_chars() >= 2)
+
+
+def build_known_names(batches: Iterable[tuple[str, str, pl.Series]], secret: bytes) -> KnownNames:
+    """From ``(mask, locale, values)`` batches of name columns, the hashes to look for."""
+    firsts: list[pl.Series] = []
+    lasts: list[pl.Series] = []
+    first_locale = last_locale = ""
+    for mask, locale, values in batches:
+        f, la = tokens_of(values, mask)
+        if len(f):
+            firsts.append(name_keys(f, secret).unique())
+            first_locale = first_locale or locale
+        if len(la):
+            lasts.append(name_keys(la, secret).unique())
+            last_locale = last_locale or locale
+    empty = pl.Series([], dtype=pl.UInt64)
+    return KnownNames(
+        first=pl.concat(firsts).unique() if firsts else empty,
+        last=pl.concat(lasts).unique() if lasts else empty,
+        first_locale=first_locale or "en_US",
+        last_locale=last_locale or "en_US",
+    )
+
+
+def _same_case(found: str, fake: str) -> str:
+    if len(found) > 1 and found.isupper():
+        return fake.upper()
+    return fake
+
+
+def known_name_hits(texts: pl.Series, known: KnownNames, secret: bytes) -> pl.DataFrame:
+    """The capitalized words of ``texts`` that are known names: columns ``i`` (text index),
+    ``w`` (the word as written) and ``kind`` (``first`` or ``last``)."""
+    empty = pl.DataFrame(schema={"i": pl.Int64, "w": pl.String, "kind": pl.String})
+    if len(known) == 0 or len(texts) == 0:
+        return empty
+    words = (
+        pl.DataFrame({"t": texts.cast(pl.String)})
+        .with_row_index("i")
+        .select(pl.col("i").cast(pl.Int64), pl.col("t").str.extract_all(WORD).alias("w"))
+        .explode("w")
+        .drop_nulls("w")
+    )
+    if words.height == 0:
+        return empty
+    distinct = words.select("w").unique()
+    keys = name_keys(distinct.get_column("w"), secret)
+    distinct = distinct.with_columns(
+        kind=pl.when(keys.is_in(known.first))
+        .then(pl.lit("first"))
+        .when(keys.is_in(known.last))
+        .then(pl.lit("last"))
+        .otherwise(None)
+    ).drop_nulls("kind")
+    if distinct.height == 0:
+        return empty
+    return words.join(distinct, on="w", how="inner").unique(maintain_order=True)
+
+
+def substitute_words(text: str, mapping: dict[str, str]) -> str:
+    """Replace whole words of ``text`` by ``mapping`` (longest first, one pass)."""
+    if not mapping:
+        return text
+    alternation = "|".join(re.escape(w) for w in sorted(mapping, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w'’-])(?:{alternation})(?![\w'’-])")
+    return pattern.sub(lambda m: _same_case(m.group(0), mapping[m.group(0)]), text)
