@@ -77,6 +77,19 @@ class Category(StrEnum):
     URL = "url"
 
 
+# Names that say more than phone-number-looking values do (an SSN parses as a number).
+NAME_BEATS_PHONE_VALUES = frozenset(
+    {
+        Category.NATIONAL_ID,
+        Category.BANK,
+        Category.POSTCODE,
+        Category.BIRTH_DATE,
+        Category.SECRET,
+        Category.IP,
+        Category.URL,
+    }
+)
+
 # Categories whose `keep` puts a person at risk (lint warns); the others make systems act.
 PII_CATEGORIES = frozenset(Category) - {Category.SECRET, Category.URL}
 
@@ -410,6 +423,13 @@ PERSON_TABLES = _wordset(
     "kunde kunden mitarbeiter personen cliente clientes usuario usuarios utilisateur personne "
     "utente utenti klant klanten gebruiker uzytkownik klient pracownik"
 )
+# Column names that say what else a column holds: its values may be words that are also
+# first names (a city called Florence, the colour Olive) without being people.
+NOT_PERSON_WORDS = _wordset(
+    "city town ort stadt ville ciudad citta woonplaats country land pays region state province "
+    "brand color colour title status category department company product event team group tag "
+    "label type kind plan"
+)
 # Tables of pending work (outgoing mail, jobs for other systems) and sessions: copying their
 # rows lets a test environment act on them.
 QUEUE_TABLE_WORDS = frozenset({"queue", "queued", "outbox", "outgoing", "session", "sessions"})
@@ -542,6 +562,10 @@ def is_queue_table(table: TableInfo) -> str | None:
 
 EMAIL_VALUE = r"(?i)^(?:mailto:)?[a-z0-9._%+'-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$"
 PHONE_SHAPE = r"(?i)^(?:\+|00)?[\d\s().\-/]{6,24}\d(?:\s*[;,]?\s*(?:x|ext\.?|ext=|extension|#)\s*\d{1,6}\)?)?$"
+DATE_TIME = (
+    r"\b\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b"
+    r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b"
+)
 IBAN_SHAPE = r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$"
 WORDY = r"^[^\d@#/\\_=<>{}\[\]|:;+*%$]{2,80}$"
 
@@ -582,10 +606,16 @@ def _digits(text: str) -> str:
 
 @cache
 def is_phone(text: str, regions: tuple[str, ...] = DEFAULT_REGIONS) -> bool:
-    """True when ``text`` is a valid phone number: international, or national in a region."""
+    """True when ``text`` is a valid phone number: international, or national in a region.
+
+    A national number must start like one (trunk ``0``, or an area code in brackets) or have
+    9 digits or more: `2021-345` (a model number) is a valid 7-digit number somewhere.
+    """
     import phonenumbers
 
     t = text.strip()
+    if not re.match(r"\+|0|\(", t) and len(_digits(re.split(r"(?i)x|ext|#|;", t)[0])) < 9:
+        return False
     if t.startswith("00"):
         t = "+" + t[2:]
     tries: Iterable[str | None] = (None,) if t.startswith("+") else regions
@@ -661,8 +691,10 @@ def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -
     has_email = rest & text.str.contains(EMAIL_IN_TEXT)
     # phones inside text only where there is text around them: `ORD-2021-000001` is not one
     spaced = rest & text.str.contains(r"\s|^[\[{]")
+    # dates and times next to each other (`2024-03-02 14:55`) read like a phone number
+    cleaned = text.str.replace_all(DATE_TIME, " ")
     candidates = (
-        text.filter(spaced & ~has_email)
+        cleaned.filter(spaced & ~has_email)
         .str.extract_all(PHONE_IN_TEXT)
         .explode()
         .drop_nulls()
@@ -680,7 +712,7 @@ def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -
     has_phone = pl.repeat(False, n, eager=True)
     if found:
         pattern = "|".join(re.escape(c) for c in sorted(found, key=len, reverse=True))
-        has_phone = spaced & text.str.contains(pattern)
+        has_phone = spaced & cleaned.str.contains(pattern)
     wordy = text.str.contains(WORDY) & (text.str.count_matches(r"\s+") <= 4)
     names = {"full": 0, "first": 0, "last": 0}
     for value in text.filter(wordy).to_list():
@@ -776,8 +808,16 @@ def _resolve_generic(hint: NameHint, table: TableInfo) -> Category:
 
 
 def _verdict(category: Category, evidence: list[str], **options: object) -> Verdict:
+    mask = _mask_for(category)
+    named = evidence[0] if evidence and evidence[0].startswith("name matches") else ""
+    if (
+        mask == "redact"
+        and named
+        and category.value.replace(" ", "") not in re.sub(r"\W|_", "", named)
+    ):
+        evidence = [f"{named} ({category})", *evidence[1:]]
     return Verdict(
-        mask=_mask_for(category),
+        mask=mask,
         category=category,
         evidence=tuple(evidence),
         pii=category in PII_CATEGORIES,
@@ -817,7 +857,9 @@ def judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ver
             )
         named_phone = hint is not None and hint.category is Category.PHONE
         strong = s.phones if named_phone else s.phones - s.bare_phones
-        if _share(strong, s) >= VALUE_SHARE:
+        # a name that says what else it is wins: SSNs and postcodes can parse as numbers
+        other = hint is not None and hint.category in NAME_BEATS_PHONE_VALUES
+        if _share(strong, s) >= VALUE_SHARE and not other:
             return _verdict(
                 Category.PHONE, _join(said, hint, Category.PHONE, s.phones, s, "are phone numbers")
             )
@@ -835,7 +877,8 @@ def judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ver
 
     # 3. values alone
     if has_values and texty:
-        if s.distinct >= MIN_DISTINCT_FOR_NAMES:
+        says_other = any(w in NOT_PERSON_WORDS for w in words(column.name))
+        if s.distinct >= MIN_DISTINCT_FOR_NAMES and not says_other:
             if _share(s.full_names, s) >= VALUE_SHARE:
                 return _verdict(Category.FULL_NAME, [_count(s.full_names, s, "are person names")])
             if _share(s.first_names, s) >= 0.7:
@@ -872,7 +915,11 @@ def _by_name(
     if category in (Category.EMAIL, Category.PHONE):
         if category is Category.EMAIL and not texty:
             return _keep([f"{said}, but the column is {kind.value}"])
-        if category is Category.PHONE and not (texty or kind in (Kind.INTEGER, Kind.DECIMAL)):
+        if category is Category.PHONE and kind in (Kind.INTEGER, Kind.DECIMAL):
+            # the `phone` mask writes formatted text (`+1 387-140-9042`), which a numeric
+            # column refuses; a number column of phone numbers gets `redact`
+            return Verdict("redact", category, (said, f"stored as {kind.value}: redact"), pii=True)
+        if category is Category.PHONE and not texty:
             return _keep([f"{said}, but the column is {kind.value}"])
         if s is None:
             return _verdict(category, [said, "no values sampled"])
