@@ -279,6 +279,40 @@ def lint(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command()
+def scan(
+    source: Annotated[str, typer.Option("--source", help="SQLAlchemy URL of the database.")],
+    sample: SampleOpt = 1000,
+    out: Annotated[
+        str | None, typer.Option("--out", help="Write the rules file here (default: stdout).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+) -> None:
+    """Propose a complete rules file from column names and sampled values.
+
+    Each proposed mask carries its evidence as a comment; sampled values are never printed.
+    Exit 0, 2 bad input.
+    """
+    from sanitizer.scan import ScanOptions, write_proposal
+    from sanitizer.scan import scan as run_scan
+
+    with _guard():
+        if sample < 0:
+            raise SanitizeError("--sample must be 0 or more")
+        proposal = run_scan(ScanOptions(source=source, sample=sample))
+        text = proposal.render()
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        path = write_proposal(text, out, force=force)
+        columns = sum(len(t.columns) for t in proposal.schema.tables.values())
+        truncated = sum(1 for t in proposal.tables if t.truncate)
+        typer.echo(
+            f"wrote {path}: {len(proposal.tables)} tables, {columns} columns, "
+            f"{proposal.masked} masked, {truncated} truncated; review it before use"
+        )
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
