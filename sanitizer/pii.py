@@ -17,7 +17,7 @@ from functools import cache
 import polars as pl
 
 from sanitizer.masks import MASKS
-from sanitizer.masks.scrub import EMAIL_IN_TEXT, NOT_PHONE, PHONE_IN_TEXT
+from sanitizer.masks.scrub import EMAIL_IN_TEXT, NOT_PHONE
 from sanitizer.masks.vocab import first_names, fold, last_names
 from sanitizer.schema import ColumnInfo, Kind, TableInfo
 
@@ -562,6 +562,12 @@ def is_queue_table(table: TableInfo) -> str | None:
 
 EMAIL_VALUE = r"(?i)^(?:mailto:)?[a-z0-9._%+'-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$"
 PHONE_SHAPE = r"(?i)^(?:\+|00)?[\d\s().\-/]{6,24}\d(?:\s*[;,]?\s*(?:x|ext\.?|ext=|extension|#)\s*\d{1,6}\)?)?$"
+# Phone-number-looking runs inside text, wider than the `scrub` mask's own pattern (groups of
+# up to 8 digits: `+49 30 1234567`); every candidate is then checked with libphonenumber.
+PHONE_IN_TEXT = (
+    r"(?:\+|\b00)?\d{0,3}[\s.\-]?(?:\(\d{1,5}\)[\s.\-]?)?\d{2,8}(?:[\s.\-/]\d{2,8}){1,5}\b"
+    r"|(?:\+|\b00)\d{7,15}\b|\b0\d{8,11}\b"
+)
 DATE_TIME = (
     r"\b\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b"
     r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b"

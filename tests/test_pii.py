@@ -156,6 +156,11 @@ def test_value_stats_counts_without_keeping_values():
     assert stats.full_names == 1
 
 
+def test_phones_with_long_groups_inside_text():
+    stats = value_stats(series("call +49 30 1234567 today", "ruf an: 030 12345678", "ok"))
+    assert stats.with_contact == 2
+
+
 def test_model_numbers_and_dates_are_not_phones():
     stats = value_stats(
         series(

@@ -330,3 +330,53 @@ def test_scan_on_postgres_then_run(tmp_path):
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+MYSQL_URL = os.environ.get("SANITIZE_TEST_MYSQL_URL")
+
+
+@pytest.mark.skipif(
+    not MYSQL_URL, reason="SANITIZE_TEST_MYSQL_URL is not set (admin URL of a MariaDB/MySQL server)"
+)
+def test_scan_and_lint_on_mariadb(tmp_path):
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(MYSQL_URL, isolation_level="AUTOCOMMIT")
+    name = f"san5_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as c:
+        c.exec_driver_sql(f"CREATE DATABASE `{name}`")
+    url = sa.engine.make_url(MYSQL_URL).set(database=name)
+    source = url.render_as_string(hide_password=False)
+    try:
+        eng = sa.create_engine(url)
+        with eng.begin() as c:
+            c.exec_driver_sql(
+                "CREATE TABLE `order` (id INT PRIMARY KEY AUTO_INCREMENT, contact VARCHAR(100), "
+                "`on` BOOLEAN, full_name VARCHAR(80), notes TEXT)"
+            )
+            c.exec_driver_sql(
+                "INSERT INTO `order` (contact, `on`, full_name, notes) VALUES "
+                "('anna@example.org', 1, 'Anna Schmidt', 'call +49 30 1234567'), "
+                "('bob@example.net', 0, 'John Smith', 'ok')"
+            )
+        r = run_cli("scan", "--source", source, "--out", "rules/r.yml", cwd=tmp_path)
+        assert r.code == 0, r.output
+        proposed = masks_of(tmp_path / "rules")["order"]
+        assert {c: m for c, (m, _) in proposed.items()} == {
+            "id": "keep",
+            "contact": "email",
+            "on": "keep",
+            "full_name": "name",
+            "notes": "scrub",
+        }
+        lint = run_cli("lint", "--source", source, "--strict", cwd=tmp_path)
+        assert lint.code == 0, lint.output
+        with eng.begin() as c:
+            c.exec_driver_sql("ALTER TABLE `order` ADD COLUMN alt_phone VARCHAR(40)")
+        lint = run_cli("lint", "--source", source, "--format", "json", cwd=tmp_path)
+        assert lint.code == 1 and '"column": "alt_phone"' in lint.stdout
+        eng.dispose()
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.dispose()
