@@ -27,7 +27,9 @@ class CliResult:
         return self.stdout + self.stderr
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300) -> CliResult:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> CliResult:
     """Run `sanitize ARGS` as a real process (what users and cron jobs do)."""
     full_env = {**os.environ, "SANITIZE_SECRET": TEST_SECRET, "PYTHONPATH": str(ROOT)}
     if env is not None:
@@ -51,7 +53,14 @@ def demo_db_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo shop database (400 customers), built once per test session. Do not modify."""
     out = tmp_path_factory.mktemp("demo") / "shop.db"
     subprocess.run(
-        [sys.executable, str(ROOT / "fixtures" / "build_demo.py"), "--out", str(out), "--customers", "400"],
+        [
+            sys.executable,
+            str(ROOT / "fixtures" / "build_demo.py"),
+            "--out",
+            str(out),
+            "--customers",
+            "400",
+        ],
         check=True,
         capture_output=True,
     )

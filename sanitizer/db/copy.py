@@ -51,6 +51,22 @@ def iter_batches(
         result.close()
 
 
+def iter_distinct(conn: Connection, table: TableInfo, column: str, batch_size: int) -> Iterator[list[Any]]:
+    """Stream the distinct non-NULL values of one column."""
+    prep = conn.dialect.identifier_preparer
+    col = prep.quote(column)
+    sql = f"SELECT DISTINCT {col} FROM {quote_table(conn, table)} WHERE {col} IS NOT NULL"
+    result = conn.execution_options(stream_results=True, yield_per=batch_size).exec_driver_sql(sql)
+    try:
+        while True:
+            rows = result.fetchmany(batch_size)
+            if not rows:
+                break
+            yield [r[0] for r in rows]
+    finally:
+        result.close()
+
+
 def as_text_series(name: str, values: Sequence[Any]) -> pl.Series:
     """Values of a column to be masked, as text; NULL stays NULL and nothing else becomes NULL."""
     try:
@@ -127,15 +143,8 @@ def insert_sql(
 
 def write_rows(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     """Insert ``rows`` with the driver's executemany (multi-row where the driver batches)."""
-    if not rows:
-        return
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    cur = raw.cursor()
-    try:
-        cur.executemany(sql, rows)
-    finally:
-        cur.close()
+    if rows:
+        conn.exec_driver_sql(sql, rows)
 
 
 def count_rows(conn: Connection, table: TableInfo) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -27,10 +28,11 @@ class TargetSchema:
                 conn.execute(ddl)
 
 
-def portable_type(type_: sa.types.TypeEngine[object], kind: Kind) -> sa.types.TypeEngine[object]:
+def portable_type(type_: sa.types.TypeEngine[Any], kind: Kind) -> sa.types.TypeEngine[Any]:
     """A type every dialect can create, as close as possible to ``type_``."""
     if kind in (Kind.ARRAY, Kind.JSON):
         return sa.JSON()
+    generic: sa.types.TypeEngine[Any]
     try:
         generic = type_.as_generic()
     except NotImplementedError:

@@ -3,7 +3,7 @@
 Importing this package registers every mask; Faker is imported only when a pool is built.
 """
 
-from sanitizer.masks import basic, email, names, phone, scrub  # noqa: F401  (registration)
+from sanitizer.masks import basic, email, ip, names, phone, scrub, secret, url  # noqa: F401  (registration)
 from sanitizer.masks.base import MASKS, TABLE_RULES, MaskContext, MaskSpec, get_mask, register
 from sanitizer.masks.pools import Pools
 

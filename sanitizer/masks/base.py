@@ -28,6 +28,8 @@ class MaskContext:
         region: the default phone region (ISO 3166 alpha-2) for national numbers.
         column: the target column (type, length, nullability), if known.
         pools: fake-value pools, built once per run.
+        salt: empty normally; set only to re-draw the rare values that collide in a
+            unique column (see ``sanitizer.pipeline.unique``).
     """
 
     secret: bytes
@@ -37,6 +39,13 @@ class MaskContext:
     email_domain: str = "example.com"
     region: str | None = None
     column: ColumnInfo | None = None
+    salt: str = ""
+
+    def hash(self, values: pl.Series, purpose: str) -> pl.Series:
+        """Keyed HMAC-SHA256 hex of (normalized) ``values`` for ``purpose``."""
+        from sanitizer.masks.keyed import keyed_hex
+
+        return keyed_hex(values, self.secret, purpose + (f"#{self.salt}" if self.salt else ""))
 
     @property
     def max_length(self) -> int | None:

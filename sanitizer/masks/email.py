@@ -6,7 +6,7 @@ import polars as pl
 
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
 from sanitizer.masks.domains import parse_reserved_domain
-from sanitizer.masks.keyed import keyed_hex, lane
+from sanitizer.masks.keyed import lane
 
 # 10 hex chars = 40 bits of suffix, plus ~19 bits from the two name picks: distinct inputs
 # collide with probability ~n^2/2^60 (1e-6 at a million rows, 1e-2 at a hundred million).
@@ -50,7 +50,7 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
     trimming the name part, never the hash part.
     """
     norm = normalize_email(values)
-    hexes = keyed_hex(norm, ctx.secret, "email")
+    hexes = ctx.hash(norm, "email")
     firsts, lasts = ctx.pools.ascii_first(), ctx.pools.ascii_last()
     domain = _domain(ctx)
     frame = pl.DataFrame({"norm": norm, "h": hexes})

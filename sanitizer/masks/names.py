@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
-from sanitizer.masks.keyed import keyed_hex, pick
+from sanitizer.masks.keyed import pick
 from sanitizer.masks.pools import FAMILY_FIRST, parse_locale
 
 LOCALE = Option("locale", parse_locale, "Faker locale of the fake names")
-UNIQUE_HEX = 8  # with `unique: true`, a 32-bit tag keeps distinct inputs distinct
+UNIQUE_HEX = 12  # with `unique: true`, a 48-bit tag (from hash bits the pick does not use)
 
 
 def normalize_name(values: pl.Series) -> pl.Series:
@@ -24,7 +24,7 @@ def _locale(ctx: MaskContext) -> str:
 def _finish(values: pl.Series, out: pl.Series, hexes: pl.Series, ctx: MaskContext) -> pl.Series:
     """NULL stays NULL, blank stays blank; add the unique tag; fit the column's length."""
     if ctx.option("unique"):
-        tag = pl.concat_str([pl.lit(" #"), hexes.str.slice(0, UNIQUE_HEX)], ignore_nulls=False)
+        tag = pl.concat_str([pl.lit(" #"), hexes.str.slice(40, UNIQUE_HEX)], ignore_nulls=False)
         out = pl.select(pl.concat_str([pl.lit(out), tag])).to_series()
     if ctx.max_length is not None:
         out = out.str.slice(0, ctx.max_length)
@@ -42,7 +42,7 @@ def _finish(values: pl.Series, out: pl.Series, hexes: pl.Series, ctx: MaskContex
 )
 def mask_first_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     norm = normalize_name(values)
-    hexes = keyed_hex(norm, ctx.secret, "first_name")
+    hexes = ctx.hash(norm, "first_name")
     out = pick(ctx.pools.first_names(_locale(ctx)), hexes, 0, avoid=values.cast(pl.String))
     return _finish(values, out, hexes, ctx)
 
@@ -52,7 +52,7 @@ def mask_first_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
 )
 def mask_last_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     norm = normalize_name(values)
-    hexes = keyed_hex(norm, ctx.secret, "last_name")
+    hexes = ctx.hash(norm, "last_name")
     out = pick(ctx.pools.last_names(_locale(ctx)), hexes, 0, avoid=values.cast(pl.String))
     return _finish(values, out, hexes, ctx)
 
@@ -61,7 +61,7 @@ def mask_last_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
 def mask_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     locale = _locale(ctx)
     norm = normalize_name(values)
-    hexes = keyed_hex(norm, ctx.secret, "name")
+    hexes = ctx.hash(norm, "name")
     first = pick(ctx.pools.first_names(locale), hexes, 0)
     last = pick(ctx.pools.last_names(locale), hexes, 1)
     if locale in FAMILY_FIRST:

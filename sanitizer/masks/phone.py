@@ -24,12 +24,12 @@ from functools import cache
 import polars as pl
 
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
-from sanitizer.masks.keyed import keyed_hex, lane
+from sanitizer.masks.keyed import lane
 from sanitizer.schema import Kind
 
 EXTENSION_RE = r"(?i)^(.*?\d[^a-z]*?)(\s*(?:ext\.?|extension|x|#)\s*\d{1,6}\s*)$"
 MIN_DIGITS = 5  # fewer digits than this is not a phone number; scramble digit by digit
-MAX_DIGITS = 17  # E.164 allows 15, plus an international prefix `00`
+MAX_DIGITS = 20  # NSNs up to 17 digits (Japan), a country code and an international prefix `00`
 
 
 def parse_region(value: object) -> str:
@@ -156,7 +156,7 @@ def unallocated_prefix(region: str) -> str:
     import phonenumbers
 
     meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    if meta is None:
+    if meta is None or meta.general_desc is None:
         raise LookupError(region)
     lengths = [n for n in (meta.general_desc.possible_length or ()) if n > 0] or [10]
     cc = meta.country_code
@@ -221,7 +221,8 @@ def _digits_expr(h: pl.Expr, first_lane: int, count: int) -> pl.Expr:
     if count <= 0:
         return pl.lit("")
     if count <= 9:
-        return (lane(h, first_lane) % (10**count)).cast(pl.String).str.zfill(count)
+        digits: pl.Expr = (lane(h, first_lane) % (10**count)).cast(pl.String).str.zfill(count)
+        return digits
     head = (lane(h, first_lane) % (10**9)).cast(pl.String).str.zfill(9)
     tail = (lane(h, first_lane + 1) % (10 ** (count - 9))).cast(pl.String).str.zfill(count - 9)
     return pl.concat_str([head, tail])
@@ -398,12 +399,12 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
     )
     frame = _plan_frame(frame, region)
     # Key on country code + NSN, so `+1 (415) 555-2671` and `415.555.2671` mask alike.
-    frame = frame.with_columns(h=keyed_hex(frame.get_column("key"), ctx.secret, "phone"))
+    frame = frame.with_columns(h=ctx.hash(frame.get_column("key"), "phone"))
 
     parts: list[pl.DataFrame] = []
     numbered = frame.filter(pl.col("nsn_len").is_not_null())
     for (cc, reg, length), group in numbered.group_by(["cc", "region", "nsn_len"]):
-        cc_i, reg_s, len_i = int(cc), str(reg), int(length)  # type: ignore[call-overload]
+        cc_i, reg_s, len_i = int(cc), str(reg), int(length)
         hexes = group.get_column("h")
         if not has_safe_space(cc_i, reg_s, len_i):
             # no undialable space known in this country: move to North America's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -85,12 +86,21 @@ def make_plan(
     return Plan(schema=schema, rules=rules, tables=tuple(tables))
 
 
-def mask_frame(frame: pl.DataFrame, plan: TablePlan) -> pl.DataFrame:
+def mask_frame(
+    frame: pl.DataFrame, plan: TablePlan, overrides: Mapping[str, pl.DataFrame] | None = None
+) -> pl.DataFrame:
     """Mask one batch: a pure function from the batch's masked columns (as text) to their
-    masked values. No I/O and no state but the secret and the pools, so the same function can
-    run on any engine that hands out Arrow/polars batches."""
+    masked values. No I/O and no state but the secret, the pools and the (small) table of
+    re-drawn fakes that keeps unique columns unique, so the same function can run on any
+    engine that hands out Arrow/polars batches."""
+    from sanitizer.pipeline.unique import apply_overrides
+
     out = []
     for col in plan.masked_columns:
-        series = frame.get_column(col.column.name)
-        out.append(col.spec.fn(series, col.ctx).alias(col.column.name))
+        name = col.column.name
+        series = frame.get_column(name)
+        masked = col.spec.fn(series, col.ctx).alias(name)
+        if overrides and name in overrides:
+            masked = apply_overrides(series, masked, overrides[name])
+        out.append(masked)
     return pl.DataFrame(out)

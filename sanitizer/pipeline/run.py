@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from sanitizer.db.copy import (
     from_text,
     insert_sql,
     iter_batches,
+    iter_distinct,
     write_rows,
 )
 from sanitizer.db.create import create_schema
@@ -166,6 +168,29 @@ def _fast_sqlite_target(conn: object) -> None:
             conn.exec_driver_sql(f"PRAGMA {pragma}")
 
 
+def _unique_overrides(src: object, tp: TablePlan, batch_size: int) -> dict[str, pl.DataFrame]:
+    """Re-drawn fakes for the few inputs that would collide in a unique column."""
+    from sqlalchemy.engine import Connection
+
+    from sanitizer.pipeline.unique import find_overrides, needs_unique
+
+    assert isinstance(src, Connection)
+    overrides: dict[str, pl.DataFrame] = {}
+    for col in tp.columns:
+        if not needs_unique(tp, col):
+            continue
+        name = col.column.name
+
+        def batches(name: str = name) -> Iterator[pl.Series]:
+            for values in iter_distinct(src, tp.table, name, batch_size):
+                yield as_text_series(name, values)
+
+        found = find_overrides(batches, col)
+        if not found.is_empty():
+            overrides[name] = found
+    return overrides
+
+
 def _clone_table(
     src: object, tgt: object, tp: TablePlan, batch_size: int, flatten: bool, progress: Progress
 ) -> int:
@@ -184,11 +209,12 @@ def _clone_table(
     sql = insert_sql(tgt, tp.table, names, flatten_schema=flatten)
     total = 0
     try:
+        overrides = _unique_overrides(src, tp, batch_size)
         for rows in iter_batches(src, tp.table, batch_size):
             columns: list[tuple[object, ...] | list[object]] = list(zip(*rows, strict=True))
             if masked:
                 frame = pl.DataFrame([as_text_series(c.column.name, columns[i]) for i, c in masked])
-                out = mask_frame(frame, tp)
+                out = mask_frame(frame, tp, overrides)
                 for i, c in masked:
                     try:
                         columns[i] = from_text(

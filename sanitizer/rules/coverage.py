@@ -75,8 +75,8 @@ def check_coverage(rules: RuleSet, schema: SchemaInfo) -> list[Finding]:
             if problem:
                 findings.append(Finding("mask-mismatch", ERROR, problem, col_rule.where))
     for table in schema.tables.values():
-        rule = _rule_for(rules, schema, table)
-        if rule is None:
+        table_rule = _rule_for(rules, schema, table)
+        if table_rule is None:
             findings.append(
                 Finding(
                     "uncovered-table",
@@ -86,10 +86,10 @@ def check_coverage(rules: RuleSet, schema: SchemaInfo) -> list[Finding]:
                 )
             )
             continue
-        if rule.truncate:
+        if table_rule.truncate:
             continue
         for col in table.columns:
-            if col.name not in rule.columns:
+            if col.name not in table_rule.columns:
                 findings.append(
                     Finding(
                         "uncovered-column",

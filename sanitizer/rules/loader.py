@@ -91,7 +91,7 @@ class _File:
         if not isinstance(node, yaml.MappingNode):
             raise self.fail(f"{what} must be a mapping", node)
         seen: dict[str, yaml.Node] = {}
-        entries = []
+        entries: list[tuple[str, yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self.fail(f"keys of {what} must be plain names", key_node)
@@ -124,10 +124,10 @@ def _read(path: Path) -> tuple[yaml.Node, bytes, _File]:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else None
+        at_line = mark.line + 1 if mark else None
         problem = e.problem or e.context or "malformed YAML"
         raise SanitizeError(
-            f"malformed YAML: {problem}", Location(file=f.name, line=line)
+            f"malformed YAML: {problem}", Location(file=f.name, line=at_line)
         ) from None
     except yaml.YAMLError as e:
         raise SanitizeError(f"malformed YAML: {e}", Location(file=f.name)) from None
@@ -157,6 +157,7 @@ def _column_rule(
 ) -> ColumnRule:
     where = f.at(key_node, table, column)
     options: dict[str, Any] = {}
+    mask_node: yaml.Node
     if isinstance(node, yaml.ScalarNode):
         mask = f.scalar(node)
         mask_node = node
