@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sanitizer.masks import MASKS
 from sanitizer.rules import load_rules
 from sanitizer.rules.writer import ColumnEntry, TableEntry, quote, render_rules
 from tests.conftest import ROOT, run_cli
@@ -59,7 +60,11 @@ def test_scan_of_the_demo_reproduces_its_handwritten_rules(demo_db, tmp_path):
     r = run_cli("scan", "--source", f"sqlite:///{demo_db}", "--out", str(out), cwd=tmp_path)
     assert r.code == 0, r.output
     assert r.stdout.startswith(f"wrote {out}: 7 tables, 52 columns, 19 masked, 2 truncated")
-    assert masks_of(out.parent) == masks_of(ROOT / "rules")
+    expected = masks_of(ROOT / "rules")
+    if "secret" in MASKS:  # the handwritten rules predate the `secret` mask
+        expected["customers"]["password_hash"] = ("secret", {})  # type: ignore[index]
+        expected["user"]["api_token"] = ("secret", {})  # type: ignore[index]
+    assert masks_of(out.parent) == expected
 
 
 def test_scan_output_runs_as_it_is(demo_db, tmp_path):
