@@ -213,6 +213,106 @@ def masks() -> None:
         typer.echo(f"{name:<12} (table) structure copied, no rows")
 
 
+ModelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--models",
+        help="module:attribute of the application's SQLAlchemy MetaData or declarative Base "
+        "(no database needed).",
+    ),
+]
+SampleOpt = Annotated[
+    int, typer.Option("--sample", help="Rows sampled per table to look at values (0: none).")
+]
+
+
+@app.command()
+def lint(
+    source: SourceOpt = None,
+    models: ModelsOpt = None,
+    rules: RulesOpt = None,
+    format: Annotated[str, typer.Option("--format", help="text, json, junit or github")] = "text",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="`keep` on columns that look like PII is an error.")
+    ] = False,
+    sample: SampleOpt = 1000,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", help="Write the report to FILE; stdout gets the summary line."),
+    ] = None,
+) -> None:
+    """The CI gate: every column has a rule, no rule is stale, no `keep` holds PII.
+
+    Exit 0 no errors, 1 errors (warnings alone pass unless --strict), 2 bad input.
+    """
+    from sanitizer.lint import LintOptions
+    from sanitizer.lint import lint as run_lint
+    from sanitizer.lint_output import FORMATS, github_annotation, summary
+
+    with _guard():
+        render = FORMATS.get(format)
+        if render is None:
+            raise SanitizeError(f"unknown format `{format}` (text, json, junit or github)")
+        if sample < 0:
+            raise SanitizeError("--sample must be 0 or more")
+        options = LintOptions(
+            source=source, models=models, rules=rules or "rules", strict=strict, sample=sample
+        )
+        try:
+            result = run_lint(options)
+        except SanitizeError as e:
+            if format == "github":  # bad input shows on the rules file's line as well
+                typer.echo(github_annotation("error", e.message, e.where, "sanitize lint"))
+            raise
+        text = render(result)
+        if output:
+            from pathlib import Path
+
+            try:
+                Path(output).write_text(text, encoding="utf-8")
+            except OSError as e:
+                raise SanitizeError(f"cannot write {output}: {e.strerror}") from None
+            typer.echo(summary(result))
+        else:
+            typer.echo(text, nl=False)
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def scan(
+    source: Annotated[str, typer.Option("--source", help="SQLAlchemy URL of the database.")],
+    sample: SampleOpt = 1000,
+    out: Annotated[
+        str | None, typer.Option("--out", help="Write the rules file here (default: stdout).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+) -> None:
+    """Propose a complete rules file from column names and sampled values.
+
+    Each proposed mask carries its evidence as a comment; sampled values are never printed.
+    Exit 0, 2 bad input.
+    """
+    from sanitizer.scan import ScanOptions, write_proposal
+    from sanitizer.scan import scan as run_scan
+
+    with _guard():
+        if sample < 0:
+            raise SanitizeError("--sample must be 0 or more")
+        proposal = run_scan(ScanOptions(source=source, sample=sample))
+        text = proposal.render()
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        path = write_proposal(text, out, force=force)
+        columns = sum(len(t.columns) for t in proposal.schema.tables.values())
+        truncated = sum(1 for t in proposal.tables if t.truncate)
+        typer.echo(
+            f"wrote {path}: {len(proposal.tables)} tables, {columns} columns, "
+            f"{proposal.masked} masked, {truncated} truncated; review it before use"
+        )
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

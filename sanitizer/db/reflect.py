@@ -99,6 +99,74 @@ def _schemas(engine: Engine) -> tuple[str | None, list[str | None]]:
     return default, ordered
 
 
+def _referred(fk: sa.ForeignKeyConstraint) -> tuple[str, tuple[str, ...]]:
+    """The referenced table's key and columns; from the spelled-out target when the models
+    reference a table their metadata does not hold."""
+    try:
+        ref = fk.referred_table
+        key = ref.name if ref.schema is None else f"{ref.schema}.{ref.name}"
+        return key, tuple(e.column.name for e in fk.elements)
+    except SQLAlchemyError:
+        targets = [e.target_fullname.rsplit(".", 1) for e in fk.elements]
+        return (targets[0][0] if targets else ""), tuple(t[-1] for t in targets)
+
+
+def _table_info(
+    table: sa.Table, dialect: sa.engine.Dialect, uniques: list[tuple[str, ...]]
+) -> TableInfo:
+    key = table.name if table.schema is None else f"{table.schema}.{table.name}"
+    fks = []
+    for fk in table.foreign_key_constraints:
+        ref_key, ref_columns = _referred(fk)
+        fks.append(
+            ForeignKey(
+                columns=tuple(fk.column_keys),
+                ref_table=ref_key,
+                ref_columns=ref_columns,
+                name=fk.name if isinstance(fk.name, str) else None,
+            )
+        )
+    return TableInfo(
+        key=key,
+        schema=table.schema,
+        name=table.name,
+        columns=tuple(_column_info(c, dialect) for c in table.columns),
+        primary_key=tuple(c.name for c in table.primary_key.columns),
+        foreign_keys=tuple(fks),
+        unique_sets=tuple(dict.fromkeys(uniques)),
+    )
+
+
+def schema_from_metadata(metadata: sa.MetaData, dialect_name: str = "default") -> SchemaInfo:
+    """The SchemaInfo of an application's SQLAlchemy ``MetaData``, with no database at all.
+
+    Args:
+        metadata: the application's metadata (``Base.metadata`` of declarative models).
+        dialect_name: the dialect type names are written for (``postgresql``); ``default``
+            gives SQLAlchemy's generic names.
+    """
+    if dialect_name == "default":
+        dialect: sa.engine.Dialect = sa.engine.default.DefaultDialect()
+    else:
+        dialect = sa.dialects.registry.load(dialect_name)()
+    tables: dict[str, TableInfo] = {}
+    for table in metadata.tables.values():
+        uniques: list[tuple[str, ...]] = []
+        for constraint in table.constraints:
+            if isinstance(constraint, sa.UniqueConstraint):
+                uniques.append(tuple(c.name for c in constraint.columns))
+        for ix in table.indexes:
+            cols = tuple(c.name for c in ix.columns)
+            if ix.unique and cols and len(cols) == len(ix.expressions):
+                uniques.append(cols)
+        uniques += [(c.name,) for c in table.columns if c.unique]
+        info = _table_info(table, dialect, uniques)
+        tables[info.key] = info
+    return SchemaInfo(
+        dialect=dialect_name, database="", default_schema=None, tables=dict(sorted(tables.items()))
+    )
+
+
 def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
     """Reflect every user table of the source.
 
@@ -125,30 +193,7 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
                 cols = tuple(c for c in ix.get("column_names") or () if c)
                 if ix.get("unique") and cols and None not in (ix.get("column_names") or ()):
                     uniques.append(cols)
-            fks = []
-            for fk in table.foreign_key_constraints:
-                ref_key = (
-                    fk.referred_table.name
-                    if fk.referred_table.schema is None
-                    else f"{fk.referred_table.schema}.{fk.referred_table.name}"
-                )
-                fks.append(
-                    ForeignKey(
-                        columns=tuple(fk.column_keys),
-                        ref_table=ref_key,
-                        ref_columns=tuple(e.column.name for e in fk.elements),
-                        name=fk.name if isinstance(fk.name, str) else None,
-                    )
-                )
-            tables[key] = TableInfo(
-                key=key,
-                schema=table.schema,
-                name=table.name,
-                columns=tuple(_column_info(c, engine.dialect) for c in table.columns),
-                primary_key=tuple(c.name for c in table.primary_key.columns),
-                foreign_keys=tuple(fks),
-                unique_sets=tuple(dict.fromkeys(uniques)),
-            )
+            tables[key] = _table_info(table, engine.dialect, uniques)
     except SQLAlchemyError as e:
         raise SanitizeError(f"cannot read the source schema: {describe_db_error(e)}") from None
     database = engine.url.database or ""

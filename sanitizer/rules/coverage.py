@@ -96,8 +96,8 @@ def check_coverage(rules: RuleSet, schema: SchemaInfo) -> list[Finding]:
                         ERROR,
                         "no rule for this column (there is no implicit `keep`)",
                         Location(
-                            file=rule.where.file,
-                            line=rule.where.line,
+                            file=table_rule.where.file,
+                            line=table_rule.where.line,
                             table=table.key,
                             column=col.name,
                         ),

@@ -298,3 +298,17 @@ def load_rules(folder: str | os.PathLike[str]) -> RuleSet:
 def known_masks() -> list[str]:
     """Names rules may use, for help texts."""
     return sorted([*MASKS, *TABLE_RULES])
+
+
+def tables_line(file: str | os.PathLike[str]) -> int | None:
+    """The line of a rules file's top-level ``tables:`` key (where a new table's rules go),
+    or None when the file cannot be read as a mapping."""
+    try:
+        node = yaml.compose(Path(file).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == "tables":
+                return int(key_node.start_mark.line) + 1
+    return None

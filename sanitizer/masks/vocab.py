@@ -1,0 +1,73 @@
+"""Known first and family names across many locales, for telling person names apart (scan, lint)."""
+
+from __future__ import annotations
+
+import importlib
+import unicodedata
+from functools import cache
+
+# Locales whose Faker person providers feed the vocabulary: the languages users' data is
+# most often in. More locales add recall on names and false positives on ordinary words.
+VOCAB_LOCALES = (
+    "en_US",
+    "en_GB",
+    "en_IE",
+    "en_IN",
+    "de_DE",
+    "fr_FR",
+    "es_ES",
+    "es_MX",
+    "it_IT",
+    "pt_BR",
+    "pt_PT",
+    "nl_NL",
+    "pl_PL",
+    "sv_SE",
+    "no_NO",
+    "da_DK",
+    "fi_FI",
+    "cs_CZ",
+    "ro_RO",
+    "hu_HU",
+    "el_GR",
+    "tr_TR",
+    "ru_RU",
+    "uk_UA",
+    "ja_JP",
+    "zh_CN",
+    "ko_KR",
+)
+_FIRST_ATTRS = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary")
+_LAST_ATTRS = ("last_names", "last_names_male", "last_names_female", "last_names_nonbinary")
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of a word (``Zoë`` → ``zoe``); other scripts stay."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _collect(attrs: tuple[str, ...]) -> frozenset[str]:
+    words: set[str] = set()
+    for locale in VOCAB_LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ImportError:
+            continue
+        for attr in attrs:
+            for name in getattr(provider, attr, ()) or ():
+                if isinstance(name, str) and len(name.strip()) > 1:
+                    words.add(fold(name))
+    return frozenset(words)
+
+
+@cache
+def first_names() -> frozenset[str]:
+    """Folded first names of every vocabulary locale."""
+    return _collect(_FIRST_ATTRS)
+
+
+@cache
+def last_names() -> frozenset[str]:
+    """Folded family names of every vocabulary locale."""
+    return _collect(_LAST_ATTRS)

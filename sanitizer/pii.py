@@ -1,0 +1,975 @@
+"""Telling PII apart by column names and sampled values, for `scan` and `lint`.
+
+Everything here returns counts and pattern names, never a value: evidence such as
+"name matches 'email'; 1000/1000 sampled values are emails" is safe to print.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+
+import polars as pl
+
+from sanitizer.masks import MASKS
+from sanitizer.masks.scrub import EMAIL_IN_TEXT, NOT_PHONE
+from sanitizer.masks.vocab import first_names, fold, last_names
+from sanitizer.schema import ColumnInfo, Kind, TableInfo
+
+# Regions national numbers (no +country code) are tried in, most common first.
+DEFAULT_REGIONS = (
+    "US",
+    "GB",
+    "DE",
+    "FR",
+    "ES",
+    "IT",
+    "NL",
+    "BE",
+    "CH",
+    "AT",
+    "PL",
+    "SE",
+    "NO",
+    "DK",
+    "PT",
+    "BR",
+    "MX",
+    "IN",
+    "JP",
+    "CN",
+    "RU",
+    "AU",
+)
+DEFAULT_SAMPLE = 1000
+
+# Shares of the sampled values that decide.
+VALUE_SHARE = 0.5  # "this column holds emails / phone numbers / person names"
+CONTRADICT_SHARE = 0.1  # below this, a column's values contradict its name
+MIN_DISTINCT_FOR_NAMES = 5  # fewer distinct values is an enumeration, not people
+
+TEXT_KINDS = frozenset({Kind.TEXT, Kind.OTHER})
+SCRUB_KINDS = frozenset({Kind.TEXT, Kind.OTHER, Kind.JSON})
+NEVER_PII_KINDS = frozenset({Kind.BOOLEAN, Kind.ENUM, Kind.INTERVAL})
+
+
+class Category(StrEnum):
+    """What a column holds, as far as masking cares."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    FIRST_NAME = "first name"
+    LAST_NAME = "family name"
+    FULL_NAME = "person name"
+    FREE_TEXT = "free text"
+    ADDRESS = "address"
+    POSTCODE = "postcode"
+    BIRTH_DATE = "birth date"
+    NATIONAL_ID = "national id"
+    BANK = "bank or card number"
+    IP = "ip address"
+    SECRET = "secret"
+    URL = "url"
+
+
+# Names that say more than phone-number-looking values do (an SSN parses as a number).
+NAME_BEATS_PHONE_VALUES = frozenset(
+    {
+        Category.NATIONAL_ID,
+        Category.BANK,
+        Category.POSTCODE,
+        Category.BIRTH_DATE,
+        Category.SECRET,
+        Category.IP,
+        Category.URL,
+    }
+)
+
+# Categories whose `keep` puts a person at risk (lint warns); the others make systems act.
+PII_CATEGORIES = frozenset(Category) - {Category.SECRET, Category.URL}
+
+# Column-name patterns, as words of the name (`e_mail`, `eMail` and `email` all match
+# "e mail" / "email"); each category in priority order: `email_address` is an email,
+# `ip_address` an IP, and only then an address.
+NAME_PATTERNS: tuple[tuple[Category, tuple[str, ...]], ...] = (
+    (
+        Category.EMAIL,
+        (
+            "email",
+            "emails",
+            "e mail",
+            "mail",
+            "mails",
+            "mailadresse",
+            "courriel",
+            "correo",
+            "correo electronico",
+            "e post",
+            "epost",
+            "eposta",
+            "sahkoposti",
+        ),
+    ),
+    (
+        Category.PHONE,
+        (
+            "phone",
+            "phones",
+            "phone number",
+            "telephone",
+            "tel",
+            "tel no",
+            "telefon",
+            "telefono",
+            "telefone",
+            "telefonnummer",
+            "telefoon",
+            "mobile",
+            "mobil",
+            "mobilnummer",
+            "mobiel",
+            "handy",
+            "handynummer",
+            "cell",
+            "cellphone",
+            "cellular",
+            "celular",
+            "cellulare",
+            "movil",
+            "portable",
+            "msisdn",
+            "fax",
+            "telefax",
+            "gsm",
+            "tlf",
+            "rufnummer",
+            "puhelin",
+        ),
+    ),
+    (Category.IP, ("ip", "ips", "ipv4", "ipv6", "ip address", "remote addr", "remote ip")),
+    (
+        Category.SECRET,
+        (
+            "password",
+            "passwd",
+            "pwd",
+            "passwort",
+            "kennwort",
+            "contrasena",
+            "mot de passe",
+            "secret",
+            "secrets",
+            "token",
+            "tokens",
+            "api key",
+            "private key",
+            "otp",
+            "totp",
+            "salt",
+        ),
+    ),
+    (Category.URL, ("url", "uri", "webhook", "callback", "endpoint")),
+    (
+        Category.NATIONAL_ID,
+        (
+            "ssn",
+            "social security",
+            "national id",
+            "national insurance",
+            "nino",
+            "tax id",
+            "tax number",
+            "steuer id",
+            "steuernummer",
+            "steueridentifikationsnummer",
+            "passport",
+            "reisepass",
+            "personalausweis",
+            "id card",
+            "identity card",
+            "driver license",
+            "drivers license",
+            "driving licence",
+            "dni",
+            "nif",
+            "nie",
+            "cpf",
+            "curp",
+            "pesel",
+            "bsn",
+            "personnummer",
+            "codice fiscale",
+            "sozialversicherungsnummer",
+        ),
+    ),
+    (
+        Category.BANK,
+        (
+            "iban",
+            "account number",
+            "bank account",
+            "kontonummer",
+            "credit card",
+            "card number",
+            "cc number",
+            "ccnum",
+            "cvv",
+            "cvc",
+            "routing number",
+            "sort code",
+        ),
+    ),
+    (
+        Category.BIRTH_DATE,
+        (
+            "birth",
+            "birthday",
+            "birthdate",
+            "birth date",
+            "date of birth",
+            "dob",
+            "geburtsdatum",
+            "geburtstag",
+            "naissance",
+            "nacimiento",
+            "nascita",
+            "nascimento",
+            "geboortedatum",
+            "fodelsedatum",
+        ),
+    ),
+    (
+        Category.POSTCODE,
+        (
+            "zip",
+            "zipcode",
+            "zip code",
+            "postcode",
+            "post code",
+            "postal code",
+            "postalcode",
+            "plz",
+            "postleitzahl",
+            "code postal",
+            "codigo postal",
+            "postnummer",
+        ),
+    ),
+    (
+        Category.FIRST_NAME,
+        (
+            "first name",
+            "fname",
+            "given name",
+            "forename",
+            "christian name",
+            "vorname",
+            "prenom",
+            "voornaam",
+            "imie",
+            "fornavn",
+            "fornamn",
+            "etunimi",
+        ),
+    ),
+    (
+        Category.LAST_NAME,
+        (
+            "last name",
+            "lname",
+            "surname",
+            "family name",
+            "maiden name",
+            "nachname",
+            "familienname",
+            "apellido",
+            "apellidos",
+            "achternaam",
+            "cognome",
+            "sobrenome",
+            "nazwisko",
+            "efternamn",
+            "etternavn",
+            "efternavn",
+            "sukunimi",
+        ),
+    ),
+    (
+        Category.FULL_NAME,
+        (
+            "full name",
+            "contact person",
+            "account holder",
+            "cardholder",
+            "card holder",
+            "nome completo",
+            "nombre completo",
+            "nom complet",
+        ),
+    ),
+    (
+        Category.ADDRESS,
+        (
+            "address",
+            "addresses",
+            "addr",
+            "street",
+            "strasse",
+            "adresse",
+            "anschrift",
+            "rue",
+            "calle",
+            "direccion",
+            "indirizzo",
+            "endereco",
+            "morada",
+            "adres",
+            "ulica",
+            "house number",
+            "hausnummer",
+        ),
+    ),
+    (
+        Category.FREE_TEXT,
+        (
+            "note",
+            "notes",
+            "comment",
+            "comments",
+            "remark",
+            "remarks",
+            "memo",
+            "message",
+            "messages",
+            "body",
+            "subject",
+            "bemerkung",
+            "bemerkungen",
+            "notiz",
+            "notizen",
+            "kommentar",
+            "anmerkung",
+            "commentaire",
+            "commentaires",
+            "remarque",
+            "comentario",
+            "comentarios",
+            "observaciones",
+            "nota",
+            "notas",
+            "opmerking",
+            "opmerkingen",
+            "uwagi",
+        ),
+    ),
+)
+
+# Stems found inside run-together names (`customeremail`, `homephone`).
+COMPOUND_STEMS: tuple[tuple[Category, str], ...] = (
+    (Category.EMAIL, "email"),
+    (Category.PHONE, "phone"),
+    (Category.PHONE, "telefon"),
+    (Category.FIRST_NAME, "firstname"),
+    (Category.FIRST_NAME, "givenname"),
+    (Category.LAST_NAME, "lastname"),
+    (Category.LAST_NAME, "surname"),
+    (Category.LAST_NAME, "familyname"),
+    (Category.FULL_NAME, "fullname"),
+    (Category.BIRTH_DATE, "birthdate"),
+    (Category.BIRTH_DATE, "dateofbirth"),
+    (Category.POSTCODE, "postcode"),
+    (Category.POSTCODE, "zipcode"),
+    (Category.SECRET, "password"),
+)
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words after the match that make the column *about* the thing, not the thing:
+# `email_verified`, `phone_type`, `email_domain`, `phone_country_code`, `mail_id`.
+NEGATORS_AFTER = _wordset(
+    "verified verification verify confirmed confirmation valid validated validation optin opt "
+    "consent consented type types kind status state flag flags enabled disabled count counts "
+    "sent bounced bounce bounces format template templates domain provider pref prefs "
+    "preference preferences visible visibility public changed updated required allowed length "
+    "len id ids uuid fk ref hash hashed digest md5 sha1 sha256 country prefix ext extension "
+    "server host port smtp protocol label category group list"
+)
+# Words before the match that do the same: `is_email`, `has_phone`, `num_phones`.
+NEGATORS_BEFORE = _wordset("is has n num count allow allows can use uses send show hide")
+NEGATION_EXEMPT = frozenset({Category.SECRET})  # `password_hash` is still a secret
+
+# `<word>_name`: a person when the word is one of these, something else (`file_name`,
+# `product_name`, `user_name`) otherwise; `name` alone depends on the table.
+PERSON_WORDS = _wordset(
+    "full display contact customer client person recipient shipping billing holder cardholder "
+    "sender receiver patient employee member owner buyer guest passenger legal real author "
+    "applicant emergency parent guardian spouse driver beneficiary payee payer signer delivery "
+    "invoice kunde kunden cliente"
+)
+GENERIC_NAMES = frozenset({"name", "names", "nom", "nombre", "nome", "namn", "navn", "naam"})
+# Tables whose rows are people: a bare `name` there is a person's name.
+PERSON_TABLES = _wordset(
+    "customer client user person people employee staff member contact patient student author "
+    "account profile subscriber recipient guest passenger applicant candidate driver owner buyer "
+    "lead teacher parent guardian traveler traveller beneficiary signup registration admin "
+    "kunde kunden mitarbeiter personen cliente clientes usuario usuarios utilisateur personne "
+    "utente utenti klant klanten gebruiker uzytkownik klient pracownik"
+)
+# Column names that say what else a column holds: its values may be words that are also
+# first names (a city called Florence, the colour Olive) without being people.
+NOT_PERSON_WORDS = _wordset(
+    "city town ort stadt ville ciudad citta woonplaats country land pays region state province "
+    "brand color colour title status category department company product event team group tag "
+    "label type kind plan"
+)
+# Tables of pending work (outgoing mail, jobs for other systems) and sessions: copying their
+# rows lets a test environment act on them.
+QUEUE_TABLE_WORDS = frozenset({"queue", "queued", "outbox", "outgoing", "session", "sessions"})
+
+
+def words(name: str) -> tuple[str, ...]:
+    """The words of an identifier: ``customerEmail``, ``customer_email`` and
+    ``CUSTOMER-EMAIL`` all give ``("customer", "email")``; accents are dropped."""
+    text = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
+    text = re.sub(r"([A-Za-z])(\d)|(\d)([A-Za-z])", r"\1\3 \2\4", text)
+    return tuple(w for w in re.split(r"[^0-9a-z]+", text.lower()) if w)
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class NameHint:
+    """What a column's name says it holds.
+
+    Attributes:
+        category: the category the name matches.
+        pattern: the words of the name that matched, as evidence shows them (``e_mail``).
+        generic: True for a bare ``name``-like word whose meaning depends on the table.
+    """
+
+    category: Category
+    pattern: str
+    generic: bool = False
+
+
+@cache
+def _patterns() -> tuple[tuple[Category, tuple[str, ...]], ...]:
+    return tuple((c, tuple(p.split())) for c, patterns in NAME_PATTERNS for p in patterns)
+
+
+def _find(ws: tuple[str, ...], pattern: tuple[str, ...]) -> int | None:
+    """Start of ``pattern`` in ``ws`` (also run together: ``firstname`` for "first name")."""
+    n = len(pattern)
+    for i in range(len(ws) - n + 1):
+        if ws[i : i + n] == pattern:
+            return i
+    return None
+
+
+def _negated(ws: tuple[str, ...], start: int, end: int) -> bool:
+    return any(w in NEGATORS_AFTER for w in ws[end:]) or any(
+        w in NEGATORS_BEFORE for w in ws[:start]
+    )
+
+
+@cache
+def name_hint(column: str) -> NameHint | None:
+    """What the column's name alone suggests, or None.
+
+    `name` on its own, and its spellings in other languages, comes back ``generic``: whether
+    it is a person's name depends on the table and the values.
+    """
+    ws = words(column)
+    if not ws:
+        return None
+    best: tuple[int, int, NameHint] | None = None  # (priority, -length) of the best match
+    for category, pattern in _patterns():
+        joined = ("".join(pattern),) if len(pattern) > 1 else None
+        for candidate in (pattern, joined):
+            if candidate is None:
+                continue
+            start = _find(ws, candidate)
+            if start is None:
+                continue
+            end = start + len(candidate)
+            if category not in NEGATION_EXEMPT and _negated(ws, start, end):
+                continue
+            rank = (_category_rank(category), -len(pattern))
+            if best is None or rank < best[:2]:
+                best = (*rank, NameHint(category, "_".join(ws[start:end])))
+    if best is None:
+        for category, stem in COMPOUND_STEMS:
+            if any(stem in w and w != stem for w in ws):
+                return NameHint(category, stem)
+    if best is not None:
+        return best[2]
+    # `<word> name`: a person only after a person word; `name` alone: generic
+    for i, w in enumerate(ws):
+        if w in GENERIC_NAMES:
+            rest = ws[i + 1 :]
+            if any(r in NEGATORS_AFTER for r in rest):
+                return None
+            if i == 0:
+                return NameHint(Category.FULL_NAME, w, generic=True)
+            if ws[i - 1] in PERSON_WORDS:
+                return NameHint(Category.FULL_NAME, f"{ws[i - 1]}_{w}")
+            return None
+    return None
+
+
+@cache
+def _category_rank(category: Category) -> int:
+    return [c for c, _ in NAME_PATTERNS].index(category)
+
+
+def is_person_table(table: TableInfo) -> bool:
+    """True when the table's rows look like people (by its name, or its name columns)."""
+    if any(_singular(w) in PERSON_TABLES or w in PERSON_TABLES for w in words(table.name)):
+        return True
+    for col in table.columns:
+        hint = name_hint(col.name)
+        if hint and hint.category in (Category.FIRST_NAME, Category.LAST_NAME):
+            return True
+    return False
+
+
+def is_queue_table(table: TableInfo) -> str | None:
+    """The word that makes ``table`` a queue/outbox/session table, or None."""
+    for w in words(table.name):
+        if w in QUEUE_TABLE_WORDS:
+            return w
+    return None
+
+
+# --- values -------------------------------------------------------------------------------
+
+EMAIL_VALUE = r"(?i)^(?:mailto:)?[a-z0-9._%+'-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$"
+PHONE_SHAPE = r"(?i)^(?:\+|00)?[\d\s().\-/]{6,24}\d(?:\s*[;,]?\s*(?:x|ext\.?|ext=|extension|#)\s*\d{1,6}\)?)?$"
+# Phone-number-looking runs inside text, wider than the `scrub` mask's own pattern (groups of
+# up to 8 digits: `+49 30 1234567`); every candidate is then checked with libphonenumber.
+PHONE_IN_TEXT = (
+    r"(?:\+|\b00)?\d{0,3}[\s.\-]?(?:\(\d{1,5}\)[\s.\-]?)?\d{2,8}(?:[\s.\-/]\d{2,8}){1,5}\b"
+    r"|(?:\+|\b00)\d{7,15}\b|\b0\d{8,11}\b"
+)
+DATE_TIME = (
+    r"\b\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b"
+    r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b"
+)
+IBAN_SHAPE = r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$"
+WORDY = r"^[^\d@#/\\_=<>{}\[\]|:;+*%$]{2,80}$"
+
+
+@dataclass(frozen=True)
+class ValueStats:
+    """Counts over the sampled values of one column; never the values themselves.
+
+    Attributes:
+        sampled: non-blank values looked at.
+        distinct: how many of them differ.
+        emails: values that are an email address.
+        phones: values that are a valid phone number (in one of the regions tried).
+        bare_phones: of those, digits only (could as well be an identifier).
+        with_contact: values with words around an email or a phone number.
+        wordy: short values without digits or symbols (what names look like).
+        full_names / first_names / last_names: values that are known names.
+        ips / ibans: IP addresses and IBANs (checksum verified).
+    """
+
+    sampled: int = 0
+    distinct: int = 0
+    emails: int = 0
+    phones: int = 0
+    bare_phones: int = 0
+    with_contact: int = 0
+    wordy: int = 0
+    full_names: int = 0
+    first_names: int = 0
+    last_names: int = 0
+    ips: int = 0
+    ibans: int = 0
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+@cache
+def is_phone(text: str, regions: tuple[str, ...] = DEFAULT_REGIONS) -> bool:
+    """True when ``text`` is a valid phone number: international, or national in a region.
+
+    A national number must start like one (trunk ``0``, or an area code in brackets) or have
+    9 digits or more: `2021-345` (a model number) is a valid 7-digit number somewhere.
+    """
+    import phonenumbers
+
+    t = text.strip()
+    if not re.match(r"\+|0|\(", t) and len(_digits(re.split(r"(?i)x|ext|#|;", t)[0])) < 9:
+        return False
+    if t.startswith("00"):
+        t = "+" + t[2:]
+    tries: Iterable[str | None] = (None,) if t.startswith("+") else regions
+    for region in tries:
+        try:
+            number = phonenumbers.parse(t, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return True
+    return False
+
+
+def _iban_ok(text: str) -> bool:
+    s = text[4:] + text[:4]
+    digits = "".join(str(int(c, 36)) for c in s)
+    return int(digits) % 97 == 1
+
+
+def _ip_ok(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _name_kind(value: str) -> str | None:
+    """``full``, ``first``, ``last`` when the value is a known name, else None."""
+    firsts, lasts = first_names(), last_names()
+    parts = [fold(p) for p in value.split()]
+    if len(parts) == 1:
+        word = parts[0]
+        pieces = word.split("-")
+        if word in firsts or all(p in firsts for p in pieces):
+            return "first"
+        if word in lasts or all(p in lasts for p in pieces):
+            return "last"
+        # family name first, no space (佐藤花子)
+        if not word.isascii() and 2 <= len(word) <= 5:
+            for cut in (1, 2):
+                if word[:cut] in lasts and word[cut:] in firsts:
+                    return "full"
+        return None
+    if 2 <= len(parts) <= 4:
+        head, tail = parts[0], parts[-1]
+        if (head in firsts and tail in lasts) or (head in lasts and tail in firsts):
+            return "full"
+    return None
+
+
+def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -> ValueStats:
+    """Count what the sampled ``values`` of one column look like.
+
+    Only counts leave this function; nothing is logged or kept.
+    """
+    text = values.cast(pl.String).drop_nulls().str.strip_chars()
+    text = text.filter(text != "")
+    n = len(text)
+    if n == 0:
+        return ValueStats()
+    is_email = text.str.contains(EMAIL_VALUE)
+    shaped = text.filter(text.str.contains(PHONE_SHAPE) & ~is_email & ~text.str.contains(NOT_PHONE))
+    phone_set = {
+        v
+        for v in shaped.unique().to_list()
+        if 7 <= len(_digits(re.split(r"(?i)x|ext|#", v)[0])) <= 15 and is_phone(v, regions)
+    }
+    phone_mask = text.is_in(list(phone_set)) if phone_set else pl.repeat(False, n, eager=True)
+    bare = text.str.contains(r"^\d+$") & phone_mask
+    # free text: words around an email or a phone number
+    rest = ~is_email & ~phone_mask
+    has_email = rest & text.str.contains(EMAIL_IN_TEXT)
+    # phones inside text only where there is text around them: `ORD-2021-000001` is not one
+    spaced = rest & text.str.contains(r"\s|^[\[{]")
+    # dates and times next to each other (`2024-03-02 14:55`) read like a phone number
+    cleaned = text.str.replace_all(DATE_TIME, " ")
+    candidates = (
+        cleaned.filter(spaced & ~has_email)
+        .str.extract_all(PHONE_IN_TEXT)
+        .explode()
+        .drop_nulls()
+        .str.strip_chars()
+        .unique()
+    )
+    found = [
+        c
+        for c in candidates.to_list()[:5000]
+        if not re.fullmatch(NOT_PHONE, c)
+        and 7 <= len(_digits(c)) <= 15
+        and not re.fullmatch(r"\d+", c)  # bare digit runs are order/tracking numbers as often
+        and is_phone(c, regions)
+    ]
+    has_phone = pl.repeat(False, n, eager=True)
+    if found:
+        pattern = "|".join(re.escape(c) for c in sorted(found, key=len, reverse=True))
+        has_phone = spaced & cleaned.str.contains(pattern)
+    wordy = text.str.contains(WORDY) & (text.str.count_matches(r"\s+") <= 4)
+    names = {"full": 0, "first": 0, "last": 0}
+    for value in text.filter(wordy).to_list():
+        kind = _name_kind(value)
+        if kind:
+            names[kind] += 1
+    compact = text.str.replace_all(" ", "").str.to_uppercase()
+    ibans = sum(
+        1 for v in compact.filter(compact.str.contains(IBAN_SHAPE)).to_list() if _iban_ok(v)
+    )
+    ip_like = text.filter(text.str.contains(r"(?i)^[0-9a-f:.]{2,45}$") & text.str.contains(r"[.:]"))
+    ips = sum(1 for v in ip_like.to_list() if _ip_ok(v))
+    return ValueStats(
+        sampled=n,
+        distinct=text.n_unique(),
+        emails=int(is_email.sum()),
+        phones=int(phone_mask.sum()),
+        bare_phones=int(bare.sum()),
+        with_contact=int((has_email | has_phone).sum()),
+        wordy=int(wordy.sum()),
+        full_names=names["full"],
+        first_names=names["first"],
+        last_names=names["last"],
+        ips=ips,
+        ibans=ibans,
+    )
+
+
+# --- the verdict --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a column should get, and why.
+
+    Attributes:
+        mask: the proposed mask (``keep`` when nothing looks like PII).
+        category: what the column was taken for, if anything.
+        evidence: reasons, safe to print (pattern names and counts only).
+        pii: True when keeping this column would keep PII.
+        options: options for the mask (``unique``).
+    """
+
+    mask: str
+    category: Category | None = None
+    evidence: tuple[str, ...] = ()
+    pii: bool = False
+    options: dict[str, object] = field(default_factory=dict)
+
+    def because(self) -> str:
+        """The evidence as one sentence."""
+        return "; ".join(self.evidence)
+
+
+def _mask_for(category: Category) -> str:
+    """The mask a category gets; masks other engineers add (`ip`, `secret`, `url`) when
+    registered, else `redact`."""
+    direct = {
+        Category.EMAIL: "email",
+        Category.PHONE: "phone",
+        Category.FIRST_NAME: "first_name",
+        Category.LAST_NAME: "last_name",
+        Category.FULL_NAME: "name",
+        Category.FREE_TEXT: "scrub",
+        Category.IP: "ip",
+        Category.SECRET: "secret",
+        Category.URL: "url",
+    }
+    mask = direct.get(category, "redact")
+    return mask if mask in MASKS else "redact"
+
+
+def _share(part: int, stats: ValueStats) -> float:
+    return part / stats.sampled if stats.sampled else 0.0
+
+
+def _count(part: int, stats: ValueStats, what: str) -> str:
+    return f"{part}/{stats.sampled} sampled values {what}"
+
+
+def _resolve_generic(hint: NameHint, table: TableInfo) -> Category:
+    """`nom` next to `prenom` is a family name; `nombre` next to `apellido` a first name."""
+    cats = set()
+    for col in table.columns:
+        h = name_hint(col.name)
+        if h is not None and not h.generic:
+            cats.add(h.category)
+    if hint.pattern in ("nom", "naam", "navn", "namn") and Category.FIRST_NAME in cats:
+        return Category.LAST_NAME
+    if hint.pattern in ("nombre", "nome") and Category.LAST_NAME in cats:
+        return Category.FIRST_NAME
+    return Category.FULL_NAME
+
+
+def _verdict(category: Category, evidence: list[str], **options: object) -> Verdict:
+    mask = _mask_for(category)
+    named = evidence[0] if evidence and evidence[0].startswith("name matches") else ""
+    if (
+        mask == "redact"
+        and named
+        and category.value.replace(" ", "") not in re.sub(r"\W|_", "", named)
+    ):
+        evidence = [f"{named} ({category})", *evidence[1:]]
+    return Verdict(
+        mask=mask,
+        category=category,
+        evidence=tuple(evidence),
+        pii=category in PII_CATEGORIES,
+        options=dict(options),
+    )
+
+
+def _keep(evidence: list[str]) -> Verdict:
+    return Verdict(mask="keep", evidence=tuple(evidence))
+
+
+def judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Verdict:
+    """Decide what ``column`` of ``table`` should get from its name, type and sampled values.
+
+    Args:
+        table: the column's table (its name and other columns are context).
+        column: the column.
+        stats: counts over sampled values; None (or nothing sampled) when there are no rows.
+
+    Returns:
+        The verdict: the mask, and evidence that names patterns and counts, never values.
+    """
+    hint = name_hint(column.name)
+    said = f"name matches '{hint.pattern}'" if hint else None
+    kind = column.kind
+    if kind in NEVER_PII_KINDS:
+        return _keep([f"{said}, but the column is {kind.value}"] if said else [])
+    has_values = stats is not None and stats.sampled > 0
+    s = stats or ValueStats()
+    texty = kind in TEXT_KINDS
+
+    # 1. values that settle it, whatever the name says
+    if has_values and texty:
+        if _share(s.emails, s) >= VALUE_SHARE:
+            return _verdict(
+                Category.EMAIL, _join(said, hint, Category.EMAIL, s.emails, s, "are emails")
+            )
+        named_phone = hint is not None and hint.category is Category.PHONE
+        strong = s.phones if named_phone else s.phones - s.bare_phones
+        # a name that says what else it is wins: SSNs and postcodes can parse as numbers
+        other = hint is not None and hint.category in NAME_BEATS_PHONE_VALUES
+        if _share(strong, s) >= VALUE_SHARE and not other:
+            return _verdict(
+                Category.PHONE, _join(said, hint, Category.PHONE, s.phones, s, "are phone numbers")
+            )
+    named_contact = hint is not None and hint.category in (Category.EMAIL, Category.PHONE)
+    if has_values and kind in SCRUB_KINDS and s.with_contact and not (named_contact and texty):
+        evidence = [said] if said else []
+        evidence.append(_count(s.with_contact, s, "contain emails or phone numbers"))
+        return _verdict(Category.FREE_TEXT, evidence)
+
+    # 2. the name, checked against the values where there are some
+    if hint is not None:
+        verdict = _by_name(table, column, hint, said or "", s if has_values else None)
+        if verdict is not None:
+            return verdict
+
+    # 3. values alone
+    if has_values and texty:
+        says_other = any(w in NOT_PERSON_WORDS for w in words(column.name))
+        if s.distinct >= MIN_DISTINCT_FOR_NAMES and not says_other:
+            if _share(s.full_names, s) >= VALUE_SHARE:
+                return _verdict(Category.FULL_NAME, [_count(s.full_names, s, "are person names")])
+            if _share(s.first_names, s) >= 0.7:
+                return _verdict(Category.FIRST_NAME, [_count(s.first_names, s, "are first names")])
+        if _share(s.ibans, s) >= VALUE_SHARE:
+            return _verdict(Category.BANK, [_count(s.ibans, s, "are IBANs")])
+        if _share(s.ips, s) >= VALUE_SHARE:
+            return _verdict(Category.IP, [_count(s.ips, s, "are IP addresses")])
+    if hint is not None and said:
+        return _keep([said, "kept"])
+    return _keep([])
+
+
+def _join(
+    said: str | None,
+    hint: NameHint | None,
+    category: Category,
+    part: int,
+    stats: ValueStats,
+    what: str,
+) -> list[str]:
+    count = _count(part, stats, what)
+    if said and hint is not None and hint.category is category:
+        return [said, count]
+    return [count]
+
+
+def _by_name(
+    table: TableInfo, column: ColumnInfo, hint: NameHint, said: str, s: ValueStats | None
+) -> Verdict | None:
+    category = hint.category
+    kind = column.kind
+    texty = kind in TEXT_KINDS
+    if category in (Category.EMAIL, Category.PHONE):
+        if category is Category.EMAIL and not texty:
+            return _keep([f"{said}, but the column is {kind.value}"])
+        if category is Category.PHONE and kind in (Kind.INTEGER, Kind.DECIMAL):
+            # the `phone` mask writes formatted text (`+1 387-140-9042`), which a numeric
+            # column refuses; a number column of phone numbers gets `redact`
+            return Verdict("redact", category, (said, f"stored as {kind.value}: redact"), pii=True)
+        if category is Category.PHONE and not texty:
+            return _keep([f"{said}, but the column is {kind.value}"])
+        if s is None:
+            return _verdict(category, [said, "no values sampled"])
+        found = s.emails if category is Category.EMAIL else s.phones
+        what = "are emails" if category is Category.EMAIL else "are phone numbers"
+        if _share(found, s) < CONTRADICT_SHARE and texty:
+            return _keep([said, f"but {_count(found, s, what)}", "kept"])
+        return _verdict(category, [said, _count(found, s, what)])
+    if category in (Category.FIRST_NAME, Category.LAST_NAME, Category.FULL_NAME):
+        if not texty:
+            return _keep([f"{said}, but the column is {kind.value}"])
+        if hint.generic:
+            person = is_person_table(table)
+            if s is not None and s.distinct >= MIN_DISTINCT_FOR_NAMES:
+                known = s.full_names + s.first_names + s.last_names
+                if _share(known, s) >= VALUE_SHARE or (
+                    person and _share(s.wordy, s) >= VALUE_SHARE
+                ):
+                    resolved = _resolve_generic(hint, table)
+                    return _verdict(resolved, [said, _count(known, s, "are known person names")])
+                if not person or _share(s.wordy, s) < CONTRADICT_SHARE:
+                    return _keep(
+                        [said, f"but {_count(known, s, 'are known person names')}", "kept"]
+                    )
+            if person:
+                return _verdict(_resolve_generic(hint, table), [said, "the table holds people"])
+            return _keep([said, "but the table does not look like people", "kept"])
+        if s is not None and _share(s.wordy, s) < CONTRADICT_SHARE:
+            return _keep([said, f"but {_count(s.wordy, s, 'look like names')}", "kept"])
+        evidence = [said]
+        if s is not None:
+            known = s.full_names + s.first_names + s.last_names
+            evidence.append(_count(known, s, "are known person names"))
+        return _verdict(category, evidence)
+    if category is Category.FREE_TEXT:
+        if kind not in SCRUB_KINDS:
+            return None
+        evidence = [said]
+        if s is not None:
+            evidence.append(_count(s.with_contact, s, "contain emails or phone numbers"))
+        return _verdict(category, evidence)
+    if category is Category.IP and s is not None and texty and _share(s.ips, s) < CONTRADICT_SHARE:
+        return _keep([said, f"but {_count(s.ips, s, 'are IP addresses')}", "kept"])
+    evidence = [said]
+    if category is Category.IP and s is not None:
+        evidence.append(_count(s.ips, s, "are IP addresses"))
+    return _verdict(category, evidence)

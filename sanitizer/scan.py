@@ -1,0 +1,186 @@
+"""`sanitize scan`: propose a complete rules file from column names and sampled values."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import polars as pl
+
+from sanitizer.errors import Location, SanitizeError
+from sanitizer.masks import get_mask
+from sanitizer.pii import DEFAULT_SAMPLE, SCRUB_KINDS, Verdict, is_queue_table, judge, value_stats
+from sanitizer.rules.coverage import mask_problem
+from sanitizer.rules.model import ColumnRule, Defaults, TableRule
+from sanitizer.rules.writer import ColumnEntry, TableEntry, render_rules
+from sanitizer.schema import ColumnInfo, SchemaInfo, TableInfo
+
+DEFAULTS = {"email_domain": "example.com", "locale": "en_US"}
+
+Sampler = Callable[[TableInfo, list[str]], dict[str, pl.Series]]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What `sanitize scan` was asked to do, as plain values."""
+
+    source: str
+    sample: int = DEFAULT_SAMPLE
+
+
+@dataclass(frozen=True)
+class ColumnProposal:
+    """The proposed rule of one column, and why."""
+
+    column: ColumnInfo
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class TableProposal:
+    """The proposed rules of one table: ``truncate`` (with the reason) or one per column."""
+
+    table: TableInfo
+    columns: tuple[ColumnProposal, ...] = ()
+    truncate: str = ""
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed rules file for a whole schema."""
+
+    schema: SchemaInfo
+    tables: tuple[TableProposal, ...]
+    source: str
+    sample: int
+
+    @property
+    def masked(self) -> int:
+        return sum(1 for t in self.tables for c in t.columns if c.verdict.mask != "keep")
+
+    def render(self) -> str:
+        """The rules file as YAML text (format v1, valid for `sanitize run` as it is)."""
+        header = [
+            f"Rules proposed by `sanitize scan` for {self.source}",
+            f"from column names and up to {self.sample} sampled rows per table.",
+            "The comment after a rule is its evidence (patterns and counts, never values).",
+            "Review every `keep` before use: there is no implicit `keep`, and this is a guess.",
+        ]
+        entries = []
+        for t in self.tables:
+            if t.truncate:
+                entries.append(TableEntry(t.table.key, truncate=True, comment=t.truncate))
+                continue
+            cols = [
+                ColumnEntry(
+                    c.column.name, c.verdict.mask, dict(c.verdict.options), c.verdict.because()
+                )
+                for c in t.columns
+            ]
+            entries.append(TableEntry(t.table.key, cols))
+        return render_rules(entries, DEFAULTS, header)
+
+
+def _fit(table: TableInfo, column: ColumnInfo, verdict: Verdict) -> Verdict:
+    """Add `unique: true` where the column is unique; fall back to `redact` when the mask
+    cannot write the column (a VARCHAR(12) is too short for a masked email)."""
+    spec = get_mask(verdict.mask)
+    options = dict(verdict.options)
+    if "unique" in spec.options and table.is_unique(column.name):
+        options["unique"] = True
+    defaults = Defaults(**DEFAULTS)
+    where = Location(table=table.key, column=column.name)
+    rule = TableRule(
+        table=table.key,
+        where=where,
+        defaults=defaults,
+        columns=MappingProxyType(
+            {
+                column.name: ColumnRule(
+                    column.name, verdict.mask, where, MappingProxyType(dict(options))
+                )
+            }
+        ),
+    )
+    problem = mask_problem(rule, column.name, table)
+    if problem is None:
+        return Verdict(verdict.mask, verdict.category, verdict.evidence, verdict.pii, options)
+    evidence = (*verdict.evidence, f"`{verdict.mask}` cannot write it ({problem}): redact")
+    return Verdict("redact", verdict.category, evidence, verdict.pii, {})
+
+
+def propose(schema: SchemaInfo, sampler: Sampler | None, source: str, sample: int) -> Proposal:
+    """Propose a rule for every column of every table of ``schema``.
+
+    Args:
+        schema: the tables to propose rules for.
+        sampler: reads up to ``sample`` rows of some columns of a table; None for names only.
+        source: how to name the source in the file's header (no password).
+        sample: the number of rows sampled per table.
+    """
+    tables = []
+    for table in schema.tables.values():
+        queue = is_queue_table(table)
+        if queue:
+            why = "logins, nothing to test with" if "session" in queue else "pending work"
+            reason = f"table name matches '{queue}': {why}; copy no rows"
+            tables.append(TableProposal(table, truncate=reason))
+            continue
+        wanted = [c.name for c in table.columns if c.kind in SCRUB_KINDS]
+        samples = sampler(table, wanted) if sampler is not None and wanted else {}
+        cols = []
+        for col in table.columns:
+            stats = value_stats(samples[col.name]) if col.name in samples else None
+            cols.append(ColumnProposal(col, _fit(table, col, judge(table, col, stats))))
+        tables.append(TableProposal(table, tuple(cols)))
+    return Proposal(schema=schema, tables=tuple(tables), source=source, sample=sample)
+
+
+def scan(options: ScanOptions) -> Proposal:
+    """Read the source's schema and a few rows per table, and propose rules.
+
+    Raises:
+        SanitizeError: when the source cannot be read.
+    """
+    from sanitizer.db import open_source, reflect, safe_url
+    from sanitizer.db.sample import sample_columns
+
+    engine = open_source(options.source)
+    try:
+        _, schema = reflect(engine)
+
+        def sampler(table: TableInfo, columns: list[str]) -> dict[str, pl.Series]:
+            return sample_columns(engine, table, columns, options.sample)
+
+        return propose(
+            schema,
+            sampler if options.sample > 0 else None,
+            safe_url(options.source),
+            options.sample,
+        )
+    finally:
+        engine.dispose()
+
+
+def write_proposal(text: str, out: str, *, force: bool = False) -> Path:
+    """Write the proposed rules to ``out`` atomically; an existing file is kept unless
+    ``force``: a proposal must not replace rules someone reviewed.
+
+    Raises:
+        SanitizeError: when the file exists (without ``force``) or cannot be written.
+    """
+    path = Path(out)
+    if path.exists() and not force:
+        raise SanitizeError(f"{out} exists; choose another --out or pass --force")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise SanitizeError(f"cannot write {out}: {e.strerror}") from None
+    return path

@@ -1,0 +1,233 @@
+"""PII detection: column names in several languages, sampled values, and the verdict."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from sanitizer.pii import Category, judge, name_hint, value_stats, words
+from sanitizer.schema import ColumnInfo, Kind, TableInfo
+
+C = Category
+NAMES = [
+    ("email", C.EMAIL),
+    ("e_mail", C.EMAIL),
+    ("eMail", C.EMAIL),
+    ("E-Mail", C.EMAIL),
+    ("customerEmail", C.EMAIL),
+    ("customeremail", C.EMAIL),
+    ("mail", C.EMAIL),
+    ("courriel", C.EMAIL),
+    ("correo", C.EMAIL),
+    ("email_address", C.EMAIL),
+    ("phone", C.PHONE),
+    ("phone_number", C.PHONE),
+    ("tel", C.PHONE),
+    ("telefon", C.PHONE),
+    ("mobile", C.PHONE),
+    ("Handy", C.PHONE),
+    ("msisdn", C.PHONE),
+    ("fax", C.PHONE),
+    ("homePhone", C.PHONE),
+    ("movil", C.PHONE),
+    ("cellulare", C.PHONE),
+    ("first_name", C.FIRST_NAME),
+    ("FirstName", C.FIRST_NAME),
+    ("given_name", C.FIRST_NAME),
+    ("forename", C.FIRST_NAME),
+    ("vorname", C.FIRST_NAME),
+    ("prénom", C.FIRST_NAME),
+    ("voornaam", C.FIRST_NAME),
+    ("imie", C.FIRST_NAME),
+    ("last_name", C.LAST_NAME),
+    ("surname", C.LAST_NAME),
+    ("family_name", C.LAST_NAME),
+    ("nachname", C.LAST_NAME),
+    ("apellido", C.LAST_NAME),
+    ("cognome", C.LAST_NAME),
+    ("full_name", C.FULL_NAME),
+    ("display_name", C.FULL_NAME),
+    ("shipping_name", C.FULL_NAME),
+    ("address", C.ADDRESS),
+    ("street", C.ADDRESS),
+    ("Straße", C.ADDRESS),
+    ("rue", C.ADDRESS),
+    ("zip", C.POSTCODE),
+    ("postcode", C.POSTCODE),
+    ("postal_code", C.POSTCODE),
+    ("plz", C.POSTCODE),
+    ("birth_date", C.BIRTH_DATE),
+    ("dob", C.BIRTH_DATE),
+    ("Geburtsdatum", C.BIRTH_DATE),
+    ("ssn", C.NATIONAL_ID),
+    ("passport_number", C.NATIONAL_ID),
+    ("iban", C.BANK),
+    ("ip", C.IP),
+    ("ip_address", C.IP),
+    ("last_login_ip", C.IP),
+    ("password_hash", C.SECRET),
+    ("api_token", C.SECRET),
+    ("notes", C.FREE_TEXT),
+    ("comment", C.FREE_TEXT),
+    ("bemerkung", C.FREE_TEXT),
+]
+NOT_NAMES = [
+    "email_verified",
+    "email_verified_at",
+    "is_email",
+    "phone_type",
+    "phone_country_code",
+    "mail_server",
+    "email_domain",
+    "file_name",
+    "filename",
+    "username",
+    "user_name",
+    "product_name",
+    "company_name",
+    "order",
+    "group",
+    "city",
+    "country",
+    "zipped",
+    "tip",
+    "shipment",
+    "hotel",
+    "nominal",
+    "misc",
+    "contact",
+    "description",
+    "created_by",
+]
+
+
+@pytest.mark.parametrize("column, category", NAMES, ids=[n for n, _ in NAMES])
+def test_names_that_say_pii(column, category):
+    hint = name_hint(column)
+    assert hint is not None and hint.category is category and not hint.generic
+
+
+@pytest.mark.parametrize("column", NOT_NAMES)
+def test_names_that_do_not(column):
+    assert name_hint(column) is None
+
+
+@pytest.mark.parametrize("column", ["name", "nom", "nombre", "name_en"])
+def test_bare_name_is_generic(column):
+    hint = name_hint(column)
+    assert hint is not None and hint.generic
+
+
+def test_words_split_every_spelling():
+    assert words("customerEmailAddress") == ("customer", "email", "address")
+    assert words("CUSTOMER-EMAIL") == ("customer", "email")
+    assert words("address2") == ("address", "2")
+    assert words("prénom") == ("prenom",)
+
+
+def series(*values: str | None) -> pl.Series:
+    return pl.Series("v", list(values), dtype=pl.String)
+
+
+def test_value_stats_counts_without_keeping_values():
+    stats = value_stats(
+        series(
+            "anna@example.org",
+            " Bob@Example.COM ",
+            "+49 30 1234567",
+            "(415) 555-0123 x12",
+            "2021-09-24",
+            "192.168.1.10",
+            "Call me on +44 20 7946 0018 please",
+            "ORD-2021-000001",
+            "Anna Schmidt",
+            "Florence",
+            "DE89370400440532013000",
+            None,
+            "",
+            "4155550123",
+        )
+    )
+    assert stats.sampled == 12
+    assert stats.emails == 2
+    assert stats.phones == 3 and stats.bare_phones == 1
+    assert stats.with_contact == 1
+    assert stats.ips == 1 and stats.ibans == 1
+    assert stats.full_names == 1
+
+
+def test_phones_with_long_groups_inside_text():
+    stats = value_stats(series("call +49 30 1234567 today", "ruf an: 030 12345678", "ok"))
+    assert stats.with_contact == 2
+
+
+def test_model_numbers_and_dates_are_not_phones():
+    stats = value_stats(
+        series(
+            "Model 2021-345, 2400 mAh",
+            "Shipped 2024-03-02 14:55",
+            "Total 1,299.00 EUR",
+            "From 10.0.0.1",
+        )
+    )
+    assert stats.with_contact == 0 and stats.phones == 0
+
+
+def col(name: str, kind: Kind = Kind.TEXT) -> ColumnInfo:
+    return ColumnInfo(name=name, kind=kind, type_sql=kind.value.upper())
+
+
+def table(name: str, *columns: ColumnInfo) -> TableInfo:
+    return TableInfo(key=name, schema=None, name=name, columns=columns)
+
+
+PRODUCTS = ["Trail Jacket", "Summit Tent", "Glacier Mug", "Harbor Boots", "Alpine Beanie"]
+PEOPLE = ["Anna Schmidt", "John Smith", "Marie Dubois", "Jose Garcia", "Emma Jansen"]
+
+
+@pytest.mark.parametrize(
+    "tname, cname, kind, values, mask",
+    [
+        ("accounts", "email_verified", Kind.BOOLEAN, None, "keep"),
+        ("accounts", "email", Kind.TEXT, None, "email"),
+        ("accounts", "email", Kind.TEXT, ["yes", "no", "yes", "no"], "keep"),
+        ("accounts", "contact", Kind.TEXT, ["a@b.org", "c@d.net", "e@f.com"], "email"),
+        ("accounts", "misc", Kind.TEXT, ["+49 30 1234567", "+33 1 42 68 53 00"], "phone"),
+        ("accounts", "phone_type", Kind.TEXT, ["mobile", "home"], "keep"),
+        ("products", "name", Kind.TEXT, PRODUCTS, "keep"),
+        ("products", "name", Kind.TEXT, None, "keep"),
+        ("customers", "name", Kind.TEXT, None, "name"),
+        ("customers", "name", Kind.TEXT, PEOPLE, "name"),
+        ("products", "owner", Kind.TEXT, PEOPLE, "name"),
+        ("accounts", "username", Kind.TEXT, ["jsmith", "anna_s"], "keep"),
+        ("products", "file_name", Kind.TEXT, ["a.jpg"], "keep"),
+        ("accounts", "ssn", Kind.TEXT, ["123-45-6789", "987-65-4321"], "redact"),
+        ("accounts", "birth_date", Kind.DATE, None, "redact"),
+        ("accounts", "msisdn", Kind.INTEGER, None, "redact"),
+        ("tickets", "notes", Kind.TEXT, ["ok", "fine"], "scrub"),
+        ("products", "description", Kind.TEXT, ["see mail bob@x.org"], "scrub"),
+        ("events", "payload", Kind.JSON, ['{"email":"a@b.org"}'], "scrub"),
+        (
+            "shops",
+            "city",
+            Kind.TEXT,
+            ["Florence", "Austin", "Jackson", "Madison", "Victoria"],
+            "keep",
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_verdicts(tname, cname, kind, values, mask):
+    c = col(cname, kind)
+    t = table(tname, col("id", Kind.INTEGER), c)
+    stats = value_stats(series(*values)) if values is not None else None
+    verdict = judge(t, c, stats)
+    assert verdict.mask == mask, verdict.evidence
+    assert all("@" not in e for e in verdict.evidence)
+
+
+def test_nom_next_to_prenom_is_a_family_name():
+    t = table("clients", col("prenom"), col("nom"))
+    assert judge(t, t.columns[1], None).mask == "last_name"
+    t = table("clientes", col("nombre"), col("apellidos"))
+    assert judge(t, t.columns[0], None).mask == "first_name"
