@@ -17,9 +17,14 @@ from functools import cache
 import polars as pl
 
 from sanitizer.masks import MASKS
-from sanitizer.masks.scrub import EMAIL_IN_TEXT, NOT_PHONE
+from sanitizer.masks.textscan import EMAIL_IN_TEXT
 from sanitizer.masks.vocab import first_names, fold, last_names
 from sanitizer.schema import ColumnInfo, Kind, TableInfo
+
+# Runs that look like phone numbers but are not: dates, dotted dates, IPv4, amounts.
+NOT_PHONE = (
+    r"^(?:\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,3}(?:\.\d{1,3}){3}|[\d,]+\.\d{2})$"
+)
 
 # Regions national numbers (no +country code) are tried in, most common first.
 DEFAULT_REGIONS = (

@@ -132,7 +132,7 @@ def test_mask_that_cannot_write_the_column_is_an_error(work, tmp_path):
 
 def test_keep_on_pii_warns_and_strict_fails(work, tmp_path):
     db, rules = work
-    edit(rules, "    full_name: name", "    full_name: keep")
+    edit(rules, "    full_name: {mask: name, from_email: email}", "    full_name: keep")
     r = lint(db, tmp_path)
     assert r.code == 0, r.output  # warnings alone pass
     (finding, summary) = r.stdout.splitlines()
@@ -179,6 +179,8 @@ def test_keep_on_a_column_whose_values_are_phones(work, tmp_path):
 
 def test_lint_never_prints_sampled_values(work, tmp_path):
     db, rules = work
+    for col in ("first_name", "last_name"):
+        edit(rules, f"{{mask: {col}, from_email: email}}", col)
     for col in ("email", "phone", "full_name", "notes"):
         edit(rules, f"    {col}: ", f"    {col}: keep  # was: ")
     edit(rules, "    email: keep  # was: {mask: email, unique: true}", "    email: keep")
@@ -206,7 +208,7 @@ def test_lint_never_prints_sampled_values(work, tmp_path):
 def test_junit_has_a_case_per_column_and_failures_for_errors(work, tmp_path):
     db, rules = work
     sql(db, "ALTER TABLE customers ADD COLUMN alt_phone TEXT")
-    edit(rules, "    full_name: name", "    full_name: keep")
+    edit(rules, "    full_name: {mask: name, from_email: email}", "    full_name: keep")
     edit(rules, "    currency: keep\n", "")
     sql(db, 'ALTER TABLE order_items ADD COLUMN "odd name" TEXT')
     out = tmp_path / "reports" / "lint.xml"
@@ -236,7 +238,7 @@ def test_junit_has_a_case_per_column_and_failures_for_errors(work, tmp_path):
 def test_text_and_github_formats_line_per_finding(work, tmp_path):
     db, rules = work
     sql(db, "ALTER TABLE customers ADD COLUMN alt_phone TEXT")
-    edit(rules, "    full_name: name", "    full_name: keep")
+    edit(rules, "    full_name: {mask: name, from_email: email}", "    full_name: keep")
     text = lint(db, tmp_path)
     assert text.code == 1
     assert len(text.stdout.splitlines()) == 3
