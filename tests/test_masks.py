@@ -291,3 +291,9 @@ def test_ips_move_to_documentation_ranges() -> None:
     assert (out[1] or "").startswith("2001:db8:")
     assert (out[2] or "").endswith("/24") and not (out[2] or "").startswith("192.168.")
     assert "8.8.8.8" not in (out[3] or "") and "1.1.1.1" not in (out[3] or "")
+
+
+def test_phone_in_an_integer_column_stays_digits() -> None:
+    col = ColumnInfo(name="p", kind=Kind.INTEGER, type_sql="BIGINT")
+    out = mask("phone", ["4155552671", "442079460018", "41441234567"], ctx(column=col))
+    assert all(v is not None and v.isdigit() for v in out)

@@ -471,6 +471,8 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
         )
         .to_series()
     )
+    if ctx.column is not None and ctx.column.kind in (Kind.INTEGER, Kind.DECIMAL):
+        out = out.str.replace_all(r"\D", "")  # a number column holds the digits only
     if ctx.max_length is not None:
         out = out.str.slice(0, ctx.max_length)
     return _never_same(out, src).alias(values.name)
