@@ -520,8 +520,11 @@ def parse_numbers(values: pl.Series, region: str) -> pl.DataFrame:
     )
 
 
+_NOTHING = "[.]"  # matches no digit: a number space with no safe part (no look-around in Rust)
+
+
 def _alternatives(parts: list[str]) -> str:
-    return "(?:" + "|".join(parts) + ")" if parts else "(?!)"
+    return "(?:" + "|".join(parts) + ")" if parts else _NOTHING
 
 
 def safe_nsn_pattern(cc: int, region: str) -> str:
@@ -577,5 +580,7 @@ def safe_flags(keys: pl.Series) -> pl.Series:
     pairs = (
         keys.drop_nulls().str.extract_groups(r"^(\d+):([A-Z0-9]+):").struct.unnest().unique().rows()
     )
+    if not pairs:
+        return pl.Series(keys.name, [None] * len(keys), dtype=pl.Boolean)
     pattern = safe_key_pattern({(int(cc), str(r)) for cc, r in pairs})
     return keys.str.contains(pattern)
