@@ -15,11 +15,13 @@ What counts as an original value, and how it is normalized:
   read as country code + national number (the mask's own parser, with the rule's region,
   a leading trunk 0 dropped); numbers with fewer than 7 national digits, and numbers already in a safe (fictional or
   unassignable) range, are left out.
-* name: full names (two words or more) from `name` columns, and `first last` / `last first`
-  from the `first_name` and `last_name` columns of one row. Matched only as the whole value of a
-  column that no name mask wrote: a fake name from the pool is often some real person's name
-  too, and single first or last names are common words, so matching those or words inside text
-  would fail runs for nothing.
+* name: full names (two words or more) from `name` columns, matched only as the whole value
+  of a column that no name mask wrote. Not matched: single first or last names (common words:
+  Rose, May, Brown), names inside text, and `first last` built from `first_name`/`last_name`
+  columns; on the demo at 30,000 customers such combinations already equal kept city names
+  ("North Alexander", "West Patricia"), so they would fail runs for nothing. A fake name from
+  the pool is often some real person's name too, so columns a name mask wrote are not
+  searched for names.
 
 In the output, emails are looked for as whole values in every column and inside text; phone
 numbers as whole values (text and integer columns) and as phone-looking runs inside text, read in
@@ -201,8 +203,6 @@ class LeakIndex:
 
     def add_source(self, tp: TablePlan, frame: pl.DataFrame) -> None:
         """Hash the original values of one batch of ``tp``'s masked columns (as text)."""
-        firsts: list[ColumnPlan] = []
-        lasts: list[ColumnPlan] = []
         for col in tp.masked_columns:
             name = col.column.name
             if name not in frame.columns:
@@ -219,21 +219,6 @@ class LeakIndex:
                 self._add(phone_key_frame(runs, [region_for(col.ctx)]), PHONE, origin)
             elif mask == "name":
                 self._add(name_candidates(text), NAME, origin)
-            elif mask == "first_name":
-                firsts.append(col)
-            elif mask == "last_name":
-                lasts.append(col)
-        if len(firsts) == 1 and len(lasts) == 1:
-            f = _normal_name(frame.get_column(firsts[0].column.name))
-            la = _normal_name(frame.get_column(lasts[0].column.name))
-            origin = self._origin(tp.table.key, f"{firsts[0].column.name}+{lasts[0].column.name}")
-            for a, b in ((f, la), (la, f)):
-                full = (
-                    pl.DataFrame({"a": a, "b": b})
-                    .select(pl.concat_str([pl.col("a"), pl.col("b")], separator=" "))
-                    .to_series()
-                )
-                self._add(name_candidates(full), NAME, origin)
 
     def freeze(self) -> None:
         """Finish building: sort the hashes for lookups."""

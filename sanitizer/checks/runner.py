@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -15,10 +17,11 @@ from sanitizer.checks.model import GE, CheckReport, CheckResult
 from sanitizer.checks.stats import SourceStats, TableStats
 from sanitizer.checks.suite import Expectation, derive_suite
 from sanitizer.db import open_source
-from sanitizer.db.copy import as_text_series, iter_batches
+from sanitizer.db.copy import select_sql
 from sanitizer.masks.phone import number_keys, region_for, safe_key_pattern
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.progress import Progress, SilentProgress
+from sanitizer.schema import TableInfo
 
 PHONE_CHUNK = 250_000  # phone keys handed to GE at a time
 
@@ -87,6 +90,23 @@ class _PhoneColumn:
         )
 
 
+def _read(conn: object, table: TableInfo, batch_size: int) -> Iterator[Sequence[Any]]:
+    """Batches of rows through the driver's own cursor: the copy is a local SQLite file, and
+    SQLAlchemy's row objects would cost as much as the checks themselves."""
+    from sqlalchemy.engine import Connection
+
+    assert isinstance(conn, Connection)
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    try:
+        cur.execute(select_sql(conn, table, table.column_names))
+        while rows := cur.fetchmany(batch_size):
+            yield rows
+    finally:
+        cur.close()
+
+
 def _scan_table(
     conn: object,
     tp: TablePlan,
@@ -107,7 +127,7 @@ def _scan_table(
     pk_idx = [names.index(p) for p in tp.table.primary_key] if ts.keyed else []
     # the copy writes every table under its key, in one schema
     table = dataclasses.replace(tp.table, schema=None, name=key)
-    for rows in iter_batches(conn, table, batch_size):
+    for rows in _read(conn, table, batch_size):
         columns = list(zip(*rows, strict=True))
         keys = (
             row_keys([columns[i] for i in pk_idx], [names[i] for i in pk_idx]) if ts.keyed else None
@@ -115,9 +135,9 @@ def _scan_table(
         for i, col in enumerate(tp.table.columns):
             name = col.name
             values = columns[i]
+            text = canonical_text(name, values)
             if name in digests:
-                digests[name].add(canonical_text(name, values), keys)
-            text = as_text_series(name, values)
+                digests[name].add(text, keys)
             hits[name].merge(ts.leak.scan(text, col, plans.get(name)))
             if name in phones:
                 phones[name].add(text)

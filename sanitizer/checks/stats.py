@@ -7,6 +7,7 @@ leak check's hashes of every masked value.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,6 +55,7 @@ class TableStats:
             and not tp.table.is_unique(c.column.name)
         }
         self._duplicated: set[str] = set()
+        self._seed = secrets.randbits(63)  # hashes of originals are seeded per run, never kept
 
     def add(self, columns: Sequence[Sequence[Any]], masked: pl.DataFrame | None) -> None:
         """Count one batch: ``columns`` as read (one sequence per column, table order),
@@ -79,7 +81,11 @@ class TableStats:
                 continue
             col = next(c for c in self.plan.columns if c.column.name == name)
             norm = ONE_TO_ONE[col.spec.name](masked.get_column(name)).drop_nulls()
-            hashes = pl.DataFrame({"v": norm}).select(plh.col("v").nchash.xxh3_64()).to_series()
+            hashes = (
+                pl.DataFrame({"v": norm})
+                .select(plh.col("v").nchash.xxh3_64(seed=self._seed))
+                .to_series()
+            )
             if hashes.n_unique() < hashes.len():
                 self._duplicated.add(name)
                 seen.clear()
