@@ -301,3 +301,18 @@ def test_the_raw_value_guard_itself_fires(demo_db: Path) -> None:
     for text in (f"x {email.strip().upper()} y", f"call {phone}"):
         with pytest.raises(AssertionError):
             assert_no_raw_values(text, demo_db)
+
+
+def test_unique_true_is_checked_where_the_source_was_unique(
+    published: dict[str, Path], tmp_path: Path
+) -> None:
+    rules = _rules_with(tmp_path, "display_name: name", "display_name: {mask: name, unique: true}")
+    text = (rules / "shop.yml").read_text()
+    (rules / "shop.yml").write_text(
+        text.replace("shipping_name: name", "shipping_name: {mask: name, unique: true}")
+    )
+    plan, stats = _plan_and_stats(published["source"], rules)
+    suite = derive_suite(plan, stats)  # type: ignore[arg-type]
+    unique = {(e.table, e.column) for items in suite.values() for e in items if e.check == "unique"}
+    assert ("user", "display_name") in unique  # 20 distinct staff names
+    assert ("orders", "shipping_name") not in unique  # repeats per customer in the source

@@ -39,6 +39,7 @@ class GreatExpectations:
         self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         self._n = 0
         self._pandas: Any = None
+        self.run_seconds = 0.0  # time spent in GE validations
 
     def _name(self, prefix: str) -> str:
         self._n += 1
@@ -52,6 +53,7 @@ class GreatExpectations:
 
     def _run(self, batch_definition: Any, specs: list[Expectation], **params: Any) -> list[Any]:
         gx = self._gx
+        t0 = time.monotonic()
         suite = self.ctx.suites.add(gx.ExpectationSuite(name=self._name("suite")))
         ids = [suite.add_expectation(self._expectation(s)).id for s in specs]
         vd = self.ctx.validation_definitions.add(
@@ -59,6 +61,7 @@ class GreatExpectations:
         )
         res = vd.run(result_format=RESULT_FORMAT, **params)
         by_id = {getattr(r.expectation_config, "id", None): r for r in res.results}
+        self.run_seconds += time.monotonic() - t0
         return [by_id.get(i) for i in ids]
 
     def validate_sqlite(self, path: Path, suite: dict[str, list[Expectation]]) -> list[CheckResult]:

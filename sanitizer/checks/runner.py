@@ -250,6 +250,7 @@ def run_checks(
     t2 = time.monotonic()
     results += ge.validate_sqlite(data, derive_suite(plan, stats))
     report.seconds["ge_suite"] = time.monotonic() - t2
+    report.seconds["ge_validations"] = ge.run_seconds  # suite + phone frames, GE's own time
     order = {tp.table.key: i for i, tp in enumerate(plan.tables)}
     columns = {
         (tp.table.key, c): i for tp in plan.tables for i, c in enumerate(tp.table.column_names)

@@ -8,7 +8,7 @@ leak check's hashes of every masked value.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,11 +18,32 @@ import polars_hash as plh
 from sanitizer.checks.digest import ColumnDigest, canonical_text, row_keys
 from sanitizer.checks.leak import LeakIndex
 from sanitizer.masks.email import normalize_email
-from sanitizer.pipeline.plan import Plan, TablePlan
+from sanitizer.masks.names import normalize_name
+from sanitizer.masks.phone import number_keys, region_for
+from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 
 # Masks that give distinct outputs for distinct inputs (after the mask's own normalization):
 # where the source's values were unique, the output's must be too.
-ONE_TO_ONE = {"email": normalize_email}
+ONE_TO_ONE = frozenset({"email"})
+
+
+def _normalizer(col: ColumnPlan) -> Callable[[pl.Series], pl.Series]:
+    """How the column's mask tells inputs apart: two inputs it treats as one value (case and
+    spaces of emails and names; formats of one phone number) count as a duplicate."""
+    mask = col.spec.name
+    if mask == "email":
+        return normalize_email
+    if mask in ("name", "first_name", "last_name"):
+        return normalize_name
+    if mask == "phone":
+        region = region_for(col.ctx)
+
+        def phone(values: pl.Series) -> pl.Series:
+            keys = number_keys(values, region)
+            return keys.fill_null(pl.concat_str([pl.lit("raw:"), values.cast(pl.String)]))
+
+        return phone
+    return lambda values: values.cast(pl.String)
 
 
 def _count_none(values: Sequence[Any]) -> int:
@@ -47,13 +68,15 @@ class TableStats:
         self._key_idx = [names.index(p) for p in pk] if self.keyed else []
         self._keep_idx = [i for i, n in enumerate(names) if n in kept]
         self.digests: dict[str, ColumnDigest] = {names[i]: ColumnDigest() for i in self._keep_idx}
+        # columns that must stay unique where the source was: one-to-one masks and
+        # `unique: true` (columns with a unique constraint are checked whatever happens)
         self._unique: dict[str, list[np.ndarray]] = {
             c.column.name: []
-            for c in tp.columns
-            if c.spec.name in ONE_TO_ONE
-            and not c.rule.options.get("unique")
+            for c in tp.masked_columns
+            if (c.spec.name in ONE_TO_ONE or c.rule.options.get("unique"))
             and not tp.table.is_unique(c.column.name)
         }
+        self._normalize = {c.column.name: _normalizer(c) for c in tp.masked_columns}
         self._duplicated: set[str] = set()
         self._seed = secrets.randbits(63)  # hashes of originals are seeded per run, never kept
 
@@ -79,8 +102,7 @@ class TableStats:
         for name, seen in self._unique.items():
             if name in self._duplicated:
                 continue
-            col = next(c for c in self.plan.columns if c.column.name == name)
-            norm = ONE_TO_ONE[col.spec.name](masked.get_column(name)).drop_nulls()
+            norm = self._normalize[name](masked.get_column(name)).drop_nulls()
             hashes = (
                 pl.DataFrame({"v": norm})
                 .select(plh.col("v").nchash.xxh3_64(seed=self._seed))
@@ -93,7 +115,8 @@ class TableStats:
             seen.append(hashes.to_numpy())
 
     def unique_in_source(self) -> list[str]:
-        """One-to-one masked columns whose (normalized, non-NULL) source values were unique."""
+        """Masked columns that are one-to-one or `unique: true`, whose source values (non-NULL,
+        as the mask tells them apart) were unique."""
         out = []
         for name, seen in self._unique.items():
             if name in self._duplicated or not seen:

@@ -50,15 +50,12 @@ def expected_nulls(col: ColumnPlan, source_nulls: int, rows: int) -> int:
     return source_nulls
 
 
-def unique_columns(col: ColumnPlan, plan_unique: bool, unique_in_source: bool) -> bool:
-    """Whether a column must be unique in the output.
-
-    Masked columns only: a `keep` column's values are proven unchanged by its digest, so it
-    is as unique as the source was.
-    """
-    if not col.masked:
-        return False
-    return bool(col.rule.options.get("unique")) or plan_unique or unique_in_source
+def must_be_unique(col: ColumnPlan, constrained: bool, unique_in_source: bool) -> bool:
+    """Whether a column must be unique in the output: a masked column with a unique
+    constraint (or sole primary key), or a one-to-one / `unique: true` masked column whose
+    source values were unique. A `keep` column's values are proven unchanged by its digest,
+    so it is as unique as the source was."""
+    return col.masked and (constrained or unique_in_source)
 
 
 def derive_suite(plan: Plan, stats: SourceStats) -> dict[str, list[Expectation]]:
@@ -83,7 +80,7 @@ def derive_suite(plan: Plan, stats: SourceStats) -> dict[str, list[Expectation]]
                     expected=expected_nulls(col, ts.nulls[name], ts.rows),
                 )
             )
-            if unique_columns(col, tp.table.is_unique(name), name in source_unique):
+            if must_be_unique(col, tp.table.is_unique(name), name in source_unique):
                 items.append(
                     Expectation(
                         "unique", key, name, "ExpectColumnValuesToBeUnique", {"column": name}
