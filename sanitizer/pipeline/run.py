@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,6 +34,9 @@ from sanitizer.rules import load_rules
 from sanitizer.rules.coverage import require_coverage
 from sanitizer.store import Store
 
+if TYPE_CHECKING:
+    from sanitizer.checks import CheckReport, TableStats
+
 DEFAULT_SOURCE = "sqlite:///fixtures/shop.db"
 DEFAULT_BATCH = 50_000
 DATA_FILE = "data.sqlite"
@@ -49,6 +53,7 @@ class RunOptions:
     name: str | None = None
     secret: bytes | None = None
     batch_size: int = DEFAULT_BATCH
+    signing_key: str | None = None  # Ed25519 private key file; None: the snapshot is unsigned
 
 
 @dataclass
@@ -61,6 +66,9 @@ class RunResult:
     rows: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     secret_was_random: bool = False
+    checks: CheckReport | None = None
+    signed_by: str | None = None  # key id of the signing key
+    failed_report: Path | None = None  # the report kept when checks failed
 
 
 def secret_from_env() -> bytes | None:
@@ -88,6 +96,11 @@ def run(
     name = options.name or database_name(source_url)
     store = Store(options.store)
     store.folder(name)  # validates the name before any work
+    signing = None
+    if options.signing_key and not dry_run:
+        from sanitizer.certify import load_private_key
+
+        signing = load_private_key(options.signing_key)  # a bad key fails before any work
     with ExitStack() as stack:
         source = open_source(options.source)
         stack.callback(source.dispose)
@@ -107,7 +120,15 @@ def run(
                 f"warning: {SECRET_ENV} is not set; masking uses a random key for this run, "
                 "so fakes will not match other runs"
             )
+        if signing is None:
+            progress.note(
+                "WARNING: no signing key (--signing-key or SANITIZE_SIGNING_KEY); "
+                "the snapshot's certificate will be UNSIGNED"
+            )
         progress.note(f"source {safe_url(source_url)}: {len(plan.tables)} tables")
+        from sanitizer.checks import SourceStats
+
+        stats = SourceStats(plan)
         staging = store.new_staging(name)
         try:
             data = staging.path / DATA_FILE
@@ -123,7 +144,13 @@ def run(
                 tgt.commit()
                 for tp in plan.tables:
                     result.rows[tp.table.key] = _clone_table(
-                        src, tgt, tp, options.batch_size, target_schema.flatten_schema, progress
+                        src,
+                        tgt,
+                        tp,
+                        options.batch_size,
+                        target_schema.flatten_schema,
+                        progress,
+                        stats.table(tp.table.key),
                     )
                 timings["clone"] = time.monotonic() - t1
                 t2 = time.monotonic()
@@ -133,10 +160,18 @@ def run(
                 src.rollback()
             target.dispose()
             os.chmod(data, 0o600)
+            from sanitizer.certify.snapshot import certify, keep_failed_report
+            from sanitizer.checks import run_checks
             from sanitizer.report import write_report
 
+            t3 = time.monotonic()
+            result.checks = run_checks(data, plan, stats, progress, batch_size=options.batch_size)
+            timings["checks"] = time.monotonic() - t3
             timings["total"] = time.monotonic() - t0
+            if not result.checks.passed:
+                raise keep_failed_report(store, staging, result)
             write_report(staging.path, result)
+            certify(staging, result, signing, name)
             result.snapshot = store.publish(staging)
         except BaseException:
             staging.discard()
@@ -192,7 +227,13 @@ def _unique_overrides(src: object, tp: TablePlan, batch_size: int) -> dict[str, 
 
 
 def _clone_table(
-    src: object, tgt: object, tp: TablePlan, batch_size: int, flatten: bool, progress: Progress
+    src: object,
+    tgt: object,
+    tp: TablePlan,
+    batch_size: int,
+    flatten: bool,
+    progress: Progress,
+    stats: TableStats | None = None,
 ) -> int:
     from sqlalchemy.engine import Connection
 
@@ -212,8 +253,12 @@ def _clone_table(
         overrides = _unique_overrides(src, tp, batch_size)
         for rows in iter_batches(src, tp.table, batch_size):
             columns: list[tuple[object, ...] | list[object]] = list(zip(*rows, strict=True))
+            frame = None
             if masked:
                 frame = pl.DataFrame([as_text_series(c.column.name, columns[i]) for i, c in masked])
+            if stats is not None:  # the source's counts for the checks, from this same read
+                stats.add(columns, frame)
+            if frame is not None:
                 out = mask_frame(frame, tp, overrides)
                 for i, c in masked:
                     try:
