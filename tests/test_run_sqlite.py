@@ -358,3 +358,22 @@ def test_bad_input_never_prints_a_traceback_or_password(tmp_path: Path) -> None:
 def test_secret_is_not_echoed(tmp_path: Path, demo_db: Path) -> None:
     result = run_cli("run", "--source", f"sqlite:///{demo_db}", "--store", str(tmp_path / "s"))
     assert TEST_SECRET not in result.output
+
+
+def test_text_in_other_tables_loses_the_customers_names(demo_run: tuple[Path, Path, str, str]) -> None:
+    """Tickets have no name column, but quote their customer's name (`From: Maria Keller`);
+    the names of every name column are found in every text column."""
+    src, snapshot, _, _ = demo_run
+    names = {i: (f, la) for i, f, la in rows(src, "SELECT id, first_name, last_name FROM customers")}
+    before = after = 0
+    out = dict(rows(snapshot / "data.sqlite", "SELECT id, body FROM support_tickets"))
+    for tid, cid, body in rows(src, "SELECT id, customer_id, body FROM support_tickets"):
+        if cid not in names:
+            continue
+        words = [w for w in names[cid] if w and len(w) > 2]
+        pattern = re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words)) if words else None
+        if pattern and pattern.search(body or ""):
+            before += 1
+            after += bool(pattern.search(out[tid] or ""))
+    assert before > 50
+    assert after == 0

@@ -22,7 +22,8 @@ import polars as pl
 from sanitizer.masks.keyed import keyed_hex
 
 # A capitalized word of two or more letters (apostrophes and hyphens inside: O'Brien, Smith-Jones).
-WORD = r"\p{Lu}[\p{L}\p{M}'’\-]*[\p{L}\p{M}]"
+# Or a run of Han/Hangul characters (names in those scripts have no capitals or spaces).
+WORD = r"\p{Lu}[\p{L}\p{M}'’\-]*[\p{L}\p{M}]|[\p{Han}\p{Hangul}]{1,4}"
 PURPOSE = "known-name"
 
 
@@ -59,15 +60,15 @@ class KnownNames:
 def tokens_of(values: pl.Series, mask: str) -> tuple[pl.Series, pl.Series]:
     """(first-name tokens, family-name tokens) of a batch of a name column's values."""
     clean = values.cast(pl.String).drop_nulls().str.strip_chars()
-    clean = clean.filter(clean.str.len_chars() >= 2)
+    clean = clean.filter(clean.str.len_chars() >= 1)
     if mask == "first_name":
         return clean, pl.Series([], dtype=pl.String)
     if mask == "last_name":
         return pl.Series([], dtype=pl.String), clean
-    parts = clean.str.split(" ")
-    first = parts.list.first().drop_nulls()
-    last = parts.list.last().drop_nulls()
-    return first.filter(first.str.len_chars() >= 2), last.filter(last.str.len_chars() >= 2)
+    # every token of a full name, as either kind: locales differ in which comes first
+    tokens = clean.str.split(" ").explode().drop_nulls()
+    tokens = tokens.filter(tokens.str.len_chars() >= 2)
+    return tokens, tokens
 
 
 def build_known_names(batches: Iterable[tuple[str, str, pl.Series]], secret: bytes) -> KnownNames:
@@ -127,10 +128,18 @@ def known_name_hits(texts: pl.Series, known: KnownNames, secret: bytes) -> pl.Da
     return words.join(distinct, on="w", how="inner").unique(maintain_order=True)
 
 
+def _is_cjk(word: str) -> bool:
+    return bool(word) and all(ord(ch) >= 0x2E80 for ch in word)
+
+
 def substitute_words(text: str, mapping: dict[str, str]) -> str:
     """Replace whole words of ``text`` by ``mapping`` (longest first, one pass)."""
     if not mapping:
         return text
     alternation = "|".join(re.escape(w) for w in sorted(mapping, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w'’-])(?:{alternation})(?![\w'’-])")
+    # Han/Hangul names sit right against the next word (`佐藤さん`): no word boundary there
+    cjk = "|".join(re.escape(w) for w in sorted(mapping, key=len, reverse=True) if _is_cjk(w))
+    pattern = re.compile(rf"(?<![\w'’-])(?:{alternation})(?![\w'’-])|(?:{cjk})")
+    if not cjk:
+        pattern = re.compile(rf"(?<![\w'’-])(?:{alternation})(?![\w'’-])")
     return pattern.sub(lambda m: _same_case(m.group(0), mapping[m.group(0)]), text)

@@ -142,6 +142,7 @@ def run(
                     source, metadata, schema, tgt, [t.table.key for t in plan.tables]
                 )
                 tgt.commit()
+                plan = result.plan = _with_known_names(src, plan, secret, options.batch_size)
                 for tp in plan.tables:
                     result.rows[tp.table.key] = _clone_table(
                         src,
@@ -177,6 +178,23 @@ def run(
             staging.discard()
             raise
     return result
+
+
+def _with_known_names(src: object, plan: Plan, secret: bytes, batch_size: int) -> Plan:
+    """Give text masks the keyed hashes of every name in the source (any table)."""
+    from sqlalchemy.engine import Connection
+
+    from sanitizer.pipeline.names import collect_known_names, needs_known_names, with_known_names
+
+    assert isinstance(src, Connection)
+    if not needs_known_names(plan):
+        return plan
+
+    def distinct(tp: TablePlan, column: str) -> Iterator[pl.Series]:
+        for values in iter_distinct(src, tp.table, column, batch_size):
+            yield as_text_series(column, values)
+
+    return with_known_names(plan, collect_known_names(plan, distinct, secret))
 
 
 def _begin_consistent_read(conn: object) -> None:
