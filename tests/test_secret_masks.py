@@ -207,7 +207,11 @@ def test_alphabet_detection() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(min_size=1, max_size=60).filter(lambda s: s.strip() != ""))
+@given(
+    st.text(min_size=1, max_size=60).filter(
+        lambda s: s.strip() != "" and "@" not in s and not s.strip().startswith("+")
+    )
+)
 def test_secret_property_any_text(value: str) -> None:
     fake = one("secret", value)
     assert fake != value and len(fake) == len(value)
@@ -442,3 +446,12 @@ def test_url_tel_numbers_are_safe() -> None:
         num = phonenumbers.parse((v or "").split(":", 1)[1])
         region = phonenumbers.region_code_for_country_code(num.country_code)
         assert is_safe_nsn(num.country_code, region, str(num.national_number)), v
+
+
+def test_secret_gives_addresses_and_numbers_the_email_and_phone_masks() -> None:
+    c = ctx()
+    out = mask("secret", ["postmaster@shop-mail.de", "+49 151 23456789", "+14155552671"], c)
+    assert out[0] == one("email", "postmaster@shop-mail.de", c)
+    assert out[0] is not None and out[0].endswith("@example.com")
+    assert out[1] == one("phone", "+49 151 23456789", c)
+    assert out[2] == one("phone", "+14155552671", c)

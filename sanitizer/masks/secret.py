@@ -10,9 +10,16 @@ never the input. What tells a reader the value is fake:
 
 Structure that holds no secret is kept so code that parses the value still can: hash
 parameters (`$argon2id$v=19$m=65536,t=3,p=4$`), a JWT's header, PEM armour lines, separators.
+
+A value that is an email address (an SMTP login) or an international phone number (an SMS
+sender) gets what the `email` or `phone` mask gives for it instead: scrambling the letters of
+`postmaster@shop.com` would make an address at a random, possibly real, domain.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from types import MappingProxyType
 
 import polars as pl
 
@@ -160,8 +167,29 @@ def mask_secret(values: pl.Series, ctx: MaskContext) -> pl.Series:
                 else scramble_text(whole, h)
             )
         out = out.scatter(idx, pl.Series(again, dtype=pl.String))
+    out = _contacts(src, out, ctx)
     return (
         pl.select(pl.when(src.is_null()).then(None).otherwise(pl.lit(out)))
         .to_series()
         .alias(values.name)
     )
+
+
+EMAIL_VALUE = (
+    r"^\s*[A-Za-z0-9._%+'\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\s*$"
+)
+PHONE_VALUE = r"^\s*\+\d[\d\s().\-]{5,22}\d\s*$"
+
+
+def _contacts(src: pl.Series, out: pl.Series, ctx: MaskContext) -> pl.Series:
+    """Email addresses and +numbers get the `email`/`phone` masks' fakes (see the module)."""
+    from sanitizer.masks.email import mask_email
+    from sanitizer.masks.phone import mask_phone
+
+    plain = replace(ctx, options=MappingProxyType({}))
+    for pattern, fn in ((EMAIL_VALUE, mask_email), (PHONE_VALUE, mask_phone)):
+        hit = src.str.contains(pattern).fill_null(False)
+        if hit.any():
+            idx = hit.arg_true()
+            out = out.scatter(idx, fn(src.gather(idx), plain))
+    return out
