@@ -5,16 +5,18 @@ It names tables, columns, masks and counts; it never holds a data value.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sanitizer.canary import Canary
     from sanitizer.pipeline.run import RunResult
 
 REPORT_FILE = "report.md"
 
 
-def render_report(result: RunResult) -> str:
+def render_report(result: RunResult, canaries: Sequence[Canary] = ()) -> str:
     plan = result.plan
     lines = [
         f"# Snapshot report: {result.name}",
@@ -41,7 +43,28 @@ def render_report(result: RunResult) -> str:
             opts = ", ".join(f"{k}={v}" for k, v in col.rule.options.items())
             lines.append(f"| `{tp.table.key}` | `{col.column.name}` | {col.spec.name} | {opts} |")
     lines += _mask_notes(result)
+    lines += _canary_lines(canaries)
     return "\n".join(lines) + "\n"
+
+
+def _canary_lines(canaries: Sequence[Canary]) -> list[str]:
+    """The canary rows: where they are and the team's contacts they carry (not PII)."""
+    if not canaries:
+        return []
+    lines = [
+        "",
+        "## Canaries",
+        "",
+        "Rows added for the team: mail or SMS sent to them means a test environment is acting "
+        "on its data. The checks do not count them.",
+        "",
+        "| table | key | contacts | rule |",
+        "|---|---|---|---|",
+    ]
+    for c in canaries:
+        contacts = ", ".join(f"{k}={v}" for k, v in c.values.items())
+        lines.append(f"| `{c.table}` | {c.key}={c.id} | {contacts} | {c.rule} |")
+    return lines
 
 
 # What masks count about their input (`MaskContext.tally`), in words; counts only.
@@ -59,6 +82,8 @@ def _mask_notes(result: RunResult) -> list[str]:
 
 
 def write_report(folder: Path, result: RunResult) -> Path:
+    from sanitizer.canary import read_canaries
+
     path = folder / REPORT_FILE
-    path.write_text(render_report(result), encoding="utf-8")
+    path.write_text(render_report(result, read_canaries(folder)), encoding="utf-8")
     return path

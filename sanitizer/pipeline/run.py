@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy.exc import SQLAlchemyError
 
+from sanitizer.canary import add_canaries
 from sanitizer.db import describe_db_error, fk_order, open_source, open_target, reflect
 from sanitizer.db.copy import (
     as_text_series,
@@ -126,6 +127,13 @@ def run(
                         src, tgt, tp, options.batch_size, target_schema.flatten_schema, progress
                     )
                 timings["clone"] = time.monotonic() - t1
+                add_canaries(
+                    plan,
+                    tgt,
+                    staging.path,
+                    flatten_schema=target_schema.flatten_schema,
+                    progress=progress,
+                )
                 t2 = time.monotonic()
                 target_schema.finish(tgt)
                 tgt.commit()
