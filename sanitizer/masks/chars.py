@@ -92,6 +92,24 @@ def _groups(punct: bool) -> np.ndarray:
 _GROUPS = (_groups(False), _groups(True))
 
 
+def _lut(punct: bool) -> np.ndarray:
+    """[mode, input byte, random byte] → output byte, flattened: one gather per byte.
+
+    A byte whose class is kept maps to itself; any other to ``alphabet[random % size]``.
+    """
+    groups = _GROUPS[int(punct)]
+    r = np.arange(256, dtype=np.int64)
+    lut = np.empty((len(Alphabet), 256, 256), dtype=np.uint8)
+    for mode in range(len(Alphabet)):
+        for b in range(256):
+            g = groups[mode, b]
+            lut[mode, b] = b if _SIZES[g] == 0 else _CHARS[_STARTS[g] + r % _SIZES[g]]
+    return lut.ravel()
+
+
+_LUTS = (_lut(False), _lut(True))
+
+
 def detect_alphabet(values: pl.Series) -> pl.Series:
     """The `Alphabet` of every value (UInt8); NULL and short or mixed values: CLASSES."""
     v = values.cast(pl.String)
@@ -176,16 +194,17 @@ def scramble(
     idx = np.dtype(np.int32 if len(data) < 2**31 and n * 32 < 2**31 else np.int64)
     row_of_byte = np.repeat(np.arange(n, dtype=idx), lengths)
     position = np.arange(len(data), dtype=idx) - np.repeat(offsets[:-1].astype(idx), lengths)
-    rnd = keys.ravel()[row_of_byte * 32 + (position & 31)].astype(np.uint16)
-    rnd += (position >> 5).astype(np.uint16) * np.uint16(97)
-    mode = modes.astype(idx)[row_of_byte]
-    group = _GROUPS[int(punct)].ravel()[mode * 256 + data]
+    rnd = keys.ravel()[row_of_byte * 32 + (position & 31)]
+    if len(lengths) and int(lengths.max()) > 32:
+        rnd = rnd + ((position >> 5) * 97).astype(np.uint8)  # wraps: a byte of randomness
+    if len(modes) and modes.min() == modes.max():
+        lookup = int(modes[0]) << 16 | data.astype(idx) << 8 | rnd
+    else:
+        lookup = modes.astype(idx)[row_of_byte] << 16 | data.astype(idx) << 8 | rnd
+    new = _LUTS[int(punct)][lookup]
     if keep_escapes:
-        _keep_escapes(data, offsets, lengths, group)
-    size = _SIZES[group]
-    changed = np.flatnonzero(size)
-    new = data.copy()
-    new[changed] = _CHARS[_STARTS[group[changed]] + rnd[changed] % size[changed]]
+        kept = _escapes(data, offsets, lengths)
+        new[kept] = data[kept]
     result_arr = pa.LargeStringArray.from_buffers(
         len(lengths), pa.py_buffer(offsets.tobytes()), pa.py_buffer(new.tobytes())
     )
@@ -197,19 +216,16 @@ def scramble(
     return result.alias(values.name)
 
 
-def _keep_escapes(
-    data: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, group: np.ndarray
-) -> None:
-    """Keep the bytes of every `%XX` escape (in place: their group becomes "keep")."""
+def _escapes(data: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Positions of the two hex digits of every `%XX` escape, within one value."""
     pct = np.flatnonzero(data == ord("%"))
     if len(pct) == 0:
-        return
+        return pct
     ends = np.repeat(offsets[1:], lengths)  # end of the value of every byte
     pct = pct[pct + 2 < ends[pct]]
     hexdigit = _HEX_LOWER | _HEX_UPPER
     pct = pct[hexdigit[data[pct + 1]] & hexdigit[data[pct + 2]]]
-    group[pct + 1] = 0
-    group[pct + 2] = 0
+    return np.concatenate([pct + 1, pct + 2])
 
 
 def scramble_alnum(values: pl.Series, hexes: pl.Series) -> pl.Series:

@@ -26,33 +26,6 @@ from sanitizer.schema import Kind
 
 OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 IPV4 = rf"{OCTET}(?:\.{OCTET}){{3}}"
-_H = r"[0-9A-Fa-f]{1,4}"
-IPV6 = (
-    "(?:"
-    + "|".join(
-        [
-            rf"(?:{_H}:){{7}}{_H}",
-            rf"(?:{_H}:){{1,7}}:",
-            rf"(?:{_H}:){{1,6}}:{_H}",
-            rf"(?:{_H}:){{1,5}}(?::{_H}){{1,2}}",
-            rf"(?:{_H}:){{1,4}}(?::{_H}){{1,3}}",
-            rf"(?:{_H}:){{1,3}}(?::{_H}){{1,4}}",
-            rf"(?:{_H}:){{1,2}}(?::{_H}){{1,5}}",
-            rf"{_H}:(?::{_H}){{1,6}}",
-            rf":(?:(?::{_H}){{1,7}}|:)",
-            rf"(?:{_H}:){{6}}{IPV4}",
-            rf"(?:{_H}:){{1,5}}:{IPV4}",
-            rf"::(?:{_H}:){{0,5}}{IPV4}",
-        ]
-    )
-    + ")"
-)
-# A whole value: an address with a port or a prefix; IPv6 with a zone, in brackets or not.
-WHOLE_RE = (
-    rf"^(?:(?P<v4>{IPV4})(?P<v4port>:\d{{1,5}})?"
-    rf"|\[(?P<v6b>{IPV6})(?:%[^\]\s]*)?\](?P<v6port>:\d{{1,5}})?"
-    rf"|(?P<v6>{IPV6})(?:%[^/\s]*)?)(?P<prefix>/\d{{1,3}})?$"
-)
 IPV4_IN_TEXT = rf"\b{IPV4}\b"
 # IPv6 candidates in text: hex groups with two colons or more; each is then checked
 IPV6_IN_TEXT = r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|" + IPV4 + r")?"
@@ -60,11 +33,6 @@ IPV6_IN_TEXT = r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|" + IPV4 + r")?"
 IPV4_NETS = ((192, 0, 2), (198, 51, 100), (203, 0, 113))  # TEST-NET-1/2/3
 IPV4_RANGES = tuple(".".join(map(str, n)) + "." for n in IPV4_NETS)
 IPV6_PREFIX = "2001:db8:"
-DOC_NETWORKS = tuple(
-    ipaddress.ip_network(n)
-    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20")
-)
-
 
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
@@ -290,7 +258,7 @@ def _fakes(frame: pl.DataFrame, hexes: pl.Series) -> pl.Series:
     ints = frame.select(values)
     groups = [pl.lit(hex_group(ints.get_column(f"f{i}"))) for i in range(6)]
     v6_text = pl.concat_str(
-        [pl.lit("2001:db8"), *[pl.concat_str([pl.lit(":"), g]) for g in groups]]
+        [pl.lit(IPV6_PREFIX.rstrip(":")), *[pl.concat_str([pl.lit(":"), g]) for g in groups]]
     )
     v6_text = v6_text.str.replace(r":0(?::0)+(?::|$)", "::")
     v6 = pl.concat_str(

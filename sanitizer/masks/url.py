@@ -53,8 +53,6 @@ IN_TEXT_RE = (
     r"|\b(?:[a-z0-9\-]+\.)+[a-z]{2,63}(?::\d{1,5})?/[^\s<>\"'`]*"
 )
 TRAILING = ".,;:!?)]}'\""
-PATH_PIECES = r"[^/;=]+|[/;=]"
-TAIL_PIECES = r"[^&=#;?]+|[&=#;?]"
 DELIMITERS = ["/", ";", "=", "&", "#", "?"]
 _ESCAPES = {"%3a": ":", "%3A": ":", "%2f": "/", "%2F": "/", "%40": "@", "%2b": "+", "%2B": "+"}
 
@@ -257,13 +255,17 @@ def _mask_pieces(rest: pl.Series, ctx: MaskContext, depth: int) -> pl.Series:
         & (pl.col("d") != "="),
     )
     c = pl.col("c")
-    decoded = c.str.replace_many(list(_ESCAPES), list(_ESCAPES.values()))
+    length = c.str.len_bytes()
     pieces = pieces.with_columns(
-        tokenish=((c.str.len_chars() >= 8) & c.str.contains(r"[A-Za-z]") & c.str.contains(r"\d"))
-        | (c.str.len_chars() >= 32),
-        at=decoded.str.contains("@", literal=True),
-        scheme=pl.col("value") & decoded.str.contains("://", literal=True) & pl.lit(depth == 0),
-        plus=pl.col("value") & decoded.str.contains(r"^\+\d{7,15}$"),
+        tokenish=(length >= 32)
+        | ((length >= 8) & c.str.contains(r"[A-Za-z]") & c.str.contains(r"[0-9]")),
+        # cheap look-outs first: an `@`, a `:`, a `+` (or their escapes) in the piece
+        at=c.str.contains("@", literal=True) | c.str.contains("%40", literal=True),
+        scheme=pl.col("value")
+        & pl.lit(depth == 0)
+        & (c.str.contains("://", literal=True) | c.str.contains("(?i)%3A%2F%2F")),
+        plus=pl.col("value")
+        & (c.str.starts_with("+") | c.str.starts_with("%2B") | c.str.starts_with("%2b")),
     )
     content = pieces.get_column("c")
     email = pieces.get_column("at").clone()
@@ -276,7 +278,11 @@ def _mask_pieces(rest: pl.Series, ctx: MaskContext, depth: int) -> pl.Series:
         url = url.scatter(
             idx, _decode(content.gather(idx)).str.contains(r"(?i)^[a-z][a-z0-9+.\-]*://")
         )
-    phone = pieces.get_column("plus") & ~email & ~url
+    phone = pieces.get_column("plus").clone()
+    if phone.any():
+        idx = phone.arg_true()
+        phone = phone.scatter(idx, _decode(content.gather(idx)).str.contains(r"^\+\d{7,15}$"))
+    phone = phone & ~email & ~url
     token = (pieces.get_column("value") | pieces.get_column("tokenish")) & ~email & ~url & ~phone
     token = token & ~pieces.get_column("key") & (content != "")
     plain = _plain(ctx)
