@@ -455,3 +455,34 @@ def test_secret_gives_addresses_and_numbers_the_email_and_phone_masks() -> None:
     assert out[0] is not None and out[0].endswith("@example.com")
     assert out[1] == one("phone", "+49 151 23456789", c)
     assert out[2] == one("phone", "+14155552671", c)
+
+
+_SEGMENT = st.text(alphabet=string.ascii_letters + string.digits + "-_.~%", min_size=1, max_size=12)
+
+
+@st.composite
+def urls(draw: st.DrawFn) -> tuple[str, str]:
+    from hypothesis.provisional import domains
+
+    host = draw(domains()).lower()
+    scheme = draw(st.sampled_from(["https://", "http://", "ftp://", "wss://", "", "//"]))
+    user = draw(st.sampled_from(["", "bot@", "bot:pw1234@", "jo%40x.io:s3cr3t@"]))
+    port = draw(st.sampled_from(["", ":443", ":8080"]))
+    path = "".join("/" + s for s in draw(st.lists(_SEGMENT, max_size=4)))
+    pairs = draw(st.lists(st.tuples(_SEGMENT, _SEGMENT), max_size=3))
+    query = ("?" + "&".join(f"{k}={v}" for k, v in pairs)) if pairs else ""
+    if not scheme and not path:
+        path = "/"
+    return f"{scheme}{user}{host}{port}{path}{query}", host
+
+
+@settings(max_examples=300, deadline=None)
+@given(urls())
+def test_url_property_no_host_survives(case: tuple[str, str]) -> None:
+    from sanitizer.masks.domains import is_reserved_domain
+
+    url, host = case
+    out = one("url", url)
+    assert url_is_safe(pl.Series([out])).item(), (url, out)
+    if not is_reserved_domain(host):
+        assert url_host(pl.Series([out])).item() != host, (url, out)
