@@ -486,3 +486,24 @@ def test_url_property_no_host_survives(case: tuple[str, str]) -> None:
     assert url_is_safe(pl.Series([out])).item(), (url, out)
     if not is_reserved_domain(host):
         assert url_host(pl.Series([out])).item() != host, (url, out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.ip_addresses(), st.sampled_from(["", "port", "prefix"]), st.booleans())
+def test_ip_property_every_address_lands_in_documentation(
+    addr: ipaddress.IPv4Address | ipaddress.IPv6Address, suffix: str, exploded: bool
+) -> None:
+    text = addr.exploded if exploded else str(addr)
+    if suffix == "port":
+        text = f"{text}:8080" if addr.version == 4 else f"[{text}]:8080"
+    elif suffix == "prefix":
+        text = f"{text}/{addr.max_prefixlen // 2}"
+    fake = one("ip", text)
+    assert fake != text
+    assert ip_is_documentation(pl.Series([fake])).item() is True, (text, fake)
+    canonical = (
+        ":".join(f"{int(g, 16):x}" for g in addr.exploded.split(":"))
+        if addr.version == 6
+        else str(addr)
+    )
+    assert normalize_ip(pl.Series([text])).item() == canonical

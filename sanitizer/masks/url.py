@@ -485,7 +485,8 @@ AUTHORITY_RE = (
     r"(\[[0-9a-z:.%]+\]|[^\s:/?#&=%\[\]]+)"
 )
 EMAIL_IN_TEXT_RE = r"(?i)[a-z0-9._%+'\-]+(?:@|%40)((?:[a-z0-9\-]+\.)+[a-z]{2,63})"
-BARE_HOST_IN_TEXT_RE = r"(?i)\bwww\.[^\s/?#:]+|\b(?:[a-z0-9\-]+\.)+[a-z]{2,63}(?::\d{1,5})?/"
+WWW_IN_TEXT_RE = r"(?i)\bwww\.((?:[a-z0-9\-]+\.)+[a-z]{2,63})\S*"
+HOST_PATH_IN_TEXT_RE = r"(?i)\b((?:[a-z0-9\-]+\.)+[a-z]{2,63})(?::\d{1,5})?/\S*"
 
 
 def _found(values: pl.Series, pattern: str, group: int) -> pl.DataFrame:
@@ -520,15 +521,19 @@ def url_is_safe(values: pl.Series) -> pl.Series:
             ).to_series(),
         }
     ).drop_nulls("d")
-    outside = src.str.replace_all(r"(?i)[a-z][a-z0-9+.\-]*://\S*", " ")
+    # text (not one URL) outside its `scheme://…` URLs: `www.…` and `host.tld/path`
+    text = pl.select(
+        pl.when(pl.lit(parsed.get_column("is_url")))
+        .then(pl.lit(""))
+        .otherwise(pl.lit(src).str.replace_all(r"(?i)[a-z][a-z0-9+.\-]*://\S*", " "))
+    ).to_series()
     found = pl.concat(
         [
             whole,
             _found(src, AUTHORITY_RE, 1),
             _found(src, EMAIL_IN_TEXT_RE, 1),
-            _found(outside, BARE_HOST_IN_TEXT_RE, 0).with_columns(
-                pl.col("d").str.strip_prefix("www.").str.replace(r"(?::\d+)?/$", "")
-            ),
+            _found(text, WWW_IN_TEXT_RE, 1),
+            _found(text, HOST_PATH_IN_TEXT_RE, 1),
         ]
     )
     domain = normalize_host(found.get_column("d"))
