@@ -56,7 +56,7 @@ def _canary_lines(canaries: Sequence[Canary]) -> list[str]:
         "## Canaries",
         "",
         "Rows added for the team: mail or SMS sent to them means a test environment is acting "
-        "on its data. The checks do not count them.",
+        "on its data. `canaries.json` lists them for the checks, which must not count them as leaks.",
         "",
         "| table | key | contacts | rule |",
         "|---|---|---|---|",
