@@ -10,7 +10,16 @@ from pathlib import Path
 import polars as pl
 
 from sanitizer.errors import Location, SanitizeError
-from sanitizer.pii import DEFAULT_SAMPLE, SCRUB_KINDS, Verdict, judge, value_stats
+from sanitizer.pii import (
+    DEFAULT_SAMPLE,
+    SCRUB_KINDS,
+    Category,
+    Verdict,
+    judge,
+    queue_table,
+    side_effect,
+    value_stats,
+)
 from sanitizer.rules import Finding, RuleSet, check_coverage, load_rules
 from sanitizer.rules.coverage import ERROR, WARNING
 from sanitizer.rules.loader import tables_line
@@ -18,8 +27,9 @@ from sanitizer.rules.model import TableRule
 from sanitizer.schema import SchemaInfo, TableInfo
 
 # A `keep` whose line says `# not PII` (any case, anywhere in the comment) is not a finding:
-# the way to tell the gate that `products.name` holds product names.
-NOT_PII = re.compile(r"#.*\bnot[\s_-]+pii\b", re.IGNORECASE)
+# the way to tell the gate that `products.name` holds product names. `# safe to copy` says the
+# same of a URL or token column, or of a queue-like table whose rows are copied.
+NOT_PII = re.compile(r"#.*\b(?:not[\s_-]+pii|safe[\s_-]+to[\s_-]+copy)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,17 @@ def _look_at_values(
         rule = _rule_of(rules, schema, table)
         if rule is not None and rule.truncate:
             continue
+        queue = queue_table(table.name)
+        if rule is not None and queue is not None and not _suppressed(rule.where, comments):
+            out.append(
+                Finding(
+                    "queue-copied",
+                    severity,
+                    f"table name matches '{queue[0]}' ({queue[1]}): its rows are copied; use "
+                    "`truncate`, or say `# safe to copy` on the table's line",
+                    rule.where,
+                )
+            )
         kept = [
             c.name
             for c in table.columns
@@ -223,11 +244,25 @@ def _look_at_values(
                 i = uncovered[(table.key, col.name)]
                 out[i] = replace(out[i], message=out[i].message + _suggestion(verdict))
                 continue
-            if verdict.mask == "keep" or not verdict.pii:
+            if verdict.mask == "keep":
                 continue
             assert rule is not None
             where = rule.columns[col.name].where
             if _suppressed(where, comments):
+                continue
+            acts = side_effect(col.name, verdict.category)
+            if verdict.category in (Category.SECRET, Category.URL) and acts is not None:
+                out.append(
+                    Finding(
+                        "side-effect-keep",
+                        severity,
+                        f"{acts} ({verdict.because()}); use `{verdict.mask}`, or say "
+                        "`# safe to copy` on the rule's line",
+                        where,
+                    )
+                )
+                continue
+            if not verdict.pii:
                 continue
             out.append(
                 Finding(

@@ -172,13 +172,46 @@ NAME_PATTERNS: tuple[tuple[Category, tuple[str, ...]], ...] = (
             "token",
             "tokens",
             "api key",
+            "apikey",
+            "api secret",
+            "client secret",
+            "access key",
+            "secret key",
             "private key",
+            "privatekey",
+            "signing key",
+            "credential",
+            "credentials",
             "otp",
             "totp",
             "salt",
+            "hash",
         ),
     ),
-    (Category.URL, ("url", "uri", "webhook", "callback", "endpoint")),
+    (
+        Category.URL,
+        (
+            "url",
+            "urls",
+            "uri",
+            "uris",
+            "link",
+            "links",
+            "href",
+            "webhook",
+            "webhooks",
+            "web hook",
+            "hook url",
+            "callback",
+            "callbacks",
+            "endpoint",
+            "endpoints",
+            "redirect",
+            "redirect uri",
+            "website",
+            "homepage",
+        ),
+    ),
     (
         Category.NATIONAL_ID,
         (
@@ -390,6 +423,11 @@ COMPOUND_STEMS: tuple[tuple[Category, str], ...] = (
     (Category.POSTCODE, "postcode"),
     (Category.POSTCODE, "zipcode"),
     (Category.SECRET, "password"),
+    (Category.SECRET, "apikey"),
+    (Category.SECRET, "secret"),
+    (Category.SECRET, "token"),
+    (Category.URL, "webhook"),
+    (Category.URL, "callback"),
 )
 
 
@@ -435,9 +473,53 @@ NOT_PERSON_WORDS = _wordset(
     "brand color colour title status category department company product event team group tag "
     "label type kind plan"
 )
-# Tables of pending work (outgoing mail, jobs for other systems) and sessions: copying their
-# rows lets a test environment act on them.
-QUEUE_TABLE_WORDS = frozenset({"queue", "queued", "outbox", "outgoing", "session", "sessions"})
+# `hash` and `digest` after these words are checksums of things, not of passwords.
+NOT_SECRET_HASH = _wordset("file content commit git image asset blob etag checksum sha md5 body")
+
+# Columns of a messaging or mail service's settings (`smtp_host`, `sms_api_key`,
+# `twilio_auth_token`, `mail_server`): where a test environment would send from.
+SERVICE_WORDS = _wordset(
+    "smtp imap pop pop3 mail mailer sms twilio sendgrid mailgun mailchimp mandrill postmark ses "
+    "sns nexmo vonage plivo messagebird apns fcm gcm push slack"
+)
+SERVICE_HOST_WORDS = _wordset("host hostname server relay url uri endpoint gateway")
+SERVICE_SECRET_WORDS = _wordset(
+    "user username login password pass passwd pwd key token secret sid auth credential "
+    "credentials apikey"
+)
+
+# Tables of pending work and outgoing messages, and sessions: copying their rows lets a test
+# environment act on them (send the mail, run the job, call the webhook). A word anywhere in
+# the name, or first in it; none of them when the last word says the table is configuration.
+QUEUE_TABLE_WORDS: dict[str, str] = {
+    "queue": "pending work a worker would run",
+    "queued": "pending work a worker would run",
+    "queues": "pending work a worker would run",
+    "outbox": "pending messages a test environment would send",
+    "outgoing": "pending messages a test environment would send",
+    "pending": "pending work a worker would run",
+    "job": "pending work a worker would run",
+    "jobs": "pending work a worker would run",
+    "notification": "messages a test environment would send",
+    "notifications": "messages a test environment would send",
+    "deliveries": "messages a test environment would send",
+    "session": "logins, nothing to test with",
+    "sessions": "logins, nothing to test with",
+}
+QUEUE_FIRST_WORDS: dict[str, str] = {
+    "scheduled": "scheduled work a test environment would run",
+    "mail": "messages a test environment would send",
+    "mails": "messages a test environment would send",
+    "sms": "messages a test environment would send",
+    "push": "notifications a test environment would push to devices",
+    "webhook": "webhook calls a test environment would make",
+    "webhooks": "webhook calls a test environment would make",
+}
+NOT_QUEUE_LAST_WORDS = _wordset(
+    "template templates setting settings config configs configuration configurations "
+    "preference preferences pref prefs provider providers type types address addresses "
+    "account accounts domain domains"
+)
 
 
 def words(name: str) -> tuple[str, ...]:
@@ -504,6 +586,9 @@ def name_hint(column: str) -> NameHint | None:
     ws = words(column)
     if not ws:
         return None
+    service = _service_hint(ws)
+    if service is not None:
+        return service
     best: tuple[int, int, NameHint] | None = None  # (priority, -length) of the best match
     for category, pattern in _patterns():
         joined = ("".join(pattern),) if len(pattern) > 1 else None
@@ -515,6 +600,8 @@ def name_hint(column: str) -> NameHint | None:
                 continue
             end = start + len(candidate)
             if category not in NEGATION_EXEMPT and _negated(ws, start, end):
+                continue
+            if candidate == ("hash",) and any(w in NOT_SECRET_HASH for w in ws[:start]):
                 continue
             rank = (_category_rank(category), -len(pattern))
             if best is None or rank < best[:2]:
@@ -539,6 +626,40 @@ def name_hint(column: str) -> NameHint | None:
     return None
 
 
+def _service_hint(ws: tuple[str, ...]) -> NameHint | None:
+    """`smtp_host`, `mail_server` → url; `smtp_password`, `twilio_auth_token` → secret."""
+    for i, w in enumerate(ws):
+        if w not in SERVICE_WORDS:
+            continue
+        rest = ws[i + 1 :]
+        if any(r in SERVICE_HOST_WORDS for r in rest):
+            return NameHint(Category.URL, "_".join(ws[i : i + 1 + len(rest)]))
+        if any(r in SERVICE_SECRET_WORDS for r in rest):
+            return NameHint(Category.SECRET, "_".join(ws[i : i + 1 + len(rest)]))
+    return None
+
+
+def side_effect(column: str, category: Category | None) -> str | None:
+    """Why keeping a `url` or `secret` column lets a test environment act, in words for a
+    finding (`webhook URL kept: a test environment would call it`); None for other columns."""
+    ws = set(words(column))
+    if category is Category.URL:
+        if ws & _wordset("webhook webhooks hook hooks callback callbacks"):
+            return "webhook URL kept: a test environment would call it"
+        if ws & SERVICE_WORDS:
+            return "mail or SMS server kept: a test environment would send through it"
+        return "URL kept: a test environment could call it or send people to it"
+    if category is Category.SECRET:
+        if ws & SERVICE_WORDS:
+            return (
+                "mail or SMS credential kept: a test environment could send real messages with it"
+            )
+        if ws & _wordset("password passwd pwd hash salt passwort kennwort"):
+            return "password hash kept: production passwords would log in to the test environment"
+        return "credential kept: a test environment would act with production credentials"
+    return None
+
+
 @cache
 def _category_rank(category: Category) -> int:
     return [c for c, _ in NAME_PATTERNS].index(category)
@@ -557,9 +678,23 @@ def is_person_table(table: TableInfo) -> bool:
 
 def is_queue_table(table: TableInfo) -> str | None:
     """The word that makes ``table`` a queue/outbox/session table, or None."""
-    for w in words(table.name):
+    found = queue_table(table.name)
+    return found[0] if found else None
+
+
+def queue_table(name: str) -> tuple[str, str] | None:
+    """(the word, why its rows must not be copied) when a table called ``name`` holds pending
+    work, outgoing messages or sessions (`mail_outbox`, `failed_jobs`, `scheduled_emails`,
+    `webhook_deliveries`, `sms_log`); None otherwise, and for configuration tables
+    (`mail_settings`, `notification_preferences`)."""
+    ws = words(name)
+    if not ws or ws[-1] in NOT_QUEUE_LAST_WORDS:
+        return None
+    for w in ws:
         if w in QUEUE_TABLE_WORDS:
-            return w
+            return w, QUEUE_TABLE_WORDS[w]
+    if ws[0] in QUEUE_FIRST_WORDS:
+        return ws[0], QUEUE_FIRST_WORDS[ws[0]]
     return None
 
 
@@ -578,6 +713,30 @@ DATE_TIME = (
     r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b"
 )
 IBAN_SHAPE = r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$"
+URL_VALUE = r"(?i)^(?:[a-z][a-z0-9+.\-]*://[^\s/?#]+\S*|mailto:\S+@\S+|tel:\+?[\d\s().\-]{5,})$"
+SECRET_VALUE = (
+    r"^(?:(?:sk|pk|rk)_(?:live|test)_|whsec_|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|AKIA|ASIA|"
+    r"AIza|SG\.|npm_|shp(?:at|ss|ca|pa)_|hf_)[A-Za-z0-9_\-.]{10,}$"
+    r"|^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*$"
+    r"|^\$(?:2[abxy]?|argon2(?:id|i|d)|[156]|y)\$\S{20,}$"
+    r"|^(?:pbkdf2_sha(?:1|256)|bcrypt_sha256|argon2|scrypt)\$\S{20,}$"
+    r"|^-----BEGIN [A-Z ]*PRIVATE KEY-----"
+)
+
+
+def _random_token(text: pl.Series) -> pl.Series:
+    """Values that look random: 32+ hex digits, or 32+ letters and digits mixing lower case,
+    upper case and digits (an API key, a device token, a base64 secret)."""
+    hexy = text.str.contains(r"^[0-9a-fA-F]{32,}$")
+    mixed = (
+        text.str.contains(r"^[A-Za-z0-9_\-+/=.:]{32,}$")
+        & text.str.contains(r"[a-z]")
+        & text.str.contains(r"[A-Z]")
+        & text.str.contains(r"\d")
+    )
+    return hexy | mixed
+
+
 WORDY = r"^[^\d@#/\\_=<>{}\[\]|:;+*%$]{2,80}$"
 
 
@@ -595,6 +754,9 @@ class ValueStats:
         wordy: short values without digits or symbols (what names look like).
         full_names / first_names / last_names: values that are known names.
         ips / ibans: IP addresses and IBANs (checksum verified).
+        urls: links (`https://…`, `mailto:`, `tel:`).
+        secrets: values shaped like keys, tokens or password hashes (`sk_live_…`, JWTs,
+            bcrypt, 32+ hex digits, 32+ mixed letters and digits).
     """
 
     sampled: int = 0
@@ -609,6 +771,8 @@ class ValueStats:
     last_names: int = 0
     ips: int = 0
     ibans: int = 0
+    urls: int = 0
+    secrets: int = 0
 
 
 def _digits(text: str) -> str:
@@ -736,6 +900,8 @@ def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -
     )
     ip_like = text.filter(text.str.contains(r"(?i)^[0-9a-f:.]{2,45}$") & text.str.contains(r"[.:]"))
     ips = sum(1 for v in ip_like.to_list() if _ip_ok(v))
+    urls = int(text.str.contains(URL_VALUE).sum())
+    secrets = int((text.str.contains(SECRET_VALUE) | _random_token(text)).sum())
     return ValueStats(
         sampled=n,
         distinct=text.n_unique(),
@@ -749,6 +915,8 @@ def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -
         last_names=names["last"],
         ips=ips,
         ibans=ibans,
+        urls=urls,
+        secrets=secrets,
     )
 
 
@@ -898,6 +1066,12 @@ def judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ver
             return _verdict(Category.BANK, [_count(s.ibans, s, "are IBANs")])
         if _share(s.ips, s) >= VALUE_SHARE:
             return _verdict(Category.IP, [_count(s.ips, s, "are IP addresses")])
+        if _share(s.urls, s) >= VALUE_SHARE:
+            return _verdict(Category.URL, [_count(s.urls, s, "are links")])
+        if _share(s.secrets, s) >= VALUE_SHARE:
+            return _verdict(
+                Category.SECRET, [_count(s.secrets, s, "look like keys, tokens or password hashes")]
+            )
     if hint is not None and said:
         return _keep([said, "kept"])
     return _keep([])
@@ -972,6 +1146,11 @@ def _by_name(
         if s is not None:
             evidence.append(_count(s.with_contact, s, "contain emails or phone numbers"))
         return _verdict(category, evidence)
+    # `password_changed_at`, `token_expires_at`, `webhook_id`: about the thing, not the thing
+    if category in (Category.SECRET, Category.URL) and not texty:
+        return _keep([f"{said}, but the column is {kind.value}"])
+    if category is Category.IP and not texty and kind is not Kind.INTEGER:
+        return _keep([f"{said}, but the column is {kind.value}"])
     if category is Category.IP and s is not None and texty and _share(s.ips, s) < CONTRADICT_SHARE:
         return _keep([said, f"but {_count(s.ips, s, 'are IP addresses')}", "kept"])
     evidence = [said]

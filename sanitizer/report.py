@@ -7,11 +7,13 @@ tables, columns, masks, checks and counts; it never holds a data value.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sanitizer.canary import Canary
     from sanitizer.pipeline.run import RunResult
 
 REPORT_FILE = "report.md"
@@ -38,7 +40,9 @@ def _status(result: RunResult) -> str:
     return f"certified: all {len(checks.results)} checks passed"
 
 
-def report_sections(result: RunResult) -> tuple[str, list[str], list[Section]]:
+def report_sections(
+    result: RunResult, canaries: Sequence[Canary] = ()
+) -> tuple[str, list[str], list[Section]]:
     """The report's title, summary bullets and sections."""
     plan = result.plan
     bullets = [
@@ -85,6 +89,26 @@ def report_sections(result: RunResult) -> tuple[str, list[str], list[Section]]:
     notes = _mask_notes(result)
     if notes:
         sections.append(Section("Notes", bullets=notes))
+    if canaries:
+        sections.append(
+            Section(
+                "Canaries",
+                bullets=[
+                    "Rows added for the team: mail or SMS sent to them means a test environment is "
+                    "acting on its data. `canaries.json` lists them; the checks do not count them as leaks."
+                ],
+                header=["table", "key", "contacts", "rule"],
+                rows=[
+                    [
+                        f"`{c.table}`",
+                        f"{c.key}={c.id}",
+                        ", ".join(f"{k}={v}" for k, v in c.values.items()),
+                        str(c.rule),
+                    ]
+                    for c in canaries
+                ],
+            )
+        )
     if checks is not None:
         failed = checks.failed
         if failed:
@@ -136,9 +160,9 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_report(result: RunResult) -> str:
+def render_report(result: RunResult, canaries: Sequence[Canary] = ()) -> str:
     """The report as Markdown."""
-    title, bullets, sections = report_sections(result)
+    title, bullets, sections = report_sections(result, canaries)
     lines = [f"# {title}", ""]
     lines += [f"- {b}" for b in bullets]
     for s in sections:
@@ -165,9 +189,9 @@ def _inline(text: str) -> str:
     return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def render_html(result: RunResult) -> str:
+def render_html(result: RunResult, canaries: Sequence[Canary] = ()) -> str:
     """The report as a standalone HTML page."""
-    title, bullets, sections = report_sections(result)
+    title, bullets, sections = report_sections(result, canaries)
     out = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -201,7 +225,10 @@ def render_html(result: RunResult) -> str:
 
 def write_report(folder: Path, result: RunResult) -> Path:
     """Write ``report.md`` and ``report.html`` into ``folder``; returns the Markdown file."""
+    from sanitizer.canary import read_canaries
+
+    canaries = read_canaries(folder)
     path = folder / REPORT_FILE
-    path.write_text(render_report(result), encoding="utf-8")
-    (folder / HTML_FILE).write_text(render_html(result), encoding="utf-8")
+    path.write_text(render_report(result, canaries), encoding="utf-8")
+    (folder / HTML_FILE).write_text(render_html(result, canaries), encoding="utf-8")
     return path

@@ -12,7 +12,7 @@ import polars as pl
 
 from sanitizer.errors import Location, SanitizeError
 from sanitizer.masks import get_mask
-from sanitizer.pii import DEFAULT_SAMPLE, SCRUB_KINDS, Verdict, is_queue_table, judge, value_stats
+from sanitizer.pii import DEFAULT_SAMPLE, SCRUB_KINDS, Verdict, judge, queue_table, value_stats
 from sanitizer.rules.coverage import mask_problem
 from sanitizer.rules.model import ColumnRule, Defaults, TableRule
 from sanitizer.rules.writer import ColumnEntry, TableEntry, render_rules
@@ -123,10 +123,9 @@ def propose(schema: SchemaInfo, sampler: Sampler | None, source: str, sample: in
     """
     tables = []
     for table in schema.tables.values():
-        queue = is_queue_table(table)
+        queue = queue_table(table.name)
         if queue:
-            why = "logins, nothing to test with" if "session" in queue else "pending work"
-            reason = f"table name matches '{queue}': {why}; copy no rows"
+            reason = f"table name matches '{queue[0]}': {queue[1]}; copy no rows"
             tables.append(TableProposal(table, truncate=reason))
             continue
         wanted = [c.name for c in table.columns if c.kind in SCRUB_KINDS]

@@ -316,3 +316,34 @@ def test_unique_true_is_checked_where_the_source_was_unique(
     unique = {(e.table, e.column) for items in suite.values() for e in items if e.check == "unique"}
     assert ("user", "display_name") in unique  # 20 distinct staff names
     assert ("orders", "shipping_name") not in unique  # repeats per customer in the source
+
+
+def test_webhook_hosts_and_secrets_copied_into_kept_text_are_caught(tmp_path: Path) -> None:
+    """A settings table masks its webhook URL and API key; the same values pasted into a
+    kept `notes` column must fail the run."""
+    db = tmp_path / "s.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE settings (id INTEGER PRIMARY KEY, webhook TEXT, api_key TEXT, notes TEXT)")
+    hook = "https://hooks.partner-shop.io/services/T0123/B0456/abcdefghijklmnop"
+    key = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+    con.execute("INSERT INTO settings VALUES (1, ?, ?, 'ok')", (hook, key))
+    con.execute("INSERT INTO settings VALUES (2, 'https://www.example.com/x', 'tok_abcdefgh12', ?)", (f"see {hook}",))
+    con.execute("INSERT INTO settings VALUES (3, NULL, NULL, ?)", (f"key is {key}.",))
+    con.commit()
+    con.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  settings:\n    id: keep\n    webhook: url\n    api_key: secret\n    notes: keep\n"
+    )
+    with pytest.raises(ChecksFailed) as info:
+        run(_options(db, rules, tmp_path / "snapshots"))
+    line = next(x for x in str(info.value).splitlines() if "settings.notes" in x)
+    assert "host 1" in line and "secret 1" in line
+    assert "partner-shop" not in str(info.value) and key not in str(info.value)
+    # scrubbing the notes as text still leaves host and key: only url/secret masks remove them
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  settings:\n    id: keep\n    webhook: url\n    api_key: secret\n    notes: redact\n"
+    )
+    result = run(_options(db, rules, tmp_path / "snapshots"))
+    assert result.snapshot is not None

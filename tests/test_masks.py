@@ -255,7 +255,7 @@ URLS = [
 
 def test_url_host_moves_to_a_reserved_domain_and_credentials_go() -> None:
     out = mask("url", URLS)
-    hosts = [re.match(r"^[a-z]+://([^/:]+)", v or "").group(1) for v in out]  # type: ignore[union-attr]
+    hosts = [re.match(r"^[a-z]+://(?:[^@/]*@)?([^/:]+)", v or "").group(1) for v in out]  # type: ignore[union-attr]
     assert all(h.endswith(".invalid") for h in hosts)
     assert hosts[0] == hosts[2], "one host, one fake host"
     assert "user:pw" not in (out[0] or "") and "XyZ0123456789abcdef" not in (out[0] or "")
@@ -279,7 +279,8 @@ def test_secrets_keep_length_and_alphabet_but_nothing_else() -> None:
         assert after is not None and len(after) == len(before) and after != before
         shape = lambda s: re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", re.sub(r"\d", "9", s)))  # noqa: E731
         if not before.startswith("sk_live_"):
-            assert shape(after) == shape(before)
+            # same alphabet; a long body starts with the FAKE marker (see test_secret_masks.py)
+            assert set(shape(after)) <= set(shape(before))
     assert (out[0] or "").startswith("sk_test_")
     assert (out[1] or "").startswith("$2b$12$")
     assert (out[3] or "").startswith("ghp_")

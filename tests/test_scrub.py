@@ -142,3 +142,15 @@ def test_scrub_is_deterministic_and_keeps_texts_without_pii(texts: list[str]) ->
     for before, after in zip(texts, first, strict=True):
         if "@" not in before and sum(c.isdigit() for c in before) < 7:
             assert after == before
+
+
+def test_links_in_text_lose_their_host_and_tokens() -> None:
+    import polars as pl
+
+    from sanitizer.masks import MaskContext, Pools, get_mask
+
+    ctx = MaskContext(secret=b"k", pools=Pools())
+    text = "Reset here: https://shop.io/reset?token=abcdef123456. Webhook www.hooks.partner.io/T01/abcDEF123456xyz"
+    (out,) = get_mask("scrub").fn(pl.Series([text]), ctx).to_list()
+    assert "shop.io" not in out and "abcdef123456" not in out and "partner.io" not in out
+    assert out.startswith("Reset here: https://h-") and ".invalid/reset?token=" in out

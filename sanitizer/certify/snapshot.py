@@ -43,13 +43,22 @@ def certify(
         },
         rules={"files": list(plan.rules.files), "sha256": plan.rules.digest},
         tables={
-            tp.table.key: {"rows": result.rows.get(tp.table.key, 0), "truncated": tp.truncate}
+            tp.table.key: {
+                "rows": result.rows.get(tp.table.key, 0),
+                "truncated": tp.truncate,
+                **({"canaries": result.canaries[tp.table.key]} if tp.table.key in result.canaries else {}),
+            }
             for tp in plan.tables
         },
         checks=[r.to_json() for r in checks.results],
         secret="random for this run" if result.secret_was_random else "SANITIZE_SECRET",
         tool_versions=versions(checks.great_expectations_version),
     )
+    from sanitizer.canary import read_canaries
+
+    canaries = read_canaries(staging.path)
+    if canaries:  # the team's monitored contacts: the one non-reserved data a snapshot holds
+        cert["canaries"] = [c.to_json() for c in canaries]
     signed = sign(cert, key)
     write_certificate(staging.path, signed)
     result.signed_by = key_id(key.public_key()) if key is not None else None

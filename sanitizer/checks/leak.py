@@ -23,6 +23,11 @@ What counts as an original value, and how it is normalized:
   the pool is often some real person's name too, so columns a name mask wrote are not
   searched for names.
 
+* host: the host of every value of a `url` column, unless it is already under a reserved
+  domain; looked for in every text of the output (after `scheme://`, `user@`, or bare).
+* secret: every value (8 characters or more) of a `secret` column, as a whole value and as
+  a token inside text.
+
 In the output, emails are looked for as whole values in every column and inside text; phone
 numbers as whole values (text and integer columns) and as phone-looking runs inside text, read in
 the column's own region for `phone`/`scrub` columns and in every region the rules use elsewhere.
@@ -48,7 +53,12 @@ from sanitizer.schema import ColumnInfo, Kind
 # replaces, on purpose (a leak check may look at too much, never too little).
 PHONE_IN_TEXT = r"(?:\+|\b00)?\d(?:[ \t().\-]{0,2}\d){6,}"
 
-EMAIL, PHONE, NAME = "email", "phone", "name"
+EMAIL, PHONE, NAME, HOST, SECRET = "email", "phone", "name", "host", "secret"
+# A host inside text: after `scheme://` or `user@`, or a bare name.tld; lower-cased for lookup.
+HOST_IN_TEXT = r"(?i)(?:[a-z][a-z0-9+.\-]*://)?(?:[^\s/@:]+@)?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63})"
+# A credential-looking token inside text (keys, tokens, hashes).
+TOKEN_IN_TEXT = r"[A-Za-z0-9_\-$./+=]{8,}"
+MIN_SECRET = 8
 NAME_MASKS = frozenset({"name", "first_name", "last_name"})
 TEXT_KINDS = frozenset({Kind.TEXT, Kind.OTHER, Kind.JSON, Kind.ENUM, Kind.ARRAY, Kind.UUID})
 NUMBER_KINDS = frozenset({Kind.INTEGER, Kind.DECIMAL})
@@ -57,6 +67,7 @@ MIN_NAME = 5
 COMPACT_AT = 1_000_000  # pending hashes before duplicates are squeezed out
 RESERVED_AT = r"@(?:[a-z0-9-]+\.)*(?:example\.(?:com|net|org)|test|example|invalid|localhost)\.?$"
 PHONE_SHAPED = r"^\s*\+?\s*\(?[0-9][0-9 ().\-/]*$"
+RESERVED_HOST = r"(?:^|\.)(?:example\.(?:com|net|org)|test|example|invalid|localhost)\.?$"
 
 
 @dataclass
@@ -229,6 +240,17 @@ class LeakIndex:
                     self._add(phone_key_frame(runs, [str(region)]), PHONE, origin)
             elif mask == "name":
                 self._add(name_candidates(text), NAME, origin)
+            elif mask == "url":
+                from sanitizer.masks.url import url_host
+
+                hosts = pl.DataFrame({"v": url_host(text)}).with_row_index("row")
+                hosts = _rows_values(hosts).filter(~pl.col("v").str.contains(RESERVED_HOST))
+                self._add(hosts, HOST, origin)
+            elif mask == "secret":
+                values = pl.DataFrame({"v": text.str.strip_chars()}).with_row_index("row")
+                self._add(
+                    _rows_values(values).filter(pl.col("v").str.len_chars() >= MIN_SECRET), SECRET, origin
+                )
 
     def freeze(self) -> None:
         """Finish building: sort the hashes for lookups."""
@@ -290,6 +312,31 @@ class LeakIndex:
             rows, owners = self._lookup(name_candidates(text), NAME)
             if rows.size:
                 hits.by_kind[NAME] = int(np.unique(rows).size)
+                hits.origins |= owners
+                found_rows.append(rows)
+        if HOST in self.kinds and is_text:
+            frame = pl.DataFrame({"t": text.cast(pl.String)}).with_row_index("row")
+            hosts = frame.select("row", v=pl.col("t").str.extract_all(HOST_IN_TEXT)).explode("v")
+            hosts = _rows_values(hosts).with_columns(
+                pl.col("v")
+                .str.to_lowercase()
+                .str.replace(r"^[a-z][a-z0-9+.\-]*://", "")
+                .str.replace(r"^[^@]*@", "")
+                .str.strip_chars_end(".")
+            )
+            rows, owners = self._lookup(hosts, HOST)
+            if rows.size:
+                hits.by_kind[HOST] = int(np.unique(rows).size)
+                hits.origins |= owners
+                found_rows.append(rows)
+        if SECRET in self.kinds and is_text:
+            frame = pl.DataFrame({"t": text.cast(pl.String)}).with_row_index("row")
+            whole = frame.select("row", v=pl.col("t").str.strip_chars())
+            inside = frame.select("row", v=pl.col("t").str.extract_all(TOKEN_IN_TEXT)).explode("v")
+            inside = inside.with_columns(pl.col("v").str.strip_chars(".,;:=/"))
+            rows, owners = self._lookup(_rows_values(pl.concat([whole, inside])), SECRET)
+            if rows.size:
+                hits.by_kind[SECRET] = int(np.unique(rows).size)
                 hits.origins |= owners
                 found_rows.append(rows)
         if found_rows:

@@ -1,4 +1,4 @@
-"""The `scrub` mask: free text keeps its words, loses the emails, phone numbers and names in it.
+"""The `scrub` mask: free text keeps its words, loses the emails, phone numbers, links and names in it.
 
 A batch of texts is cut into pieces: emails (one vectorized regex pass), phone numbers
 (libphonenumber's matcher, on the distinct texts a vectorized pre-filter lets through) and
@@ -100,7 +100,33 @@ def scrub_texts(texts: pl.Series, ctx: MaskContext, rows: pl.Series | None = Non
     if work.height == 0:
         return texts
     pieces = _mask_pieces(_pieces(work, text_regions(ctx)), ctx)
-    return _rescrub_emails(_glue(frame, pieces), ctx)
+    return _scrub_urls(_rescrub_emails(_glue(frame, pieces), ctx), ctx)
+
+
+# A link in text: `scheme://…` or `www.…`, up to whitespace, quotes or angle brackets.
+URL_IN_TEXT = r"(?i)\b(?:https?|ftp|wss?)://[^\s<>\"'`]+|\bwww\.[a-z0-9\-]+\.[^\s<>\"'`]+"
+
+
+def _scrub_urls(texts: pl.Series, ctx: MaskContext) -> pl.Series:
+    """Links inside text go through the `url` mask: hosts to a reserved domain, tokens in
+    paths and queries (password-reset links, webhooks) replaced; a pasted webhook must not
+    stay callable in a test environment."""
+    from sanitizer.masks.url import mask_url, url_is_safe
+
+    found = texts.str.extract_all(URL_IN_TEXT).explode().drop_nulls()
+    found = found.str.strip_chars_end(".,;:!?)]}").unique()
+    found = found.filter(found.str.len_chars() > 0)
+    if len(found):  # links already at reserved hosts reach nobody (and hold masked emails)
+        found = found.filter(~url_is_safe(found).fill_null(False))
+    if len(found) == 0:
+        return texts
+    masked = mask_url(found, sub_context(ctx, options=MappingProxyType({})))
+    changed = found != masked
+    found, masked = found.filter(changed), masked.filter(changed)
+    if len(found) == 0:
+        return texts
+    order = found.str.len_chars().arg_sort(descending=True)
+    return texts.str.replace_many(found.gather(order).to_list(), masked.gather(order).to_list())
 
 
 def find_in_texts(texts: pl.Series, ctx: MaskContext) -> pl.DataFrame:

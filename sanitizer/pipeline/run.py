@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 from sqlalchemy.exc import SQLAlchemyError
 
+from sanitizer.canary import add_canaries
 from sanitizer.db import describe_db_error, fk_order, open_source, open_target, reflect
 from sanitizer.db.copy import (
     as_text_series,
@@ -66,6 +67,7 @@ class RunResult:
     rows: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     secret_was_random: bool = False
+    canaries: dict[str, int] = field(default_factory=dict)
     checks: CheckReport | None = None
     signed_by: str | None = None  # key id of the signing key
     failed_report: Path | None = None  # the report kept when checks failed
@@ -171,6 +173,7 @@ def run(
             timings["total"] = time.monotonic() - t0
             if not result.checks.passed:
                 raise keep_failed_report(store, staging, result)
+            _add_canaries(plan, data, staging.path, target_schema.flatten_schema, result, progress)
             write_report(staging.path, result)
             certify(staging, result, signing, name)
             result.snapshot = store.publish(staging)
@@ -178,6 +181,25 @@ def run(
             staging.discard()
             raise
     return result
+
+
+def _add_canaries(
+    plan: Plan, data: Path, folder: Path, flatten: bool, result: RunResult, progress: Progress
+) -> None:
+    """Add the rules' canary rows once the checks passed (they are the team's contacts, not
+    the source's, so no check should see them); unique indexes already exist and refuse a
+    canary that collides. Row counts in the certificate then include them."""
+    if not plan.rules.canaries:
+        return
+    target = open_target(f"sqlite:///{data}")
+    try:
+        with target.connect() as tgt:
+            added = add_canaries(plan, tgt, folder, flatten_schema=flatten, progress=progress)
+    finally:
+        target.dispose()
+    for canary in added:
+        result.rows[canary.table] = result.rows.get(canary.table, 0) + 1
+        result.canaries[canary.table] = result.canaries.get(canary.table, 0) + 1
 
 
 def _with_known_names(src: object, plan: Plan, secret: bytes, batch_size: int) -> Plan:

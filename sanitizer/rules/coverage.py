@@ -103,6 +103,10 @@ def check_coverage(rules: RuleSet, schema: SchemaInfo) -> list[Finding]:
                         ),
                     )
                 )
+    if rules.canaries:
+        from sanitizer.canary import check_canaries
+
+        findings += check_canaries(rules, schema)
     return findings
 
 

@@ -16,11 +16,19 @@ from sanitizer.masks.base import suggest
 from sanitizer.masks.domains import parse_reserved_domain
 from sanitizer.masks.phone import parse_region
 from sanitizer.masks.pools import parse_locale
-from sanitizer.rules.model import FORMAT_VERSION, ColumnRule, Defaults, RuleSet, TableRule
+from sanitizer.rules.model import (
+    FORMAT_VERSION,
+    CanaryRow,
+    ColumnRule,
+    Defaults,
+    RuleSet,
+    TableRule,
+)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000  # after alias expansion: stops "billion laughs" documents
-TOP_KEYS = ("version", "defaults", "tables")
+TOP_KEYS = ("version", "defaults", "tables", "canaries")
+MAX_CANARIES = 10  # per table: a few marked rows, not a data set
 DEFAULT_KEYS = {
     "email_domain": parse_reserved_domain,
     "locale": parse_locale,
@@ -245,6 +253,64 @@ def _check_row_options(table: str, columns: dict[str, ColumnRule]) -> None:
             )
 
 
+def _canaries(f: _File, node: yaml.Node) -> list[CanaryRow]:
+    """``canaries:``: for every table, a row (a mapping of column to value) or a list of rows.
+
+    Values are kept as written (`+4930901820` stays text, not a YAML number).
+    """
+    rows: list[CanaryRow] = []
+    for table, _key_node, value_node in f.mapping(node, "`canaries`"):
+        if isinstance(value_node, yaml.SequenceNode):
+            items = list(value_node.value)
+        elif isinstance(value_node, yaml.MappingNode):
+            items = [value_node]
+        else:
+            raise f.fail(
+                "canaries of a table are a row (column: value, …) or a list of rows",
+                value_node,
+                table,
+            )
+        if not items:
+            raise f.fail("no canary rows given", value_node, table)
+        if len(items) > MAX_CANARIES:
+            raise f.fail(
+                f"{len(items)} canary rows; a table takes at most {MAX_CANARIES}", value_node, table
+            )
+        for item in items:
+            entries = f.mapping(item, f"a canary row of `{table}`")
+            if not entries:
+                raise f.fail("a canary row needs at least one column", item, table)
+            values: dict[str, str] = {}
+            places = {}
+            for column, _col_node, val_node in entries:
+                if not isinstance(val_node, yaml.ScalarNode):
+                    raise f.fail("a canary value is a plain value", val_node, table, column)
+                if val_node.tag.endswith(":null") or str(val_node.value).strip() == "":
+                    raise f.fail("a canary value cannot be empty", val_node, table, column)
+                values[column] = str(val_node.value)
+                places[column] = f.at(val_node, table, column)
+            rows.append(
+                CanaryRow(
+                    table=table,
+                    where=f.at(item, table),
+                    values=MappingProxyType(values),
+                    places=MappingProxyType(places),
+                )
+            )
+    return rows
+
+
+def _check_canaries(rows: list[CanaryRow], tables: dict[str, TableRule]) -> None:
+    """Canaries go into tables with column rules; the monitored contacts are valid."""
+    from sanitizer.canary import check_canary_rules
+
+    for row in rows:
+        problem = check_canary_rules(row, tables.get(row.table))
+        if problem is not None:
+            message, where = problem
+            raise SanitizeError(message, where)
+
+
 def load_rules(folder: str | os.PathLike[str]) -> RuleSet:
     """Read every ``*.yml``/``*.yaml`` file of ``folder`` into one RuleSet.
 
@@ -259,6 +325,8 @@ def load_rules(folder: str | os.PathLike[str]) -> RuleSet:
         raise SanitizeError(f"rules folder `{_display(root)}` has no *.yml or *.yaml files")
     digest = hashlib.sha256()
     tables: dict[str, TableRule] = {}
+    canaries: list[CanaryRow] = []
+    canary_files: dict[str, str] = {}
     for path in paths:
         node, raw, f = _read(path)
         digest.update(path.name.encode() + b"\0" + raw + b"\0")
@@ -274,10 +342,22 @@ def load_rules(folder: str | os.PathLike[str]) -> RuleSet:
                 f"unsupported rules version `{version}`; this sanitize reads version {FORMAT_VERSION}",
                 entries["version"][1],
             )
-        if "tables" not in entries:
+        if "tables" not in entries and "canaries" not in entries:
             raise f.fail("missing `tables:`", node)
+        if "canaries" in entries:
+            for row in _canaries(f, entries["canaries"][1]):
+                first = canary_files.setdefault(row.table, f.name)
+                if first != f.name:
+                    raise SanitizeError(
+                        f"table `{row.table}` already has canaries in {first}", row.where
+                    )
+                canaries.append(row)
         defaults = _defaults(f, entries["defaults"][1] if "defaults" in entries else None)
-        tables_node = entries["tables"][1]
+        tables_node = (
+            entries["tables"][1]
+            if "tables" in entries
+            else yaml.MappingNode("tag:yaml.org,2002:map", [])
+        )
         for table, key_node, value_node in f.mapping(tables_node, "`tables`"):
             if table in tables:
                 other = tables[table].where
@@ -287,11 +367,13 @@ def load_rules(folder: str | os.PathLike[str]) -> RuleSet:
                     table,
                 )
             tables[table] = _table_rule(f, table, key_node, value_node, defaults)
+    _check_canaries(canaries, tables)
     return RuleSet(
         folder=_display(root),
         files=tuple(_display(p) for p in paths),
         tables=MappingProxyType(tables),
         digest=digest.hexdigest(),
+        canaries=tuple(canaries),
     )
 
 

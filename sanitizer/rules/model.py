@@ -43,6 +43,24 @@ class TableRule:
 
 
 @dataclass(frozen=True)
+class CanaryRow:
+    """One row a run adds to a table so a test environment that sends mail or SMS reaches the
+    team first (see ``sanitizer.canary``).
+
+    Attributes:
+        table: the table, as the rules name it.
+        where: the row's place in its rules file.
+        values: the values the row sets, by column, as written (text).
+        places: where each value is written, by column.
+    """
+
+    table: str
+    where: Location
+    values: Mapping[str, str]
+    places: Mapping[str, Location]
+
+
+@dataclass(frozen=True)
 class RuleSet:
     """Every rules file of a folder, merged.
 
@@ -51,9 +69,11 @@ class RuleSet:
         files: the files, in the order they were read.
         tables: table rules by the name the rules use.
         digest: SHA-256 over the files' names and bytes; certificates record it.
+        canaries: the canary rows of every file (top-level ``canaries:``), in file order.
     """
 
     folder: str
     files: tuple[str, ...]
     tables: Mapping[str, TableRule]
     digest: str
+    canaries: tuple[CanaryRow, ...] = ()
