@@ -5,29 +5,19 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import polars as pl
-from sqlalchemy.exc import SQLAlchemyError
-
-from sanitizer.db import describe_db_error, fk_order, open_source, open_target, reflect
-from sanitizer.db.copy import (
-    as_text_series,
-    estimate_rows,
-    from_text,
-    insert_sql,
-    iter_batches,
-    iter_distinct,
-    write_rows,
-)
-from sanitizer.db.create import create_schema
+from sanitizer.db import fk_order, open_source, open_target, reflect
+from sanitizer.db.catalog import SCHEMA_FILE
+from sanitizer.db.ddl import build_ddl
+from sanitizer.db.source import open_snapshot
+from sanitizer.db.target import check_not_source, open_target_database
 from sanitizer.db.urls import database_name, parse_url, safe_url
-from sanitizer.errors import EXIT_FAILED, SanitizeError
 from sanitizer.masks import Pools
-from sanitizer.pipeline.plan import Plan, TablePlan, make_plan, mask_frame
+from sanitizer.pipeline.clone import clone_tables
+from sanitizer.pipeline.plan import Plan, make_plan
 from sanitizer.progress import Progress, SilentProgress
 from sanitizer.rules import load_rules
 from sanitizer.rules.coverage import require_coverage
@@ -49,6 +39,8 @@ class RunOptions:
     name: str | None = None
     secret: bytes | None = None
     batch_size: int = DEFAULT_BATCH
+    target: str | None = None  # build the copy in this database instead of data.sqlite
+    replace: bool = False  # drop what the target holds first
 
 
 @dataclass
@@ -61,6 +53,9 @@ class RunResult:
     rows: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     secret_was_random: bool = False
+    data_url: str | None = None  # where the sanitized rows are (may hold a password: never print)
+    target: str | None = None  # the target as printable text, when not the snapshot's file
+    notes: list[str] = field(default_factory=list)
 
 
 def secret_from_env() -> bytes | None:
@@ -91,7 +86,7 @@ def run(
     with ExitStack() as stack:
         source = open_source(options.source)
         stack.callback(source.dispose)
-        metadata, schema = reflect(source)
+        _metadata, schema = reflect(source)
         require_coverage(rules, schema)
         secret = options.secret
         random_secret = secret is None
@@ -108,31 +103,53 @@ def run(
                 "so fakes will not match other runs"
             )
         progress.note(f"source {safe_url(source_url)}: {len(plan.tables)} tables")
-        staging = store.new_staging(name)
-        try:
-            data = staging.path / DATA_FILE
-            target = open_target(f"sqlite:///{data}")
+        target = None
+        if options.target:
+            target = open_target(options.target)
             stack.callback(target.dispose)
+            check_not_source(source, target)
+            result.target = safe_url(target.url)
+            probe = open_target_database(target)
+            try:
+                probe.check_empty(options.replace)
+            finally:
+                probe.close()
+        staging = store.new_staging(name)
+        created = None
+        try:
+            snapshot = open_snapshot(source)
+            stack.callback(snapshot.close)
+            keys = [t.table.key for t in plan.tables]
+            catalog = snapshot.catalog().subset(keys)
+            catalog.save(staging.path / SCHEMA_FILE)
+            data = staging.path / DATA_FILE
+            if target is None:
+                target = open_target(f"sqlite:///{data}")
+                stack.callback(target.dispose)
+            result.data_url = target.url.render_as_string(hide_password=False)
+            ddl = build_ddl(catalog, target.dialect.name, keys)
+            for note in ddl.notes:
+                progress.note(note)
+            result.notes.extend(ddl.notes)
+            tgt = open_target_database(target, fresh_file=options.target is None)
+            stack.callback(tgt.close)
+            if options.replace:
+                tgt.clear()
             t1 = time.monotonic()
-            with source.connect() as src, target.connect() as tgt:
-                _begin_consistent_read(src)
-                _fast_sqlite_target(tgt)
-                target_schema = create_schema(
-                    source, metadata, schema, tgt, [t.table.key for t in plan.tables]
-                )
-                tgt.commit()
-                for tp in plan.tables:
-                    result.rows[tp.table.key] = _clone_table(
-                        src, tgt, tp, options.batch_size, target_schema.flatten_schema, progress
-                    )
-                timings["clone"] = time.monotonic() - t1
-                t2 = time.monotonic()
-                target_schema.finish(tgt)
-                tgt.commit()
-                timings["constraints"] = time.monotonic() - t2
-                src.rollback()
-            target.dispose()
-            os.chmod(data, 0o600)
+            created = (tgt, ddl)
+            tgt.create(ddl)
+            result.rows = clone_tables(
+                plan.tables, snapshot, catalog, tgt, ddl, options.batch_size, progress
+            )
+            timings["clone"] = time.monotonic() - t1
+            t2 = time.monotonic()
+            tgt.finish(ddl)
+            timings["constraints"] = time.monotonic() - t2
+            snapshot.close()
+            tgt.close()
+            if options.target is None:
+                target.dispose()
+                os.chmod(data, 0o600)
             from sanitizer.report import write_report
 
             timings["total"] = time.monotonic() - t0
@@ -140,103 +157,7 @@ def run(
             result.snapshot = store.publish(staging)
         except BaseException:
             staging.discard()
+            if created is not None and options.target:
+                created[0].drop(created[1])  # no half-written copy left in the target
             raise
     return result
-
-
-def _begin_consistent_read(conn: object) -> None:
-    """Read every table at one point in time (SQLite: one read transaction)."""
-    from sqlalchemy.engine import Connection
-
-    assert isinstance(conn, Connection)
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
-
-
-def _fast_sqlite_target(conn: object) -> None:
-    """A fresh staging file needs no journal: a failed run deletes it."""
-    from sqlalchemy.engine import Connection
-
-    assert isinstance(conn, Connection)
-    if conn.dialect.name == "sqlite":
-        for pragma in (
-            "journal_mode = OFF",
-            "synchronous = OFF",
-            "temp_store = MEMORY",
-            "cache_size = -65536",
-        ):
-            conn.exec_driver_sql(f"PRAGMA {pragma}")
-
-
-def _unique_overrides(src: object, tp: TablePlan, batch_size: int) -> dict[str, pl.DataFrame]:
-    """Re-drawn fakes for the few inputs that would collide in a unique column."""
-    from sqlalchemy.engine import Connection
-
-    from sanitizer.pipeline.unique import find_overrides, needs_unique
-
-    assert isinstance(src, Connection)
-    overrides: dict[str, pl.DataFrame] = {}
-    for col in tp.columns:
-        if not needs_unique(tp, col):
-            continue
-        name = col.column.name
-
-        def batches(name: str = name) -> Iterator[pl.Series]:
-            for values in iter_distinct(src, tp.table, name, batch_size):
-                yield as_text_series(name, values)
-
-        found = find_overrides(batches, col)
-        if not found.is_empty():
-            overrides[name] = found
-    return overrides
-
-
-def _clone_table(
-    src: object, tgt: object, tp: TablePlan, batch_size: int, flatten: bool, progress: Progress
-) -> int:
-    from sqlalchemy.engine import Connection
-
-    assert isinstance(src, Connection) and isinstance(tgt, Connection)
-    key = tp.table.key
-    if tp.truncate:
-        progress.table_started(key, 0)
-        progress.table_done(key, 0, 0.0)
-        return 0
-    start = time.monotonic()
-    progress.table_started(key, estimate_rows(src, tp.table))
-    names = tp.table.column_names
-    masked = [(i, c) for i, c in enumerate(tp.columns) if c.masked]
-    sql = insert_sql(tgt, tp.table, names, flatten_schema=flatten)
-    total = 0
-    try:
-        overrides = _unique_overrides(src, tp, batch_size)
-        for rows in iter_batches(src, tp.table, batch_size):
-            columns: list[tuple[object, ...] | list[object]] = list(zip(*rows, strict=True))
-            if masked:
-                frame = pl.DataFrame([as_text_series(c.column.name, columns[i]) for i, c in masked])
-                out = mask_frame(frame, tp, overrides)
-                for i, c in masked:
-                    try:
-                        columns[i] = from_text(
-                            out.get_column(c.column.name).to_list(), c.column, tgt.dialect.name
-                        )
-                    except ValueError as e:
-                        raise SanitizeError(str(e), c.rule.where, exit_code=EXIT_FAILED) from None
-            write_rows(tgt, sql, list(zip(*columns, strict=True)))
-            tgt.commit()
-            total += len(rows)
-            progress.advance(key, len(rows))
-    except SQLAlchemyError as e:
-        raise SanitizeError(
-            f"copying table `{key}` failed: {describe_db_error(e)}", exit_code=EXIT_FAILED
-        ) from None
-    except Exception as e:
-        if isinstance(e, SanitizeError):
-            raise
-        if type(e).__module__.split(".")[0] in ("sqlite3", "psycopg", "pymysql", "MySQLdb"):
-            raise SanitizeError(
-                f"copying table `{key}` failed: {describe_db_error(e)}", exit_code=EXIT_FAILED
-            ) from None
-        raise
-    progress.table_done(key, total, time.monotonic() - start)
-    return total
