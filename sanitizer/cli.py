@@ -99,6 +99,8 @@ def _run_options(
     name: str | None,
     config: str | None,
     profile: str,
+    target: str | None = None,
+    replace: bool = False,
 ) -> object:
     from sanitizer.config import load_profile
     from sanitizer.pipeline.run import DEFAULT_BATCH, DEFAULT_SOURCE, RunOptions, secret_from_env
@@ -121,6 +123,8 @@ def _run_options(
         name=name or (prof.snapshot_name if prof else None),
         secret=secret,
         batch_size=(prof.batch_size if prof and prof.batch_size else DEFAULT_BATCH),
+        target=target or (prof.target if prof else None),
+        replace=replace,
     )
 
 
@@ -132,6 +136,17 @@ def run(
     name: NameOpt = None,
     config: ConfigOpt = None,
     profile: ProfileOpt = "default",
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Build the sanitized copy in this database (PostgreSQL, MariaDB/MySQL or "
+            "SQLite URL) instead of the snapshot's SQLite file.",
+        ),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Drop the tables the --target already holds.")
+    ] = False,
 ) -> None:
     """Clone the source through the rules, check it, publish a certified snapshot.
 
@@ -143,7 +158,7 @@ def run(
     from sanitizer.progress import for_terminal
 
     with _guard():
-        opts = _run_options(source, rules, store, name, config, profile)
+        opts = _run_options(source, rules, store, name, config, profile, target, replace)
         assert isinstance(opts, RunOptions)
         progress = for_terminal()
         try:

@@ -97,12 +97,6 @@ def run(
         result = RunResult(plan=plan, name=name, timings=timings, secret_was_random=random_secret)
         if dry_run:
             return result
-        if random_secret:
-            progress.note(
-                f"warning: {SECRET_ENV} is not set; masking uses a random key for this run, "
-                "so fakes will not match other runs"
-            )
-        progress.note(f"source {safe_url(source_url)}: {len(plan.tables)} tables")
         target = None
         if options.target:
             target = open_target(options.target)
@@ -114,6 +108,12 @@ def run(
                 probe.check_empty(options.replace)
             finally:
                 probe.close()
+        if random_secret:
+            progress.note(
+                f"warning: {SECRET_ENV} is not set; masking uses a random key for this run, "
+                "so fakes will not match other runs"
+            )
+        progress.note(f"source {safe_url(source_url)}: {len(plan.tables)} tables")
         staging = store.new_staging(name)
         created = None
         try:
