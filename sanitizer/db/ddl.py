@@ -305,9 +305,9 @@ def _fk_body(dialect: str, fk: Constraint, ref: str) -> str:
 def _mysql_column(col: Column, type_sql: str, default: str | None) -> str:
     q = quote("mysql", col.name)
     parts = [q, type_sql]
-    if col.charset:
+    if col.charset and col.family is not Kind.JSON:  # JSON implies utf8mb4_bin
         parts.append(f"CHARACTER SET {col.charset}")
-    if col.collation:
+    if col.collation and col.family is not Kind.JSON:
         parts.append(f"COLLATE {col.collation}")
     if col.generated:
         kind = "STORED" if col.generated_stored else "VIRTUAL"

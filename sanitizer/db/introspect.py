@@ -10,6 +10,7 @@ dialects: SQLAlchemy's inspector.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -668,7 +669,9 @@ def sqlite_kind(declared: str) -> Kind:
 
     if not declared.strip():
         return Kind.OTHER
-    type_ = SQLiteDialect()._resolve_type_affinity(declared)  # type: ignore[no-untyped-call]
+    with warnings.catch_warnings():  # "TINYINT(4)": SQLAlchemy warns about the width
+        warnings.simplefilter("ignore")
+        type_ = SQLiteDialect()._resolve_type_affinity(declared)  # type: ignore[no-untyped-call]
     return kind_of(type_)
 
 
