@@ -62,7 +62,12 @@ def open_source(text: str) -> Engine:
             conn.execute("PRAGMA query_only = ON")
             return conn
 
-        engine = sa.create_engine("sqlite://", creator=creator, poolclass=sa.pool.StaticPool)
+        # the real URL (not "sqlite://"): it is what tells the source apart from a target
+        engine = sa.create_engine(
+            url.set(database=str(path.resolve())),
+            creator=creator,
+            poolclass=sa.pool.StaticPool,
+        )
     else:
         engine = _server_engine(url, read_only=True)
     probe(engine, url)
