@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -196,12 +198,37 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
             tables[key] = _table_info(table, engine.dialect, uniques)
     except SQLAlchemyError as e:
         raise SanitizeError(f"cannot read the source schema: {describe_db_error(e)}") from None
+    if engine.dialect.name in ("mysql", "mariadb"):
+        tables = {k: _unescape_backticks(t) for k, t in tables.items()}
     database = engine.url.database or ""
     return metadata, SchemaInfo(
         dialect=engine.dialect.name,
         database=database,
         default_schema=default_schema,
         tables=dict(sorted(tables.items())),
+    )
+
+
+def _unescape_backticks(table: TableInfo) -> TableInfo:
+    """SQLAlchemy reads MySQL column names from SHOW CREATE TABLE without undoubling the
+    backticks inside them (`` `a``b` `` is the column a`b)."""
+
+    def fix(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(n.replace("``", "`") for n in names)
+
+    if not any("``" in c.name for c in table.columns):
+        return table
+    return dataclasses.replace(
+        table,
+        columns=tuple(
+            dataclasses.replace(c, name=c.name.replace("``", "`")) for c in table.columns
+        ),
+        primary_key=fix(table.primary_key),
+        unique_sets=tuple(fix(u) for u in table.unique_sets),
+        foreign_keys=tuple(
+            dataclasses.replace(f, columns=fix(f.columns), ref_columns=fix(f.ref_columns))
+            for f in table.foreign_keys
+        ),
     )
 
 
