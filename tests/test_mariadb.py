@@ -298,3 +298,66 @@ def test_masked_values_fit_narrow_columns(mysql_server: ScratchServer, tmp_path:
     for email, phone, name, note in rows:
         assert email.endswith("@example.com") and len(email) <= 60
         assert len(phone) <= 24 and len(name) <= 12 and (note is None or len(note) <= 40)
+
+
+def _writer_target(url: str, *, local_infile: bool) -> Any:
+    import sqlalchemy as sa
+
+    from sanitizer.db.target import open_target_database
+
+    engine = sa.create_engine(url, connect_args={"local_infile": local_infile})
+    return engine, open_target_database(engine)
+
+
+@pytest.mark.parametrize("local_infile", [True, False], ids=["load-data", "insert-fallback"])
+def test_mysql_writer_paths_keep_values_and_refuse_silent_changes(
+    mysql_server: ScratchServer, local_infile: bool
+) -> None:
+    import polars as pl
+
+    from sanitizer.db.catalog import Column
+    from sanitizer.db.ddl import TargetTable
+    from sanitizer.errors import SanitizeError
+
+    url = mysql_server.create()
+    _query(
+        mysql_server,
+        url,
+        "CREATE TABLE t (id int PRIMARY KEY, s varchar(4), b varbinary(4), n decimal(5,2))",
+    )
+    cols = (
+        Column("id", "int", "integer"),
+        Column("s", "varchar(4)", "text", length=4),
+        Column("b", "varbinary(4)", "binary"),
+        Column("n", "decimal(5,2)", "decimal", precision=5, scale=2),
+    )
+    table = TargetTable("t", "t", None, "`t`", tuple(c.name for c in cols), cols)
+    engine, target = _writer_target(url, local_infile=local_infile)
+    try:
+        write = target.writer(table, set())
+        write(
+            pl.DataFrame(
+                {
+                    "id": [1, 2, 3],
+                    "s": ['a"\n,', "NULL", None],
+                    "b": [b"\x00\n", b"", None],
+                    "n": ["1.25", "-999.99", None],
+                }
+            )
+        )
+        target.commit()
+        assert target._load_data_ok is local_infile  # which path wrote the rows
+        assert _query(mysql_server, url, "SELECT * FROM t ORDER BY id") == [
+            (1, 'a"\n,', b"\x00\n", __import__("decimal").Decimal("1.25")),
+            (2, "NULL", b"", __import__("decimal").Decimal("-999.99")),
+            (3, None, None, None),
+        ]
+        with pytest.raises(SanitizeError) as e:
+            write(pl.DataFrame({"id": [4], "s": ["too long"], "b": [b"x"], "n": ["1"]}))
+        assert "t" in str(e.value) and "too long" not in str(e.value)
+        if local_infile:
+            assert "column(s) s" in str(e.value)
+    finally:
+        target.close()
+        engine.dispose()
+    assert _query(mysql_server, url, "SELECT count(*) FROM t") == [(3,)]

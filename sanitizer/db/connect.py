@@ -98,7 +98,9 @@ def _server_engine(url: URL, *, read_only: bool) -> Engine:
         if read_only:
             kwargs["execution_options"] = {"postgresql_readonly": True}
     elif backend in ("mysql", "mariadb"):
-        kwargs["connect_args"] = {"connect_timeout": 10, "local_infile": True}
+        # LOAD DATA LOCAL (the bulk path) only towards targets: a client that allows it sends
+        # whatever local file the server asks for, which a source has no business asking
+        kwargs["connect_args"] = {"connect_timeout": 10, "local_infile": not read_only}
     try:
         return sa.create_engine(url, **kwargs)
     except (SQLAlchemyError, ImportError) as e:

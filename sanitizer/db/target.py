@@ -1,9 +1,9 @@
 """Writing the sanitized copy: a target database, its safety checks, and batch writers.
 
 Bulk paths: PostgreSQL ``COPY ... FROM STDIN (FORMAT csv)`` fed by polars; MySQL/MariaDB
-multi-row INSERTs (PyMySQL batches executemany into statements of a few MB); SQLite
-executemany in one transaction per batch. Other SQLAlchemy dialects: the driver's
-executemany. Before any of it, `check_not_source` refuses a target that is the source and
+``LOAD DATA LOCAL INFILE`` fed polars CSV through a pipe (multi-row INSERTs where the server
+refuses LOCAL INFILE); SQLite executemany in one transaction per batch. Other SQLAlchemy
+dialects: the driver's executemany. Before any of it, `check_not_source` refuses a target that is the source and
 `TargetDatabase.check_empty` one that holds tables (unless replacing).
 """
 
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -101,6 +103,7 @@ class TargetDatabase:
         except SQLAlchemyError as e:
             raise connection_problem(e, engine.url) from None
         self.driver: Any = self._raw.driver_connection
+        self._load_data_ok = True
         self._session(fresh_file)
 
     def _session(self, fresh_file: bool) -> None:
@@ -382,14 +385,25 @@ class TargetDatabase:
             "sqlite": sqlite_frame,
         }.get(self.dialect, lambda f, c, k, x: f)
 
+        load_data = self.dialect == "mysql" and self._load_data_ok
+
         def write_rows(frame: pl.DataFrame) -> None:
+            nonlocal load_data
             prepared = convert(frame.select(names), cols, table.key, foreign)
+            if load_data:
+                try:
+                    self._load_data(table, prepared)
+                    return
+                except _LoadDataRefused:
+                    load_data = self._load_data_ok = False  # LOCAL INFILE off: INSERTs then
             rows = list(prepared.iter_rows())
             cur = self.driver.cursor()
             try:
                 if self.dialect == "mysql":
                     cur.max_stmt_length = MYSQL_STMT_BYTES
                 cur.executemany(insert, rows)
+                if self.dialect == "sqlite":
+                    self.commit()  # one transaction per batch: the journal stays small
             except Exception as e:
                 self.rollback()
                 raise self._fail(e, f"writing table `{table.key}`", where) from None
@@ -397,6 +411,90 @@ class TargetDatabase:
                 cur.close()
 
         return write_rows
+
+    def _load_data(self, table: TargetTable, frame: pl.DataFrame) -> None:
+        """Append a batch with ``LOAD DATA LOCAL INFILE``, fed CSV through a pipe (no file
+        on disk). With LOCAL the server turns data errors into warnings and keeps going, so
+        any warning fails the batch, naming the columns (never the values) it was about."""
+        parts: list[pl.Series] = []
+        targets: list[str] = []
+        sets: list[str] = []
+        for i, s in enumerate(frame.get_columns()):
+            q = quote("mysql", s.name)
+            if s.dtype == pl.Binary:
+                parts.append(s.bin.encode("hex").alias(f"v{i}"))
+                targets.append(f"@v{i}")
+                sets.append(f"{q} = UNHEX(@v{i})")
+                continue
+            if s.dtype == pl.Object:
+                s = pl.Series(s.name, [None if v is None else str(v) for v in s], dtype=pl.String)
+            parts.append(s.alias(f"v{i}"))
+            targets.append(q)
+        data = pl.DataFrame(parts).write_csv(
+            include_header=False, quote_style="non_numeric", null_value="NULL"
+        )
+        read_fd, write_fd = os.pipe()
+        sql = (
+            f"LOAD DATA LOCAL INFILE '/dev/fd/{read_fd}' INTO TABLE {table.qualified} "
+            "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' "
+            f"ESCAPED BY '' LINES TERMINATED BY '\n' ({', '.join(targets)})"
+            + (f" SET {', '.join(sets)}" if sets else "")
+        )
+        feeder = threading.Thread(target=_feed, args=(write_fd, data.encode("utf-8")), daemon=True)
+        feeder.start()
+        cur = self.driver.cursor()
+        try:
+            cur.execute(sql)
+            warnings = cur._result.warning_count if cur._result is not None else 0
+            if warnings:
+                cur.execute("SHOW WARNINGS")
+                found = list(cur.fetchall())
+                self.rollback()
+                raise SanitizeError(
+                    f"writing table `{table.key}` failed in the target: {_describe_warnings(found)}",
+                    Location(table=table.key),
+                    exit_code=EXIT_FAILED,
+                )
+        except SanitizeError:
+            raise
+        except Exception as e:
+            code = e.args[0] if getattr(e, "args", None) else None
+            if code in (1148, 1017, 2068, 3948, 4166):  # LOCAL INFILE disabled / refused
+                self.rollback()
+                raise _LoadDataRefused() from None
+            self.rollback()
+            raise self._fail(e, f"writing table `{table.key}`", Location(table=table.key)) from None
+        finally:
+            cur.close()
+            os.close(read_fd)
+            feeder.join(timeout=10)
+
+
+class _LoadDataRefused(Exception):
+    """The server does not take LOAD DATA LOCAL INFILE."""
+
+
+def _feed(fd: int, data: bytes) -> None:
+    try:
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(data)
+    except OSError:
+        pass  # the reader went away (the server refused the load): the caller reports it
+
+
+def _describe_warnings(rows: list[tuple[Any, ...]]) -> str:
+    """MySQL warnings by code and column; their text can quote the value, so it is dropped."""
+    columns: set[str] = set()
+    codes: set[str] = set()
+    for row in rows:
+        codes.add(str(row[1]))
+        m = re.search(
+            r"for column (?:`(?:[^`]|``)*`\.`(?:[^`]|``)*`\.)?[`']((?:[^`']|``)+)[`']", str(row[2])
+        )
+        if m:
+            columns.add(m.group(1).replace("``", "`"))
+    where = f" in column(s) {', '.join(sorted(columns))}" if columns else ""
+    return f"{len(rows)} value(s) would be changed by the server (MySQL warning {', '.join(sorted(codes))}){where}"
 
 
 # --- value forms -----------------------------------------------------------------------------
