@@ -23,6 +23,8 @@ def render_report(result: RunResult) -> str:
         f"- rules: {', '.join(plan.rules.files)} (sha256 {plan.rules.digest[:16]}…)",
         f"- tables: {len(plan.tables)}, rows: {sum(result.rows.values()):,}",
     ]
+    if result.target:
+        lines.append(f"- target: {result.target} (the sanitized copy is there, not in this folder)")
     if result.secret_was_random:
         lines.append("- **warning**: no SANITIZE_SECRET; fakes are random for this run")
     lines += ["", "## Durations", "", "| phase | seconds |", "|---|---:|"]
@@ -35,6 +37,9 @@ def render_report(result: RunResult) -> str:
             else f"{len(tp.masked_columns)} of {len(tp.columns)} columns masked"
         )
         lines.append(f"| `{tp.table.key}` | {result.rows.get(tp.table.key, 0):,} | {rule} |")
+    if result.notes:
+        lines += ["", "## Not carried to the target's dialect", ""]
+        lines += [f"- {note}" for note in result.notes]
     lines += ["", "## Columns", "", "| table | column | mask | options |", "|---|---|---|---|"]
     for tp in plan.tables:
         for col in tp.columns:

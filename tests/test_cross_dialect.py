@@ -229,3 +229,50 @@ def test_mariadb_into_pg(
         assert rows[1][7:] == (b"", 0, "")
         new = t.execute("INSERT INTO people (email) VALUES ('n@example.com') RETURNING id, kind")
         assert new.fetchone() == (3, "a")
+
+
+def test_a_failed_load_leaves_no_half_copy(
+    pg_server: ScratchServer, mysql_server: ScratchServer, tmp_path: Path
+) -> None:
+    """MySQL TIME holds -838:59:59, PostgreSQL's time cannot: the run fails with exit 1,
+    names the table, publishes nothing and drops what it created in the target."""
+    source, target = mysql_server.create(), pg_server.create()
+    _my(
+        mysql_server,
+        source,
+        "CREATE TABLE shifts (id int PRIMARY KEY, took time)",
+        "CREATE TABLE people (id int PRIMARY KEY, name varchar(20))",
+        "INSERT INTO people VALUES (1, 'x')",
+        "INSERT INTO shifts VALUES (1, '10:00:00'), (2, '-838:59:59')",
+    )
+    rules = write_rules(source, tmp_path / "rules")
+    result = _run(source, rules, tmp_path / "store", "--target", target)
+    assert result.code == 1, result.output
+    assert "shifts" in result.stderr.strip().splitlines()[-1]
+    assert "838" not in result.stderr
+    with pg_server.connect(target) as t:
+        left = t.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchone()
+    assert left == (0,)
+    assert not list((tmp_path / "store").rglob("report.md"))
+
+
+def test_the_report_names_the_target_and_what_did_not_cross(
+    pg_server: ScratchServer, mysql_server: ScratchServer, tmp_path: Path
+) -> None:
+    source, target = mysql_server.create(), pg_server.create()
+    _my(
+        mysql_server,
+        source,
+        "CREATE TABLE docs (id int PRIMARY KEY, body text, FULLTEXT KEY ft_body (body))",
+        "INSERT INTO docs VALUES (1, 'hello')",
+    )
+    password_url = target.replace("postgres@", "postgres:s3cret-pw@")
+    rules = write_rules(source, tmp_path / "rules")
+    result = _run(source, rules, tmp_path / "store", "--target", password_url)
+    assert result.code == 0, result.output
+    report = (Path(result.stdout.strip().splitlines()[-1]) / "report.md").read_text()
+    assert "- target: postgresql+psycopg://postgres:***@" in report
+    assert "FULLTEXT index ft_body not carried to postgresql" in report
+    assert "s3cret-pw" not in report + result.output
