@@ -38,7 +38,7 @@ def render_report(result: RunResult) -> str:
         )
         lines.append(f"| `{tp.table.key}` | {result.rows.get(tp.table.key, 0):,} | {rule} |")
     if result.notes:
-        lines += ["", "## Not carried to the target's dialect", ""]
+        lines += ["", "## Notes on the copy", ""]
         lines += [f"- {note}" for note in result.notes]
     lines += ["", "## Columns", "", "| table | column | mask | options |", "|---|---|---|---|"]
     for tp in plan.tables:

@@ -361,3 +361,17 @@ def test_mysql_writer_paths_keep_values_and_refuse_silent_changes(
         target.close()
         engine.dispose()
     assert _query(mysql_server, url, "SELECT count(*) FROM t") == [(3,)]
+
+
+def test_a_myisam_table_is_reported_as_not_consistent(
+    mysql_server: ScratchServer, tmp_path: Path
+) -> None:
+    source = mysql_server.create()
+    _query(
+        mysql_server, source, "CREATE TABLE logbook (id int PRIMARY KEY, line text) ENGINE=MyISAM"
+    )
+    rules = write_rules(source, tmp_path / "rules")
+    result = _run(source, rules, tmp_path / "store")
+    assert result.code == 0, result.output
+    report = (Path(result.stdout.strip().splitlines()[-1]) / "report.md").read_text()
+    assert "logbook: MyISAM table, not read at the same point in time" in report

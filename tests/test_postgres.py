@@ -387,3 +387,40 @@ def test_a_column_too_narrow_for_the_mask_is_named(
     assert re.search(r"staff\.email: .*too short for a masked email", result.stderr)
     with pg_server.connect(target) as t:
         assert t.execute("SELECT to_regclass('staff')").fetchone() == (None,)
+
+
+PARTS = """
+CREATE TABLE events (id int, at date NOT NULL, body text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE INDEX ix_events_body ON events (body);
+INSERT INTO events VALUES (1, '2024-05-01', 'a'), (2, '2025-05-01', 'b');
+CREATE TABLE parent (id int PRIMARY KEY, v text);
+CREATE TABLE child (extra int) INHERITS (parent);
+INSERT INTO parent VALUES (1, 'p');
+INSERT INTO child VALUES (2, 'c', 9);
+"""
+
+
+@pytest.mark.parametrize("into", ["postgresql", "sqlite"])
+def test_partitions_and_inheritance_are_copied_once(
+    pg_server: ScratchServer, tmp_path: Path, into: str
+) -> None:
+    """Rules name the partitioned table (its rows are read through it, partitions are not
+    tables of their own); an inheritance parent is read without its children's rows."""
+    source = pg_server.create()
+    with pg_server.connect(source) as s:
+        s.execute(PARTS)
+    rules = write_rules(source, tmp_path / "rules")
+    assert "events_2024" not in (rules / "rules.yml").read_text()
+    extra = ("--target", pg_server.create()) if into == "postgresql" else ()
+    result = _run(source, rules, tmp_path / "store", *extra)
+    assert result.code == 0, result.output
+    report = (Path(result.stdout.strip().splitlines()[-1]) / "report.md").read_text()
+    assert "| `events` | 2 |" in report
+    assert "| `parent` | 1 |" in report and "| `child` | 1 |" in report
+    if into == "postgresql":
+        assert "partitioned table copied as one plain table" in report
+        with pg_server.connect(extra[1]) as t:
+            assert t.execute("SELECT count(*) FROM events").fetchone() == (2,)
+            assert t.execute("SELECT count(*) FROM parent").fetchone() == (1,)

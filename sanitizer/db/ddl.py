@@ -231,6 +231,8 @@ def _pg_same(catalog: Catalog, keys: list[str]) -> TargetDDL:
             lines.append(" ".join(parts))
         ddl.before.append(f"CREATE TABLE {tt.qualified} (\n  " + ",\n  ".join(lines) + "\n)")
         ddl.created.append(("TABLE", tt.qualified))
+        if table.options.get("partitioned"):
+            ddl.notes.append(f"{key}: partitioned table copied as one plain table")
         if table.comment:
             ddl.before.append(f"COMMENT ON TABLE {tt.qualified} IS {literal(table.comment)}")
         for col in table.columns:

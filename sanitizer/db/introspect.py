@@ -93,7 +93,7 @@ ORDER BY a.attrelid, a.attnum
 """
 
 _PG_TABLES = """
-SELECT c.oid, n.nspname, c.relname, obj_description(c.oid, 'pg_class')
+SELECT c.oid, n.nspname, c.relname, obj_description(c.oid, 'pg_class'), c.relkind
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'
@@ -173,6 +173,7 @@ def _postgres(query: Query) -> Catalog:
     oids = [r[0] for r in tables_rows]
     names = {r[0]: (r[1], r[2]) for r in tables_rows}
     comments = {r[0]: r[3] for r in tables_rows}
+    partitioned = {r[0] for r in tables_rows if r[4] == "p"}
 
     def key_of(schema: str, name: str) -> str:
         return name if schema == default_schema else f"{schema}.{name}"
@@ -359,6 +360,7 @@ def _postgres(query: Query) -> Catalog:
             foreign_keys=tuple(fks[oid]),
             indexes=tuple(indexes[oid]),
             comment=comments[oid],
+            options={"partitioned": "true"} if oid in partitioned else {},
         )
     extensions = tuple(
         r[0] for r in query("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'", ())

@@ -182,8 +182,15 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
     metadata = sa.MetaData()
     try:
         default_schema, schemas = _schemas(engine)
+        skip = _partitions(engine)
         for schema in schemas:
-            metadata.reflect(bind=engine, schema=schema, views=False, resolve_fks=False)
+            metadata.reflect(
+                bind=engine,
+                schema=schema,
+                views=False,
+                resolve_fks=False,
+                only=lambda name, _md, schema=schema: (schema, name) not in skip,
+            )
         insp = sa.inspect(engine)
         tables: dict[str, TableInfo] = {}
         for table in metadata.tables.values():
@@ -207,6 +214,24 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
         default_schema=default_schema,
         tables=dict(sorted(tables.items())),
     )
+
+
+def _partitions(engine: Engine) -> set[tuple[str | None, str]]:
+    """PostgreSQL partitions, as (schema, name): their rows are read through the partitioned
+    table, which is the one table rules name."""
+    if engine.dialect.name != "postgresql":
+        return set()
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT n.nspname, c.relname, n.nspname = current_schema() FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relispartition"
+        ).all()
+    out: set[tuple[str | None, str]] = set()
+    for schema, name, default in rows:
+        out.add((schema, name))
+        if default:
+            out.add((None, name))
+    return out
 
 
 def _unescape_backticks(table: TableInfo) -> TableInfo:

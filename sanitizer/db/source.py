@@ -157,6 +157,12 @@ def _select_from(dialect: str, table: Table) -> str:
 
 
 class PostgresSnapshot(SourceSnapshot):
+    def _from(self, table: Table) -> str:
+        # ONLY: an inheritance parent without its children's rows (they are tables of their
+        # own); a partitioned table has no rows but its partitions', so it is read whole
+        only = "" if table.options.get("partitioned") else "ONLY "
+        return only + _select_from(self.dialect, table)
+
     def _begin(self) -> None:
         import psycopg
 
@@ -344,6 +350,18 @@ def _plain(value: Any) -> Any:
 
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def consistency_notes(catalog: Catalog) -> list[str]:
+    """Tables the snapshot cannot hold still: MySQL tables outside InnoDB have no consistent
+    snapshot (MyISAM, MEMORY, ARIA), so rows written to them during a run can show."""
+    if catalog.dialect != "mysql":
+        return []
+    return [
+        f"{t.key}: {t.options['ENGINE']} table, not read at the same point in time as the others"
+        for t in catalog.tables.values()
+        if t.options.get("ENGINE", "InnoDB").lower() not in ("innodb",)
+    ]
 
 
 def open_snapshot(engine: Engine) -> SourceSnapshot:

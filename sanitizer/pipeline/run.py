@@ -12,7 +12,7 @@ from pathlib import Path
 from sanitizer.db import fk_order, open_source, open_target, reflect
 from sanitizer.db.catalog import SCHEMA_FILE
 from sanitizer.db.ddl import build_ddl
-from sanitizer.db.source import open_snapshot
+from sanitizer.db.source import consistency_notes, open_snapshot
 from sanitizer.db.target import check_not_source, open_target_database
 from sanitizer.db.urls import database_name, parse_url, safe_url
 from sanitizer.masks import Pools
@@ -122,15 +122,16 @@ def run(
             keys = [t.table.key for t in plan.tables]
             catalog = snapshot.catalog().subset(keys)
             catalog.save(staging.path / SCHEMA_FILE)
+            result.notes.extend(consistency_notes(catalog))
             data = staging.path / DATA_FILE
             if target is None:
                 target = open_target(f"sqlite:///{data}")
                 stack.callback(target.dispose)
             result.data_url = target.url.render_as_string(hide_password=False)
             ddl = build_ddl(catalog, target.dialect.name, keys)
-            for note in ddl.notes:
-                progress.note(note)
             result.notes.extend(ddl.notes)
+            for note in result.notes:
+                progress.note(note)
             tgt = open_target_database(target, fresh_file=options.target is None)
             stack.callback(tgt.close)
             if options.replace:
