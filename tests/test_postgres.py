@@ -424,3 +424,35 @@ def test_partitions_and_inheritance_are_copied_once(
         with pg_server.connect(extra[1]) as t:
             assert t.execute("SELECT count(*) FROM events").fetchone() == (2,)
             assert t.execute("SELECT count(*) FROM parent").fetchone() == (1,)
+
+
+def test_a_truncated_parent_keeps_its_children_loadable(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """Rules truncate a table other rows reference: the foreign key is kept NOT VALID (new
+    rows are checked, the copied ones cannot be), on a direct run and on a restore."""
+    source = pg_server.create()
+    with pg_server.connect(source) as s:
+        s.execute(
+            "CREATE TABLE accounts (id int PRIMARY KEY, token text);"
+            "CREATE TABLE logins (id int PRIMARY KEY, account_id int NOT NULL REFERENCES accounts(id));"
+            "INSERT INTO accounts VALUES (1, 'secret'); INSERT INTO logins VALUES (10, 1);"
+        )
+    rules = write_rules(source, tmp_path / "rules", truncate=("accounts",))
+    target = pg_server.create()
+    result = _run(source, rules, tmp_path / "store", "--target", target)
+    assert result.code == 0, result.output
+    assert "foreign key to `accounts` is not checked" in result.stderr
+    with pg_server.connect(target) as t:
+        assert t.execute("SELECT count(*) FROM logins").fetchone() == (1,)
+        assert t.execute(
+            "SELECT convalidated FROM pg_constraint WHERE contype = 'f'"
+        ).fetchone() == (False,)
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            t.execute("INSERT INTO logins VALUES (11, 99)")
+    snap = _run(source, rules, tmp_path / "store")
+    snapshot = Path(snap.stdout.strip().splitlines()[-1])
+    restored = pg_server.create()
+    loaded = load_snapshot(snapshot / "data.sqlite", snapshot / "schema.json", restored)
+    assert loaded.rows == {"accounts": 0, "logins": 1}
+    assert any("accounts" in n for n in loaded.notes)

@@ -90,14 +90,25 @@ class TargetDDL:
     counters: list[Counter] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     created: list[tuple[str, str]] = field(default_factory=list)  # (kind, quoted name) to drop
+    foreign_keys: list[tuple[str, str, str]] = field(default_factory=list)  # (table, ref, DDL)
 
 
 class TypeGap(Exception):
     """A column type the target dialect cannot hold."""
 
 
-def build_ddl(catalog: Catalog, target: str, keys: list[str] | None = None) -> TargetDDL:
+def build_ddl(
+    catalog: Catalog,
+    target: str,
+    keys: list[str] | None = None,
+    empty: frozenset[str] = frozenset(),
+) -> TargetDDL:
     """The DDL to recreate ``keys`` (default: all) of ``catalog`` in a ``target`` database.
+
+    Args:
+        empty: tables that get no rows (``truncate``): a foreign key from a table with rows
+            to one of them cannot hold, so PostgreSQL gets it ``NOT VALID`` (kept for new
+            rows, not checked against the copied ones) and the notes say so.
 
     Raises:
         SanitizeError: naming table.column, when a column's type has no equivalent in the
@@ -107,14 +118,45 @@ def build_ddl(catalog: Catalog, target: str, keys: list[str] | None = None) -> T
     target = family(target)
     source = family(catalog.dialect)
     if target == source == "postgresql":
-        return _pg_same(catalog, keys)
-    if target == source == "mysql":
-        return _mysql_same(catalog, keys)
-    if target == source == "sqlite":
-        return _sqlite_same(catalog, keys)
-    if target in ("postgresql", "mysql", "sqlite"):
-        return _cross(catalog, keys, target)
-    raise SanitizeError(f"{target} is not supported as a target (postgresql, mysql, sqlite)")
+        ddl = _pg_same(catalog, keys)
+    elif target == source == "mysql":
+        ddl = _mysql_same(catalog, keys)
+    elif target == source == "sqlite":
+        ddl = _sqlite_same(catalog, keys)
+    elif target in ("postgresql", "mysql", "sqlite"):
+        ddl = _cross(catalog, keys, target)
+    else:
+        raise SanitizeError(f"{target} is not supported as a target (postgresql, mysql, sqlite)")
+    for table, ref, sql in ddl.foreign_keys:
+        if ref in empty and table not in empty:
+            if target == "postgresql" and not sql.rstrip().endswith("NOT VALID"):
+                sql += " NOT VALID"
+            ddl.notes.append(
+                f"{table}: its foreign key to `{ref}` is not checked against the copied rows "
+                f"(`{ref}` is truncated)"
+            )
+        ddl.after.append(sql)
+    for table, refs in _inline_fk_refs(catalog, keys, target, source).items():
+        for ref in refs:
+            if ref in empty and table not in empty:
+                ddl.notes.append(f"{table}: references `{ref}`, which is truncated")
+    return ddl
+
+
+def _inline_fk_refs(
+    catalog: Catalog, keys: list[str], target: str, source: str
+) -> dict[str, list[str]]:
+    """Foreign keys SQLite targets carry inside CREATE TABLE (not enforced by default)."""
+    if target != "sqlite":
+        return {}
+    wanted = set(keys)
+    out: dict[str, list[str]] = {}
+    for key in keys:
+        for fk in catalog.tables[key].foreign_keys:
+            ref = catalog.table_key(fk.ref_schema, fk.ref_table or "")
+            if ref in wanted:
+                out.setdefault(key, []).append(ref)
+    return out
 
 
 def _target_table(
@@ -255,7 +297,8 @@ def _pg_same(catalog: Catalog, keys: list[str]) -> TargetDDL:
         for ck in table.checks:
             ddl.after.append(_pg_add_constraint(tt, ck, "CHECK"))
         for fk in table.foreign_keys:
-            ddl.after.append(_pg_add_constraint(tt, fk, "FOREIGN KEY"))
+            ref = cat.table_key(fk.ref_schema, fk.ref_table or "")
+            ddl.foreign_keys.append((key, ref, _pg_add_constraint(tt, fk, "FOREIGN KEY")))
     return ddl
 
 
@@ -378,9 +421,13 @@ def _mysql_same(catalog: Catalog, keys: list[str]) -> TargetDDL:
             if ref not in ddl.tables:
                 continue
             name = f"CONSTRAINT {quote('mysql', fk.name)} " if fk.name else ""
-            ddl.after.append(
-                f"ALTER TABLE {tt.qualified} ADD {name}"
-                + _fk_body("mysql", fk, ddl.tables[ref].qualified)
+            ddl.foreign_keys.append(
+                (
+                    key,
+                    ref,
+                    f"ALTER TABLE {tt.qualified} ADD {name}"
+                    + _fk_body("mysql", fk, ddl.tables[ref].qualified),
+                )
             )
     return ddl
 
@@ -814,9 +861,13 @@ def _cross(catalog: Catalog, keys: list[str], target: str) -> TargetDDL:
                 if ref not in ddl.tables:
                     continue
                 name = (fk.name or f"{table.name}_fk{i}")[:63]
-                ddl.after.append(
-                    f"ALTER TABLE {tt.qualified} ADD CONSTRAINT {quote(target, name)} "
-                    + _fk_body(target, fk, ddl.tables[ref].qualified)
+                ddl.foreign_keys.append(
+                    (
+                        key,
+                        ref,
+                        f"ALTER TABLE {tt.qualified} ADD CONSTRAINT {quote(target, name)} "
+                        + _fk_body(target, fk, ddl.tables[ref].qualified),
+                    )
                 )
     return ddl
 

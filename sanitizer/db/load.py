@@ -86,10 +86,6 @@ def load_snapshot(
         stack.callback(tgt.close)
         tgt.check_empty(replace)
         keys = list(catalog.tables)
-        ddl = build_ddl(catalog, target.dialect.name, keys)
-        result.notes.extend(ddl.notes)
-        for note in ddl.notes:
-            progress.note(note)
         snapshot = open_snapshot(source)
         stack.callback(snapshot.close)
         stored = snapshot.catalog().tables
@@ -98,6 +94,12 @@ def load_snapshot(
             raise SanitizeError(
                 f"snapshot data {data} has no table `{missing[0]}` that schema.json lists"
             )
+        # tables without rows (`truncate`d ones among them): foreign keys to them stay unchecked
+        empty = frozenset(k for k in keys if snapshot.estimate_rows(stored[k]) == 0)
+        ddl = build_ddl(catalog, target.dialect.name, keys, empty)
+        result.notes.extend(ddl.notes)
+        for note in ddl.notes:
+            progress.note(note)
         if replace:
             tgt.clear()
         tgt.create(ddl)

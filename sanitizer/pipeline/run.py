@@ -128,7 +128,8 @@ def run(
                 target = open_target(f"sqlite:///{data}")
                 stack.callback(target.dispose)
             result.data_url = target.url.render_as_string(hide_password=False)
-            ddl = build_ddl(catalog, target.dialect.name, keys)
+            empty = frozenset(t.table.key for t in plan.tables if t.truncate)
+            ddl = build_ddl(catalog, target.dialect.name, keys, empty)
             result.notes.extend(ddl.notes)
             for note in result.notes:
                 progress.note(note)
