@@ -456,3 +456,54 @@ def test_a_truncated_parent_keeps_its_children_loadable(
     loaded = load_snapshot(snapshot / "data.sqlite", snapshot / "schema.json", restored)
     assert loaded.rows == {"accounts": 0, "logins": 1}
     assert any("accounts" in n for n in loaded.notes)
+
+
+REDACTABLE = """
+CREATE TYPE level AS ENUM ('low', 'high');
+CREATE TABLE secrets (
+    id int PRIMARY KEY,
+    u uuid NOT NULL, j jsonb NOT NULL, a text[] NOT NULL, i interval NOT NULL,
+    e level NOT NULL, b bytea NOT NULL, f boolean NOT NULL, t timestamptz NOT NULL,
+    n numeric(8,2) NOT NULL, d date NOT NULL, tm time NOT NULL, s varchar(4) NOT NULL,
+    x text
+);
+INSERT INTO secrets VALUES (1, gen_random_uuid(), '{"k": "v"}', '{a}', '1 day', 'high', '\\x01',
+    true, now(), 12.5, '2020-02-02', '12:00', 'abcd', 'gone');
+"""
+
+
+@pytest.mark.parametrize("via_snapshot", [False, True], ids=["pg-to-pg", "pg-to-sqlite-to-pg"])
+def test_redact_writes_a_valid_placeholder_of_every_type(
+    pg_server: ScratchServer, tmp_path: Path, via_snapshot: bool
+) -> None:
+    source, target = pg_server.create(), pg_server.create()
+    with pg_server.connect(source) as s:
+        s.execute(REDACTABLE)
+    columns = ["u", "j", "a", "i", "e", "b", "f", "t", "n", "d", "tm", "s", "x"]
+    rules = write_rules(source, tmp_path / "rules", {"secrets": dict.fromkeys(columns, "redact")})
+    if via_snapshot:
+        result = _run(source, rules, tmp_path / "store")
+        assert result.code == 0, result.output
+        snapshot = Path(result.stdout.strip().splitlines()[-1])
+        load_snapshot(snapshot / "data.sqlite", snapshot / "schema.json", target)
+    else:
+        result = _run(source, rules, tmp_path / "store", "--target", target)
+        assert result.code == 0, result.output
+    with pg_server.connect(target) as t:
+        row = pg_rows(t, "secrets")[0]
+    assert row == (
+        "1",
+        "00000000-0000-0000-0000-000000000000",
+        "{}",
+        "{}",
+        "00:00:00",
+        "low",
+        "\\x",
+        "false",
+        "1970-01-01 00:00:00+00",
+        "0.00",
+        "1970-01-01",
+        "00:00:00",
+        "REDA",
+        None,
+    )

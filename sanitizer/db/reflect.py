@@ -47,7 +47,7 @@ def kind_of(type_: sa.types.TypeEngine[object]) -> Kind:
         return Kind.DATE
     if isinstance(t, sa.Time):
         return Kind.TIME
-    if isinstance(t, sa.Interval):
+    if isinstance(t, sa.Interval) or "INTERVAL" in type(t).__name__.upper():  # PostgreSQL's
         return Kind.INTERVAL
     if isinstance(t, sa.LargeBinary | sa.types._Binary):
         return Kind.BINARY
