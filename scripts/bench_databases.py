@@ -6,8 +6,8 @@ Usage:
     python scripts/bench_databases.py [--rows 300000] [--pg URL] [--mysql URL]
 
 The URLs are admin URLs (default: SANITIZE_TEST_PG_URL / SANITIZE_TEST_MYSQL_URL, else the
-local test servers); scratch databases `san4_*` are created and dropped. Each pair runs twice:
-with masks, and with every column kept (the I/O path alone). Prints wall seconds of the whole
+local test servers); scratch databases `san4_*` are created and dropped. Each pair runs three
+times: every column kept (the I/O path alone), email/name/phone masks, and those plus scrub. Prints wall seconds of the whole
 `sanitize run` process, seconds of its clone phase (read, mask, write, keys/indexes) and the
 rows/s of each.
 """
@@ -39,6 +39,7 @@ tables:
     balance: keep
     created_at: keep
 """
+NO_SCRUB_RULES = RULES.replace("notes: scrub", "notes: keep")
 KEEP_RULES = """version: 1
 tables:
   customers:
@@ -166,11 +167,16 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="san4_bench_") as tmp:
         work = Path(tmp)
-        rules, keep = work / "rules", work / "keep"
-        rules.mkdir()
-        keep.mkdir()
-        (rules / "bench.yml").write_text(RULES)
-        (keep / "bench.yml").write_text(KEEP_RULES)
+        configs = []
+        for label, text in (
+            ("keep", KEEP_RULES),
+            ("masks", NO_SCRUB_RULES),
+            ("masks+scrub", RULES),
+        ):
+            folder = work / label
+            folder.mkdir()
+            (folder / "bench.yml").write_text(text)
+            configs.append((label, folder))
         try:
             src = pg.create()
             with pg.connect(src) as conn:
@@ -181,7 +187,7 @@ def main() -> int:
                 for stmt in MY_BUILD:
                     cur.execute(stmt.replace("{ROWS}", str(args.rows)))
             conn.close()
-            for label, folder in (("masked", rules), ("keep", keep)):
+            for label, folder in configs:
                 results.append(
                     (f"PostgreSQL → SQLite ({label})", *sanitize(src, work / "s", folder))
                 )
@@ -201,8 +207,8 @@ def main() -> int:
             pg.drop_all()
             my.drop_all()
     print(
-        f"{args.rows:,} rows x 9 columns; masked: email (unique), first_name, last_name, phone, "
-        "scrub on notes; keep: every column kept (the I/O path alone)"
+        f"{args.rows:,} rows x 9 columns. keep: every column kept (the I/O path alone); "
+        "masks: email (unique), first_name, last_name, phone; masks+scrub: and scrub on notes"
     )
     print(f"{'pair':<36} {'wall s':>7} {'rows/s':>9} {'clone s':>8} {'rows/s':>9}")
     for name, wall, clone in results:
