@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sanitizer.db.catalog import Column
 from sanitizer.db.connect import connection_problem, describe_db_error
-from sanitizer.db.ddl import Counter, TargetDDL, TargetTable, family, quote
+from sanitizer.db.ddl import Counter, TargetDDL, TargetTable, family, literal, quote
 from sanitizer.db.urls import database_identity, safe_url, sqlite_path
 from sanitizer.errors import EXIT_BAD_INPUT, EXIT_FAILED, Location, SanitizeError
 from sanitizer.schema import Kind
@@ -321,11 +321,10 @@ class TargetDatabase:
                     self.execute("SELECT setval(%s, %s)", (c.sequence, c.last_value))
                 return
             col = quote("postgresql", c.column or "")
-            seq = c.sequence and f"'{c.sequence.replace(chr(39), chr(39) * 2)}'"
-            seq = seq or (
-                f"pg_get_serial_sequence('{c.table.replace(chr(39), chr(39) * 2)}', "
-                f"'{(c.column or '').replace(chr(39), chr(39) * 2)}')"
-            )
+            if c.sequence:
+                seq = literal(c.sequence)
+            else:  # an identity column: its sequence has a generated name
+                seq = f"pg_get_serial_sequence({literal(c.table)}, {literal(c.column or '')})"
             self.execute(
                 f"SELECT setval({seq}, GREATEST(COALESCE((SELECT MAX({col}) FROM {c.table}) + 1, "
                 f"{c.start}), {c.start}), false)"
@@ -366,7 +365,7 @@ class TargetDatabase:
             sql = f"COPY {table.qualified} ({col_sql}) FROM STDIN (FORMAT csv)"
 
             def write_pg(frame: pl.DataFrame) -> None:
-                text = pg_text_frame(frame.select(names), cols, table.key)
+                text = pg_text_frame(frame.select(names))
                 data = text.write_csv(include_header=False, quote_style="non_numeric")
                 try:
                     with self.driver.cursor() as cur, cur.copy(sql) as copy:
@@ -549,10 +548,11 @@ def binary_values(s: pl.Series) -> pl.Series:
     return out
 
 
-def pg_text_frame(frame: pl.DataFrame, cols: Sequence[Column], key: str) -> pl.DataFrame:
-    """Every column as text PostgreSQL's input functions accept."""
+def pg_text_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as text PostgreSQL's input functions accept (booleans as 1/0 or t/f,
+    bytes as ``\\x`` hex, numbers in their shortest exact form)."""
     out = []
-    for _col, s in zip(cols, frame.get_columns(), strict=True):
+    for s in frame.get_columns():
         if s.dtype == pl.String:
             out.append(s)
         elif s.dtype == pl.Binary:
@@ -607,8 +607,6 @@ def sqlite_frame(
                 s = bool_ints(s, key, col)
             elif kind is Kind.BINARY:
                 s = binary_values(s)
-            elif kind is Kind.INTEGER and col.unsigned and s.dtype == pl.String:
-                pass  # stored as TEXT (see ddl.sqlite_type)
         out.append(s)
     return pl.DataFrame(out)
 
