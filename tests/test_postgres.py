@@ -507,3 +507,24 @@ def test_redact_writes_a_valid_placeholder_of_every_type(
         "REDA",
         None,
     )
+
+
+def test_scan_lint_and_run_on_postgresql(
+    pg_server: ScratchServer, pg_source: str, tmp_path: Path
+) -> None:
+    """The other commands read PostgreSQL too: scan proposes rules for every type above (and
+    for a partitioned table, not its partitions), lint accepts them, run uses them."""
+    with pg_server.connect(pg_source) as s:
+        s.execute(PARTS)
+    rules = tmp_path / "scanned"
+    scan = run_cli("scan", "--source", pg_source, "--out", str(rules / "rules.yml"))
+    assert scan.code == 0, scan.output
+    assert "events_2024" not in (rules / "rules.yml").read_text()
+    lint = run_cli("lint", "--source", pg_source, "--rules", str(rules))
+    assert lint.code == 0, lint.output
+    target = pg_server.create()
+    result = _run(pg_source, rules, tmp_path / "store", "--target", target)
+    assert result.code == 0, result.output
+    with pg_server.connect(target) as t:
+        emails = [r[0] for r in t.execute("SELECT email FROM customers").fetchall()]
+    assert emails and not {e.lower() for e in emails} & ORIGINAL_EMAILS
