@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -90,6 +91,26 @@ ConfigOpt = Annotated[
     str | None, typer.Option("--config", help="sanitize.toml to read (default ./sanitize.toml).")
 ]
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Profile of sanitize.toml to use.")]
+SigningKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--signing-key",
+        help="Ed25519 private key file to sign the certificate with "
+        "(default: $SANITIZE_SIGNING_KEY, then the profile's signing_key).",
+    ),
+]
+PublicKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--public-key",
+        help="Ed25519 public key file the certificate must be signed with "
+        "(default: $SANITIZE_PUBLIC_KEY). Given a key, a signature is required.",
+    ),
+]
+RequireSignatureOpt = Annotated[
+    bool,
+    typer.Option("--require-signature", help="Fail unsigned or unchecked certificates."),
+]
 
 
 def _run_options(
@@ -99,6 +120,7 @@ def _run_options(
     name: str | None,
     config: str | None,
     profile: str,
+    signing_key: str | None = None,
     target: str | None = None,
     replace: bool = False,
 ) -> object:
@@ -108,14 +130,17 @@ def _run_options(
     prof = load_profile(profile, config)
     secret = secret_from_env()
     if prof is not None and prof.secret_env:
-        import os
-
         value = os.environ.get(prof.secret_env)
         if not value:
             raise SanitizeError(
                 f"environment variable {prof.secret_env} (the profile's secret_env) is not set"
             )
         secret = value.encode()
+    from sanitizer.certify.keys import SIGNING_KEY_ENV
+
+    signing_key = (
+        signing_key or os.environ.get(SIGNING_KEY_ENV) or (prof.signing_key if prof else None)
+    )
     return RunOptions(
         source=source or (prof.source if prof and prof.source else DEFAULT_SOURCE),
         rules=rules or (prof.rules if prof and prof.rules else "rules"),
@@ -123,6 +148,7 @@ def _run_options(
         name=name or (prof.snapshot_name if prof else None),
         secret=secret,
         batch_size=(prof.batch_size if prof and prof.batch_size else DEFAULT_BATCH),
+        signing_key=signing_key or None,
         target=target or (prof.target if prof else None),
         replace=replace,
     )
@@ -136,6 +162,7 @@ def run(
     name: NameOpt = None,
     config: ConfigOpt = None,
     profile: ProfileOpt = "default",
+    signing_key: SigningKeyOpt = None,
     target: Annotated[
         str | None,
         typer.Option(
@@ -158,8 +185,17 @@ def run(
     from sanitizer.progress import for_terminal
 
     with _guard():
-        opts = _run_options(source, rules, store, name, config, profile, target, replace)
+        opts = _run_options(
+            source, rules, store, name, config, profile, signing_key, target, replace
+        )
         assert isinstance(opts, RunOptions)
+        if opts.signing_key:
+            from sanitizer.certify.keys import world_readable
+
+            if world_readable(opts.signing_key):
+                _err(
+                    f"warning: signing key {opts.signing_key} is readable by others (chmod 600 it)"
+                )
         progress = for_terminal()
         try:
             result = run_pipeline(opts, progress)
@@ -214,6 +250,97 @@ def plan(
             for c in t["columns"]:  # type: ignore[attr-defined]
                 opts_text = " ".join(f"{k}={v}" for k, v in c["options"].items())
                 typer.echo(f"  {c['column']:<24} {c['mask']:<12} {opts_text}".rstrip())
+
+
+def _public_key(path: str | None) -> object:
+    from sanitizer.certify import PUBLIC_KEY_ENV, load_public_key
+
+    path = path or os.environ.get(PUBLIC_KEY_ENV) or None
+    return load_public_key(path) if path else None
+
+
+@app.command()
+def verify(
+    snapshot: Annotated[str, typer.Argument(help="A snapshot folder, or snapshots/<name>/latest.")],
+    public_key: PublicKeyOpt = None,
+    require_signature: RequireSignatureOpt = False,
+) -> None:
+    """Check a snapshot's certificate, its signature and the digest of every file.
+
+    Exit 0 valid, 1 invalid (each problem names its file), 2 no such snapshot.
+    """
+    from sanitizer.certify.verify import UNCHECKED, UNSIGNED, verify_snapshot
+
+    with _guard():
+        key = _public_key(public_key)
+        v = verify_snapshot(snapshot, key, require_signature=require_signature)  # type: ignore[arg-type]
+        for rel in v.files_ok:
+            typer.echo(f"ok  {rel}")
+        typer.echo(f"signature: {v.signature}" + (f" (key {v.key_id})" if v.key_id else ""))
+        if not v.ok:
+            raise SanitizeError(
+                f"snapshot {v.folder} is INVALID:\n  " + "\n  ".join(v.problems),
+                exit_code=EXIT_FAILED,
+            )
+        if v.signature == UNSIGNED:
+            _err(
+                "warning: the certificate is UNSIGNED: the digests hold, but nothing proves who made it"
+            )
+        elif v.signature == UNCHECKED:
+            _err(
+                "warning: signature not checked: no public key (--public-key or SANITIZE_PUBLIC_KEY)"
+            )
+        typer.echo(f"valid: {v.folder}")
+
+
+@app.command()
+def restore(
+    snapshot: Annotated[str, typer.Argument(help="A snapshot folder, or snapshots/<name>/latest.")],
+    target: Annotated[str, typer.Option("--target", help="SQLAlchemy URL of the test database.")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a target that already has tables.")
+    ] = False,
+    public_key: PublicKeyOpt = None,
+    require_signature: RequireSignatureOpt = False,
+) -> None:
+    """Verify a snapshot, then load it into a test database (SQLite for now).
+
+    Exit 0 restored, 1 verification or row counts failed (target unchanged), 2 bad input.
+    """
+    from sanitizer.progress import for_terminal
+    from sanitizer.restore import restore as restore_snapshot
+
+    with _guard():
+        key = _public_key(public_key)
+        progress = for_terminal()
+        try:
+            result = restore_snapshot(
+                snapshot,
+                target,
+                replace=replace,
+                public_key=key,  # type: ignore[arg-type]
+                require_signature=require_signature,
+                progress=progress,
+            )
+        finally:
+            progress.close()
+        for table, rows in result.rows.items():
+            typer.echo(f"{table}: {rows:,} rows")
+        typer.echo(result.target)
+
+
+@app.command()
+def keygen(
+    folder: Annotated[str, typer.Argument(help="Folder to write the key pair into.")],
+) -> None:
+    """Write an Ed25519 key pair for signing certificates (the private key owner-only)."""
+    from sanitizer.certify import generate_keypair
+
+    with _guard():
+        private, public, kid = generate_keypair(folder)
+        typer.echo(f"private key: {private}  (secret: for `sanitize run --signing-key`)")
+        typer.echo(f"public key:  {public}  (for `sanitize verify --public-key`)")
+        typer.echo(f"key id: {kid}")
 
 
 @app.command()

@@ -1,10 +1,13 @@
-"""The human-readable report of a run: what was done to which column, rows, durations.
+"""The human-readable report of a run: what was done to which column, rows, checks, durations.
 
-It names tables, columns, masks and counts; it never holds a data value.
+Written as Markdown (``report.md``) and HTML (``report.html``) from the same rows. It names
+tables, columns, masks, checks and counts; it never holds a data value.
 """
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,41 +15,111 @@ if TYPE_CHECKING:
     from sanitizer.pipeline.run import RunResult
 
 REPORT_FILE = "report.md"
+HTML_FILE = "report.html"
 
 
-def render_report(result: RunResult) -> str:
+@dataclass
+class Section:
+    """A heading with bullet lines and/or a table."""
+
+    title: str
+    bullets: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    align_right: set[int] = field(default_factory=set)
+
+
+def _status(result: RunResult) -> str:
+    checks = result.checks
+    if checks is None:
+        return "not checked"
+    if not checks.passed:
+        return f"FAILED: {len(checks.failed)} of {len(checks.results)} checks failed; nothing was published"
+    return f"certified: all {len(checks.results)} checks passed"
+
+
+def report_sections(result: RunResult) -> tuple[str, list[str], list[Section]]:
+    """The report's title, summary bullets and sections."""
     plan = result.plan
-    lines = [
-        f"# Snapshot report: {result.name}",
-        "",
-        f"- source: {plan.schema.dialect} database `{plan.schema.database or result.name}`",
-        f"- rules: {', '.join(plan.rules.files)} (sha256 {plan.rules.digest[:16]}…)",
-        f"- tables: {len(plan.tables)}, rows: {sum(result.rows.values()):,}",
+    bullets = [
+        f"status: **{_status(result)}**",
+        f"source: {plan.schema.dialect} database `{plan.schema.database or result.name}`",
+        f"rules: {', '.join(plan.rules.files)} (sha256 {plan.rules.digest[:16]}…)",
+        f"tables: {len(plan.tables)}, rows: {sum(result.rows.values()):,}",
     ]
     if result.target:
-        lines.append(f"- target: {result.target} (the sanitized copy is there, not in this folder)")
+        bullets.append(f"target: {result.target} (the sanitized copy is there, not in this folder)")
+    if result.checks is not None and result.checks.passed:
+        if result.signed_by:
+            bullets.append(f"certificate: signed with Ed25519 key `{result.signed_by}`")
+        else:
+            bullets.append("certificate: **UNSIGNED** (no signing key was configured)")
     if result.secret_was_random:
-        lines.append("- **warning**: no SANITIZE_SECRET; fakes are random for this run")
-    lines += ["", "## Durations", "", "| phase | seconds |", "|---|---:|"]
-    lines += [f"| {phase} | {seconds:.2f} |" for phase, seconds in result.timings.items()]
-    lines += ["", "## Tables", "", "| table | rows | rule |", "|---|---:|---|"]
+        bullets.append("**warning**: no SANITIZE_SECRET; fakes are random for this run")
+    sections = [
+        Section(
+            "Durations",
+            header=["phase", "seconds"],
+            rows=[[phase, f"{seconds:.2f}"] for phase, seconds in result.timings.items()],
+            align_right={1},
+        )
+    ]
+    checks = result.checks
+    if checks is not None:
+        sections[0].rows += [
+            [f"checks: {part}", f"{seconds:.2f}"] for part, seconds in checks.seconds.items()
+        ]
+    tables = Section("Tables", header=["table", "rows", "rule"], align_right={1})
     for tp in plan.tables:
         rule = (
             "truncate"
             if tp.truncate
             else f"{len(tp.masked_columns)} of {len(tp.columns)} columns masked"
         )
-        lines.append(f"| `{tp.table.key}` | {result.rows.get(tp.table.key, 0):,} | {rule} |")
+        tables.rows.append([f"`{tp.table.key}`", f"{result.rows.get(tp.table.key, 0):,}", rule])
+    sections.append(tables)
     if result.notes:
-        lines += ["", "## Notes on the copy", ""]
-        lines += [f"- {note}" for note in result.notes]
-    lines += ["", "## Columns", "", "| table | column | mask | options |", "|---|---|---|---|"]
+        sections.append(Section("Notes on the copy", bullets=list(result.notes)))
+    columns = Section("Columns", header=["table", "column", "mask", "options"])
     for tp in plan.tables:
         for col in tp.columns:
             opts = ", ".join(f"{k}={v}" for k, v in col.rule.options.items())
-            lines.append(f"| `{tp.table.key}` | `{col.column.name}` | {col.spec.name} | {opts} |")
-    lines += _mask_notes(result)
-    return "\n".join(lines) + "\n"
+            columns.rows.append([f"`{tp.table.key}`", f"`{col.column.name}`", col.spec.name, opts])
+    sections.append(columns)
+    notes = _mask_notes(result)
+    if notes:
+        sections.append(Section("Notes", bullets=notes))
+    if checks is not None:
+        failed = checks.failed
+        if failed:
+            sections.append(
+                Section(
+                    "Failed checks",
+                    header=["where", "check", "details"],
+                    rows=[[f"`{r.where}`", r.check, r.detail] for r in failed],
+                )
+            )
+        sections.append(
+            Section(
+                "Checks",
+                bullets=[
+                    "`ge`: run by Great Expectations on the sanitized copy; "
+                    "`own`: digests and the leak check (keyed hashes of the source's values)."
+                ],
+                header=["where", "check", "result", "by", "details"],
+                rows=[
+                    [
+                        f"`{r.where}`",
+                        r.check,
+                        "passed" if r.passed else "**FAILED**",
+                        "ge" if r.engine == "great_expectations" else "own",
+                        r.detail,
+                    ]
+                    for r in checks.results
+                ],
+            )
+        )
+    return f"Snapshot report: {result.name}", bullets, sections
 
 
 # What masks count about their input (`MaskContext.tally`), in words; counts only.
@@ -60,10 +133,79 @@ def _mask_notes(result: RunResult) -> list[str]:
             for what, count in col.ctx.tally.items():
                 words = TALLY_WORDS.get(what, what)
                 notes.append(f"- `{tp.table.key}`.`{col.column.name}`: {count:,} {words}")
-    return ["", "## Notes", "", *notes] if notes else []
+    return notes
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_report(result: RunResult) -> str:
+    """The report as Markdown."""
+    title, bullets, sections = report_sections(result)
+    lines = [f"# {title}", ""]
+    lines += [f"- {b}" for b in bullets]
+    for s in sections:
+        lines += ["", f"## {s.title}", ""]
+        if s.bullets:
+            lines += [*s.bullets, ""]
+        if s.header:
+            lines.append("| " + " | ".join(s.header) + " |")
+            lines.append(
+                "|"
+                + "|".join("---:" if i in s.align_right else "---" for i in range(len(s.header)))
+                + "|"
+            )
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in s.rows]
+    return "\n".join(lines) + "\n"
+
+
+def _inline(text: str) -> str:
+    """Escape, then render the two bits of Markdown the report uses: `code` and **bold**."""
+    out = html.escape(text)
+    parts = out.split("`")
+    out = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    parts = out.split("**")
+    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def render_html(result: RunResult) -> str:
+    """The report as a standalone HTML page."""
+    title, bullets, sections = report_sections(result)
+    out = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:80em}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;"
+        "text-align:left}td.n{text-align:right}strong{color:#b00}</style>",
+        "</head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        "<ul>" + "".join(f"<li>{_inline(b)}</li>" for b in bullets) + "</ul>",
+    ]
+    for s in sections:
+        out.append(f"<h2>{html.escape(s.title)}</h2>")
+        out += [f"<p>{_inline(b)}</p>" for b in s.bullets]
+        if s.header:
+            out.append(
+                "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in s.header) + "</tr>"
+            )
+            for row in s.rows:
+                cells = "".join(
+                    f'<td class="n">{_inline(c)}</td>'
+                    if i in s.align_right
+                    else f"<td>{_inline(c)}</td>"
+                    for i, c in enumerate(row)
+                )
+                out.append(f"<tr>{cells}</tr>")
+            out.append("</table>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
 
 
 def write_report(folder: Path, result: RunResult) -> Path:
+    """Write ``report.md`` and ``report.html`` into ``folder``; returns the Markdown file."""
     path = folder / REPORT_FILE
     path.write_text(render_report(result), encoding="utf-8")
+    (folder / HTML_FILE).write_text(render_html(result), encoding="utf-8")
     return path

@@ -1,5 +1,6 @@
 """Loading a snapshot (its data.sqlite and schema.json) into a PostgreSQL, MariaDB/MySQL or
-SQLite database: the database-side half of `sanitize restore`.
+SQLite database: the database-side half of `sanitize restore`; and looking into restore
+targets (which tables a SQLite file has, row counts).
 
 The tables are recreated from ``schema.json`` (faithfully when the target has the source's
 dialect: types, defaults, identity/serial, enums, schemas, keys, indexes, foreign keys), the
@@ -13,9 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 
 from sanitizer.db.catalog import Catalog, Table
 from sanitizer.db.connect import describe_db_error, open_source, open_target
@@ -134,3 +139,40 @@ def load_snapshot(
             raise
     result.seconds = time.monotonic() - start
     return result
+
+
+def sqlite_tables(path: Path) -> list[str]:
+    """The user tables of an existing SQLite file, opened read-only.
+
+    Raises:
+        SanitizeError: when the file is not a SQLite database.
+    """
+    engine = open_source(f"sqlite:///{path}")
+    try:
+        return sorted(sa.inspect(engine).get_table_names())
+    except SQLAlchemyError as e:
+        raise SanitizeError(f"cannot read {path}: {describe_db_error(e)}") from None
+    finally:
+        engine.dispose()
+
+
+def sqlite_row_counts(path: Path, tables: Iterable[str]) -> dict[str, int | None]:
+    """Rows of each of ``tables`` in a SQLite file (None for a table that is not there)."""
+    engine = open_source(f"sqlite:///{path}")
+    out: dict[str, int | None] = {}
+    try:
+        present = set(sa.inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            prep = conn.dialect.identifier_preparer
+            for t in tables:
+                if t not in present:
+                    out[t] = None
+                    continue
+                out[t] = int(
+                    conn.exec_driver_sql(f"SELECT COUNT(*) FROM {prep.quote(t)}").scalar_one()
+                )
+    except SQLAlchemyError as e:
+        raise SanitizeError(f"cannot count rows in {path}: {describe_db_error(e)}") from None
+    finally:
+        engine.dispose()
+    return out

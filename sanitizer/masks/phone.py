@@ -142,7 +142,6 @@ def _is_short_number_prefix(region: str, digits: str) -> bool:
     return False
 
 
-@cache
 def unallocated_prefix(region: str) -> str:
     """A 2-4 digit NSN prefix that no valid number of ``region``'s country starts with.
 
@@ -153,13 +152,22 @@ def unallocated_prefix(region: str) -> str:
     Raises:
         LookupError: when libphonenumber's metadata leaves no such prefix.
     """
+    prefix = _unallocated_prefix(region)
+    if prefix is None:
+        raise LookupError(region)
+    return prefix
+
+
+@cache
+def _unallocated_prefix(region: str) -> str | None:
+    """The search behind :func:`unallocated_prefix`; None (cached too) when there is none."""
     import random
 
     import phonenumbers
 
     meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
     if meta is None or meta.general_desc is None:
-        raise LookupError(region)
+        return None
     lengths = [n for n in (meta.general_desc.possible_length or ()) if n > 0] or [10]
     cc = meta.country_code
     for width in (2, 3, 4):
@@ -186,7 +194,7 @@ def unallocated_prefix(region: str) -> str:
                     break
             if ok:
                 return prefix
-    raise LookupError(region)
+    return None
 
 
 def blocks_for(cc: int, region: str, length: int) -> tuple[Block, ...]:
@@ -320,6 +328,22 @@ def has_safe_space(cc: int, region: str, length: int) -> bool:
 NANP_TEMPLATE = "+# ###-###-####"
 
 
+def _split_frame(src: pl.Series) -> pl.DataFrame:
+    """Per value (with a row index ``_i``): the number without its extension, the extension,
+    the digits, the shape (digits as ``#``) and whether it is written internationally."""
+    frame = pl.DataFrame({"src": src}).with_row_index("_i")
+    frame = frame.with_columns(
+        main=pl.col("src").str.extract(EXTENSION_RE, 1).fill_null(pl.col("src")),
+        ext=pl.col("src").str.extract(EXTENSION_RE, 2).fill_null(""),
+    )
+    return frame.with_columns(
+        digits=pl.col("main").str.replace_all(r"\D", ""),
+        template=pl.col("main").str.replace_all(r"\d", "#"),
+        intl=pl.col("main").str.strip_chars().str.starts_with("+")
+        | pl.col("main").str.strip_chars().str.starts_with("00"),
+    )
+
+
 def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
     """Add, per row: the kept prefix (``00``/``+`` digits, country code or trunk prefix),
     country code, region and NSN; all as batch expressions.
@@ -399,18 +423,7 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
     """Mask phone numbers; NULL stays NULL, values without digits stay as they are."""
     region = region_for(ctx)
     src = values.cast(pl.String)
-    frame = pl.DataFrame({"src": src}).with_row_index("_i")
-    frame = frame.with_columns(
-        main=pl.col("src").str.extract(EXTENSION_RE, 1).fill_null(pl.col("src")),
-        ext=pl.col("src").str.extract(EXTENSION_RE, 2).fill_null(""),
-    )
-    frame = frame.with_columns(
-        digits=pl.col("main").str.replace_all(r"\D", ""),
-        template=pl.col("main").str.replace_all(r"\d", "#"),
-        intl=pl.col("main").str.strip_chars().str.starts_with("+")
-        | pl.col("main").str.strip_chars().str.starts_with("00"),
-    )
-    frame = _plan_frame(frame, region)
+    frame = _plan_frame(_split_frame(src), region)
     # Key on country code + NSN, so `+1 (415) 555-2671` and `415.555.2671` mask alike.
     frame = frame.with_columns(h=ctx.hash(frame.get_column("key"), "phone"))
 
@@ -498,3 +511,92 @@ def _never_same(out: pl.Series, src: pl.Series) -> pl.Series:
         )
     ).to_series()
     return pl.select(pl.when(same).then(pl.lit(rotated)).otherwise(pl.lit(out))).to_series()
+
+
+# --- reading numbers back: for the checks ----------------------------------------------
+
+
+def parse_numbers(values: pl.Series, region: str) -> pl.DataFrame:
+    """Read phone numbers the way the mask reads them, one row per value.
+
+    Args:
+        values: phone numbers as text, in any format the mask accepts.
+        region: the region of numbers written without a country code.
+
+    Returns:
+        Columns ``cc`` (country code), ``region`` and ``nsn`` (the national significant
+        number's digits). ``nsn`` is NULL where the value is not a phone number: NULL, no
+        digits, or fewer than 5 / more than 17 digits.
+    """
+    frame = _plan_frame(_split_frame(values.cast(pl.String)), region)
+    return frame.select(
+        pl.col("cc"),
+        pl.col("region"),
+        nsn=pl.when(pl.col("nsn_len").is_not_null()).then(pl.col("nsn")),
+    )
+
+
+_NOTHING = "[.]"  # matches no digit: a number space with no safe part (no look-around in Rust)
+
+
+def _alternatives(parts: list[str]) -> str:
+    return "(?:" + "|".join(parts) + ")" if parts else _NOTHING
+
+
+def safe_nsn_pattern(cc: int, region: str) -> str:
+    """A regular expression (no anchors, no look-around: it works in Python, Rust and
+    PostgreSQL) for exactly the NSNs :func:`is_safe_nsn` calls safe in ``cc``/``region``."""
+    parts: list[str] = []
+    if cc == 1:
+        parts.append("[0-9]{3}[01][0-9]{6}")
+    for b in FICTION.get(cc, ()):
+        parts.append(f"{b.prefix}[0-9]{{{b.free}}}")
+    try:
+        prefix = unallocated_prefix(region)
+    except LookupError:
+        prefix = None
+    if prefix is not None:
+        tail = f"[0-9]{{0,{len(prefix)}}}"
+        if cc == 1:  # 10-digit numbers in +1 follow the NANP rule only
+            n = 10 - len(prefix)
+            parts += [f"{prefix}[0-9]{{0,{n - 1}}}", f"{prefix}[0-9]{{{n + 1},}}", tail]
+        else:
+            parts += [f"{prefix}[0-9]*", tail]
+    return _alternatives(parts)
+
+
+def safe_key_pattern(pairs: set[tuple[int, str]]) -> str:
+    """An anchored regular expression over keys ``cc:region:nsn`` (see :func:`number_keys`)
+    that matches exactly the safe numbers of the given country/region pairs."""
+    parts = [
+        f"{cc}:{re.escape(region)}:{safe_nsn_pattern(cc, region)}" for cc, region in sorted(pairs)
+    ]
+    return "^" + _alternatives(parts) + "$"
+
+
+def number_keys(values: pl.Series, region: str) -> pl.Series:
+    """``cc:region:nsn`` for every value that is a phone number, else NULL."""
+    parsed = parse_numbers(values, region)
+    return (
+        parsed.select(
+            pl.when(pl.col("nsn").is_not_null()).then(
+                pl.concat_str(
+                    [pl.col("cc").cast(pl.String), pl.col("region"), pl.col("nsn")], separator=":"
+                )
+            )
+        )
+        .to_series()
+        .alias(values.name)
+    )
+
+
+def safe_flags(keys: pl.Series) -> pl.Series:
+    """For keys from :func:`number_keys`: True where the number is in a safe space, NULL where
+    the value was not a phone number."""
+    pairs = (
+        keys.drop_nulls().str.extract_groups(r"^(\d+):([A-Z0-9]+):").struct.unnest().unique().rows()
+    )
+    if not pairs:
+        return pl.Series(keys.name, [None] * len(keys), dtype=pl.Boolean)
+    pattern = safe_key_pattern({(int(cc), str(r)) for cc, r in pairs})
+    return keys.str.contains(pattern)

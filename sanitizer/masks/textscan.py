@@ -225,6 +225,15 @@ def _trim_brackets(raw: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+# An IBAN written in groups (`GB29 NWBK 6016 1331 9268 19`): its digit groups are not a phone.
+_IBAN_IN_TEXT = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+
+# Written in three or more digit groups the way phone numbers are (`998.924.9569`,
+# `(650) 930-2734`, `030 1234 5678`): a number libphonenumber calls possible, even if no
+# valid one, is taken; leaving a real number in a ticket is worse than masking an odd id.
+_GROUPED = re.compile(r"^\+?\(?\d{1,5}\)?(?:[ .\-]\(?\d{2,5}\)?){2,5}$")
+
+
 def _judge(
     text: str, raw: str, start: int, end: int, number: object, region: str, regions: tuple[str, ...]
 ) -> PhoneHit | None:
@@ -234,6 +243,8 @@ def _judge(
         return None
     if _is_part_of_token(text, start, end) or _looks_like_other_number(main):
         return None
+    if any(m.start() <= start and end <= m.end() for m in _IBAN_IN_TEXT.finditer(text)):
+        return None
     international = bool(_INTL.match(raw)) or bool(_TRUNK_IN_PARENS.search(raw))
     context = _context(text, start)
     if context == "other" and not raw.lstrip().startswith("+"):
@@ -241,7 +252,7 @@ def _judge(
     valid_in = _valid_region(raw, number, region, regions)
     if valid_in is not None:
         return PhoneHit(start, end, valid_in, True)
-    if international or context == "phone":
+    if international or context == "phone" or _GROUPED.match(main.strip()):
         _, _, pn = _matcher_api()
         own = region
         if _INTL.match(raw):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -15,6 +16,9 @@ from sanitizer.db.target import TargetDatabase
 from sanitizer.errors import EXIT_FAILED, Location, SanitizeError
 from sanitizer.pipeline.plan import ColumnPlan, TablePlan, mask_frame
 from sanitizer.progress import Progress
+
+if TYPE_CHECKING:
+    from sanitizer.checks.stats import SourceStats, TableStats
 
 
 def is_driver_error(e: BaseException) -> bool:
@@ -95,13 +99,23 @@ def unique_overrides(
 
 
 def mask_batch(
-    frame: pl.DataFrame, tp: TablePlan, overrides: Mapping[str, pl.DataFrame] | None = None
+    frame: pl.DataFrame,
+    tp: TablePlan,
+    overrides: Mapping[str, pl.DataFrame] | None = None,
+    stats: TableStats | None = None,
 ) -> pl.DataFrame:
-    """Replace the masked columns of one batch by their masked text."""
+    """Replace the masked columns of one batch by their masked text; ``stats`` counts the
+    batch as read for the checks (rows, NULLs, keep digests, the leak index)."""
     masked = tp.masked_columns
-    if not masked:
+    text = (
+        pl.DataFrame([text_series(frame.get_column(c.column.name)) for c in masked])
+        if masked
+        else None
+    )
+    if stats is not None:
+        stats.add(frame.get_columns(), text)
+    if text is None:
         return frame
-    text = pl.DataFrame([text_series(frame.get_column(c.column.name)) for c in masked])
     out = mask_frame(text, tp, overrides)
     for col in masked:
         check_fits(out.get_column(col.column.name), col, tp.table.key)
@@ -116,6 +130,7 @@ def clone_tables(
     ddl: TargetDDL,
     batch_size: int,
     progress: Progress,
+    stats: SourceStats | None = None,
 ) -> dict[str, int]:
     """Copy every table through its masks into the target; returns rows written per table.
 
@@ -138,10 +153,11 @@ def clone_tables(
         foreign = {c.name for c in table.columns} if cross else masked
         write = target.writer(ddl.tables[key], foreign)
         total = 0
+        table_stats = stats.table(key) if stats is not None else None
         try:
             overrides = unique_overrides(snapshot, table, tp, batch_size)
             for frame in snapshot.batches(table, batch_size):
-                write(mask_batch(frame, tp, overrides))
+                write(mask_batch(frame, tp, overrides, table_stats))
                 total += frame.height
                 progress.advance(key, frame.height)
             target.commit()

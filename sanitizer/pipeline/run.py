@@ -8,6 +8,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sanitizer.db import fk_order, open_source, open_target, reflect
 from sanitizer.db.catalog import SCHEMA_FILE
@@ -22,6 +23,9 @@ from sanitizer.progress import Progress, SilentProgress
 from sanitizer.rules import load_rules
 from sanitizer.rules.coverage import require_coverage
 from sanitizer.store import Store
+
+if TYPE_CHECKING:
+    from sanitizer.checks import CheckReport
 
 DEFAULT_SOURCE = "sqlite:///fixtures/shop.db"
 DEFAULT_BATCH = 50_000
@@ -39,6 +43,7 @@ class RunOptions:
     name: str | None = None
     secret: bytes | None = None
     batch_size: int = DEFAULT_BATCH
+    signing_key: str | None = None  # Ed25519 private key file; None: the snapshot is unsigned
     target: str | None = None  # build the copy in this database instead of data.sqlite
     replace: bool = False  # drop what the target holds first
 
@@ -53,6 +58,9 @@ class RunResult:
     rows: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     secret_was_random: bool = False
+    checks: CheckReport | None = None
+    signed_by: str | None = None  # key id of the signing key
+    failed_report: Path | None = None  # the report kept when checks failed
     data_url: str | None = None  # where the sanitized rows are (may hold a password: never print)
     target: str | None = None  # the target as printable text, when not the snapshot's file
     notes: list[str] = field(default_factory=list)
@@ -83,6 +91,11 @@ def run(
     name = options.name or database_name(source_url)
     store = Store(options.store)
     store.folder(name)  # validates the name before any work
+    signing = None
+    if options.signing_key and not dry_run:
+        from sanitizer.certify import load_private_key
+
+        signing = load_private_key(options.signing_key)  # a bad key fails before any work
     with ExitStack() as stack:
         source = open_source(options.source)
         stack.callback(source.dispose)
@@ -113,7 +126,15 @@ def run(
                 f"warning: {SECRET_ENV} is not set; masking uses a random key for this run, "
                 "so fakes will not match other runs"
             )
+        if signing is None:
+            progress.note(
+                "WARNING: no signing key (--signing-key or SANITIZE_SIGNING_KEY); "
+                "the snapshot's certificate will be UNSIGNED"
+            )
         progress.note(f"source {safe_url(source_url)}: {len(plan.tables)} tables")
+        from sanitizer.checks import SourceStats
+
+        stats = SourceStats(plan)
         staging = store.new_staging(name)
         created = None
         try:
@@ -141,7 +162,7 @@ def run(
             created = (tgt, ddl)
             tgt.create(ddl)
             result.rows = clone_tables(
-                plan.tables, snapshot, catalog, tgt, ddl, options.batch_size, progress
+                plan.tables, snapshot, catalog, tgt, ddl, options.batch_size, progress, stats
             )
             timings["clone"] = time.monotonic() - t1
             t2 = time.monotonic()
@@ -152,10 +173,24 @@ def run(
             if options.target is None:
                 target.dispose()
                 os.chmod(data, 0o600)
+            from sanitizer.certify.snapshot import certify, keep_failed_report
+            from sanitizer.checks import run_checks
             from sanitizer.report import write_report
 
+            t3 = time.monotonic()
+            result.checks = run_checks(
+                data if options.target is None else result.data_url,
+                plan,
+                stats,
+                progress,
+                batch_size=options.batch_size,
+            )
+            timings["checks"] = time.monotonic() - t3
             timings["total"] = time.monotonic() - t0
+            if not result.checks.passed:
+                raise keep_failed_report(store, staging, result)
             write_report(staging.path, result)
+            certify(staging, result, signing, name)
             result.snapshot = store.publish(staging)
         except BaseException:
             staging.discard()

@@ -14,6 +14,7 @@ from sanitizer.errors import SanitizeError
 
 LATEST = "latest"
 STAGING_PREFIX = ".staging-"
+FAILED = "failed"  # <name>/failed/<id>/: the reports of runs whose checks failed
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -52,6 +53,10 @@ class Store:
 
     def folder(self, name: str) -> Path:
         return self.root / check_name(name)
+
+    def failed_folder(self, name: str) -> Path:
+        """Where the reports of failed runs of ``name`` are kept (no data, ever)."""
+        return self.folder(name) / FAILED
 
     def new_staging(self, name: str) -> Staging:
         """Create an owner-only staging folder for a new snapshot of ``name``.
@@ -105,7 +110,11 @@ class Store:
         folder = self.folder(name)
         if not folder.is_dir():
             return []
-        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(
+            p
+            for p in folder.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and p.name != FAILED
+        )
 
     def clean_stale_staging(self, name: str) -> int:
         """Remove staging folders left by runs that died; returns how many."""

@@ -1,0 +1,177 @@
+"""Order-independent digests of a column's values, to prove `keep` columns unchanged.
+
+A column's digest is the sum (mod 2**64, in two 32-bit halves) of xxh3-64 hashes of
+``row key + value`` over all rows: independent of row order and batch size, sensitive to any
+changed, moved, added or removed value. The row key is the primary key where every primary-key
+column is kept, so a value that moved to another row changes the digest too; without one the
+digest covers the column's values as a multiset. Source and output digests are computed in the
+same run, so they only need to agree with each other, not across versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+import polars_hash as plh
+
+from sanitizer.schema import Kind
+
+_HALF = pl.lit(1 << 32, dtype=pl.UInt64)
+_MOD = 1 << 64
+
+
+def _text(value: Any) -> str | None:
+    """One value as text, the same for every driver that returns the same Python value."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, decimal.Decimal | dt.date | dt.time | dt.timedelta):
+        return str(value)  # datetime: `YYYY-MM-DD HH:MM:SS[.ffffff]`, as sqlite3 stores it
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value)
+
+
+def canonical_text(
+    name: str, values: Sequence[Any] | pl.Series, kind: Kind | None = None
+) -> pl.Series:
+    """The values of one column as text, for digests.
+
+    Text, integer, boolean and binary batches convert in polars; anything else (floats,
+    decimals, dates, mixed types) value by value, so the result never depends on how a batch
+    happened to be typed. With the column's ``kind``, values that are one value written two
+    ways read alike: a PostgreSQL source hands out its own text (``t``, ``12.30``,
+    ``\\x00ff``, ``...+00``) while the SQLite copy holds 1, 12.3 and bytes.
+    """
+    if isinstance(values, pl.Series) and values.dtype != pl.Object:
+        series: pl.Series | None = values.alias(name)
+    else:
+        try:
+            series = pl.Series(name, values, strict=True)
+        except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+            series = None
+    text: pl.Series | None = None
+    if series is not None:
+        dtype = series.dtype
+        if dtype == pl.String or dtype == pl.Null or dtype.is_integer():
+            text = series.cast(pl.String)
+        elif dtype == pl.Boolean:
+            text = series.cast(pl.Int8).cast(pl.String)
+        elif dtype == pl.Binary:
+            text = series.bin.encode("hex")
+    if text is None:
+        text = pl.Series(name, [_text(v) for v in values], dtype=pl.String)
+    return _same_value(text, kind) if kind is not None else text
+
+
+_TRUE = ["t", "true", "1", "y", "yes", "on"]
+_FALSE = ["f", "false", "0", "n", "no", "off"]
+
+
+def _same_value(text: pl.Series, kind: Kind) -> pl.Series:
+    """One spelling per value of a type family, whichever database wrote it."""
+    name = text.name
+    if kind is Kind.BOOLEAN:
+        low = text.str.strip_chars().str.to_lowercase()
+        expr = (
+            pl.when(low.is_in(_TRUE))
+            .then(pl.lit("1"))
+            .when(low.is_in(_FALSE))
+            .then(pl.lit("0"))
+            .otherwise(pl.lit(text))
+        )
+    elif kind is Kind.BINARY:
+        expr = (
+            pl.when(pl.lit(text).str.starts_with("\\x"))
+            .then(pl.lit(text).str.strip_prefix("\\x").str.to_lowercase())
+            .otherwise(pl.lit(text))
+        )
+    elif kind is Kind.FLOAT:
+        value = pl.lit(text).cast(pl.Float64, strict=False)
+        # -0.0 reads as 0.0: SQLite keeps no negative zero
+        number = pl.when(value == 0).then(pl.lit(0.0)).otherwise(value).cast(pl.String)
+        expr = pl.when(number.is_null()).then(pl.lit(text)).otherwise(number)
+    elif kind is Kind.DECIMAL:
+        return pl.Series(name, [_decimal(v) for v in text], dtype=pl.String)
+    elif kind in (Kind.DATETIME, Kind.TIME):
+        expr = (
+            pl.lit(text)
+            .str.replace(r"[+-]00(:?00)?$", "")
+            .str.replace(r"(\.\d*?)0+$", "${1}")
+            .str.replace(r"\.$", "")
+        )
+    else:
+        return text
+    return pl.select(expr.alias(name)).to_series()
+
+
+def _decimal(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(decimal.Decimal(value).normalize())
+    except decimal.InvalidOperation:
+        return value
+
+
+class ColumnDigest:
+    """A running digest of one column (see the module docstring)."""
+
+    __slots__ = ("hi", "lo", "rows")
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.hi = 0
+        self.lo = 0
+
+    def add(self, values: pl.Series, row_keys: pl.Series | None) -> None:
+        """Add one batch: ``values`` as text (NULL allowed), ``row_keys`` as text or None."""
+        marked = (
+            pl.when(pl.col("v").is_null())
+            .then(pl.lit("\x00"))
+            .otherwise(pl.concat_str([pl.lit("\x01"), pl.col("v")]))
+        )
+        cols: dict[str, pl.Series] = {"v": values.alias("v")}
+        if row_keys is not None:
+            cols["k"] = row_keys.alias("k")
+            marked = pl.concat_str([pl.col("k"), pl.lit("\x1e"), marked])
+        frame = pl.DataFrame(cols).select(marked.alias("t"))
+        sums = frame.select(h=plh.col("t").nchash.xxh3_64()).select(
+            hi=(pl.col("h") // _HALF).sum(), lo=(pl.col("h") % _HALF).sum()
+        )
+        hi, lo = sums.row(0)
+        self.hi = (self.hi + int(hi or 0)) % _MOD
+        self.lo = (self.lo + int(lo or 0)) % _MOD
+        self.rows += len(values)
+
+    @property
+    def value(self) -> str:
+        return f"{self.rows}:{self.hi:016x}:{self.lo:016x}"
+
+
+def row_keys(
+    columns: Sequence[Sequence[Any] | pl.Series],
+    names: Sequence[str],
+    kinds: Sequence[Kind | None] | None = None,
+) -> pl.Series:
+    """Primary-key values of a batch, as one text per row."""
+    kinds = kinds or [None] * len(names)
+    parts = [
+        canonical_text(n, c, k).fill_null("\x00")
+        for n, c, k in zip(names, columns, kinds, strict=True)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return pl.DataFrame(parts).select(pl.concat_str(pl.all(), separator="\x1f")).to_series()

@@ -1,0 +1,202 @@
+"""Great Expectations, run for real: the only module that imports it.
+
+An ephemeral context (nothing written but GE's own temporary folder, which it removes), no
+progress bars, analytics off. The sanitized SQLite file is read through GE's SQL data source,
+opened read-only; derived frames (phone numbers read back) through its pandas data source.
+Results are read as counts only: the partial lists of unexpected values are switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from sanitizer.checks.model import GE, CheckResult
+from sanitizer.checks.suite import Expectation
+
+if TYPE_CHECKING:
+    from sanitizer.db.catalog import Table
+
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class GreatExpectations:
+    """One ephemeral GE context for one run's checks."""
+
+    def __init__(self) -> None:
+        t0 = time.monotonic()
+        os.environ["GX_ANALYTICS_ENABLED"] = "false"
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.import_seconds = time.monotonic() - t0
+        self.version = str(gx.__version__)
+        self._gx = gx
+        self.ctx = gx.get_context(mode="ephemeral")
+        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self._n = 0
+        self._pandas: Any = None
+        self.run_seconds = 0.0  # time spent in GE validations
+
+    def _name(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}_{self._n}"
+
+    def _expectation(self, spec: Expectation) -> Any:
+        import great_expectations.expectations as gxe
+
+        cls = getattr(gxe, spec.type)
+        return cls(**dict(spec.kwargs))
+
+    def _run(self, batch_definition: Any, specs: list[Expectation], **params: Any) -> list[Any]:
+        gx = self._gx
+        t0 = time.monotonic()
+        suite = self.ctx.suites.add(gx.ExpectationSuite(name=self._name("suite")))
+        ids = [suite.add_expectation(self._expectation(s)).id for s in specs]
+        vd = self.ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=self._name("vd"), data=batch_definition, suite=suite)
+        )
+        res = vd.run(result_format=RESULT_FORMAT, **params)
+        by_id = {getattr(r.expectation_config, "id", None): r for r in res.results}
+        self.run_seconds += time.monotonic() - t0
+        return [by_id.get(i) for i in ids]
+
+    def validate_sqlite(self, path: Path, suite: dict[str, list[Expectation]]) -> list[CheckResult]:
+        """Run each table's expectations against the SQLite file at ``path`` (read-only)."""
+        url = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
+        ds = self.ctx.data_sources.add_sqlite(self._name("sanitized"), connection_string=url)
+        out: list[CheckResult] = []
+        for table, specs in suite.items():
+            if not specs:
+                continue
+            asset: Any
+            if _PLAIN_NAME.match(table):
+                asset = ds.add_table_asset(self._name("table"), table_name=table)
+            else:  # a flattened `schema.table` name: GE would split it at the dot
+                quoted = '"' + table.replace('"', '""') + '"'
+                asset = ds.add_query_asset(self._name("table"), query=f"SELECT * FROM {quoted}")
+            bd = asset.add_batch_definition_whole_table(self._name("all"))
+            for spec, res in zip(specs, self._run(bd, specs), strict=True):
+                out.append(to_result(spec, res))
+        return out
+
+    def validate_sql(
+        self,
+        url: str,
+        dialect: str,
+        suite: dict[str, list[Expectation]],
+        tables: Mapping[str, Table],
+    ) -> list[CheckResult]:
+        """Run each table's expectations against a PostgreSQL or MySQL/MariaDB database (the
+        copy a run built there); ``tables`` names each table as that database does."""
+        from sanitizer.db.ddl import quote
+
+        ds: Any
+        if dialect == "postgresql":
+            ds = self.ctx.data_sources.add_postgres(self._name("sanitized"), connection_string=url)
+        else:
+            ds = self.ctx.data_sources.add_sql(self._name("sanitized"), connection_string=url)
+        out: list[CheckResult] = []
+        for key, specs in suite.items():
+            if not specs:
+                continue
+            t = tables[key]
+            name = quote(dialect, t.name)
+            if t.schema:
+                name = f"{quote(dialect, t.schema)}.{name}"
+            asset = ds.add_query_asset(self._name("table"), query=f"SELECT * FROM {name}")
+            bd = asset.add_batch_definition_whole_table(self._name("all"))
+            for spec, res in zip(specs, self._run(bd, specs), strict=True):
+                out.append(to_result(spec, res))
+        return out
+
+    def validate_frame(self, frame: pl.DataFrame, spec: Expectation) -> tuple[int, int, str | None]:
+        """Run one column-map expectation on a polars frame (through pandas).
+
+        Returns:
+            (unexpected count, element count, error) where error names an exception type.
+        """
+        if self._pandas is None:
+            ds = self.ctx.data_sources.add_pandas(self._name("derived"))
+            asset = ds.add_dataframe_asset(self._name("frame"))
+            self._pandas = asset.add_batch_definition_whole_dataframe(self._name("all"))
+        (res,) = self._run(self._pandas, [spec], batch_parameters={"dataframe": frame.to_pandas()})
+        error = _error(res)
+        if error:
+            return 0, 0, error
+        result = res.result or {}
+        return int(result.get("unexpected_count") or 0), int(result.get("element_count") or 0), None
+
+
+def _error(res: Any) -> str | None:
+    if res is None:
+        return "no result"
+    info = res.exception_info or {}
+    if info.get("raised_exception"):
+        # only the exception's type: its message may quote SQL or values
+        return str(info.get("exception_type") or "exception").split(".")[-1][:60] or "exception"
+    return None
+
+
+def to_result(spec: Expectation, res: Any) -> CheckResult:
+    """Our result for a GE result: counts only."""
+    error = _error(res)
+    if error is not None:
+        return CheckResult(
+            spec.check,
+            spec.table,
+            spec.column,
+            False,
+            detail=f"Great Expectations could not evaluate {spec.type} ({error})",
+            engine=GE,
+        )
+    result = res.result or {}
+    if spec.check == "row_count":
+        observed = int(result.get("observed_value") or 0)
+        expected = int(spec.kwargs["value"])
+        return CheckResult(
+            spec.check,
+            spec.table,
+            None,
+            bool(res.success),
+            expected,
+            observed,
+            f"{observed:,} rows, source had {expected:,}",
+            GE,
+        )
+    unexpected = int(result.get("unexpected_count") or 0)
+    elements = int(result.get("element_count") or 0)
+    if spec.check == "null_count":
+        expected = int(spec.expected or 0)
+        return CheckResult(
+            spec.check,
+            spec.table,
+            spec.column,
+            unexpected == expected,
+            expected,
+            unexpected,
+            f"{unexpected:,} NULLs, expected {expected:,}",
+            GE,
+        )
+    words = {
+        "unique": "rows share a value with another row",
+        "compound_unique": "rows share their values with another row",
+        "email_domain": "values are not an address at a reserved domain",
+    }.get(spec.check, "values are unexpected")
+    return CheckResult(
+        spec.check,
+        spec.table,
+        spec.column,
+        bool(res.success),
+        0,
+        unexpected,
+        f"{unexpected:,} of {elements:,} {words}" if unexpected else f"{elements:,} values ok",
+        GE,
+    )

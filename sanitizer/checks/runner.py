@@ -1,0 +1,268 @@
+"""Run every check on a sanitized copy: one read of the output, then the GE suite."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import polars as pl
+
+from sanitizer.checks.digest import ColumnDigest, canonical_text, row_keys
+from sanitizer.checks.gx import GreatExpectations
+from sanitizer.checks.leak import LeakHits
+from sanitizer.checks.model import GE, CheckReport, CheckResult
+from sanitizer.checks.stats import SourceStats, TableStats
+from sanitizer.checks.suite import Expectation, derive_suite
+from sanitizer.db import open_source
+from sanitizer.db.catalog import Table
+from sanitizer.db.source import SourceSnapshot, open_snapshot
+from sanitizer.masks.phone import number_keys, region_for, safe_key_pattern
+from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
+from sanitizer.progress import Progress, SilentProgress
+
+PHONE_CHUNK = 250_000  # phone keys handed to GE at a time
+
+
+class _PhoneColumn:
+    """Phone numbers of one output column read back as ``cc:region:nsn`` keys and checked by
+    GE against a pattern built from the safe ranges, a chunk at a time."""
+
+    def __init__(self, table: str, col: ColumnPlan, ge: GreatExpectations) -> None:
+        self.table = table
+        self.col = col
+        self.region = region_for(col.ctx)
+        self.ge = ge
+        self.pending: list[pl.Series] = []
+        self.rows = 0
+        self.unexpected = 0
+        self.numbers = 0
+        self.error: str | None = None
+
+    def add(self, text: pl.Series) -> None:
+        self.pending.append(number_keys(text, self.region).alias("number"))
+        self.rows += len(text)
+        if sum(len(s) for s in self.pending) >= PHONE_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        keys = pl.concat(self.pending).drop_nulls()
+        self.pending = []
+        if keys.len() == 0:
+            return
+        pairs = keys.str.extract_groups(r"^(\d+):([A-Z0-9]+):").struct.unnest().unique().rows()
+        pattern = safe_key_pattern({(int(cc), str(r)) for cc, r in pairs})
+        spec = Expectation(
+            "phone_safe",
+            self.table,
+            self.col.column.name,
+            "ExpectColumnValuesToMatchRegex",
+            {"column": "number", "regex": pattern},
+        )
+        unexpected, elements, error = self.ge.validate_frame(keys.to_frame(), spec)
+        self.unexpected += unexpected
+        self.numbers += elements
+        self.error = self.error or error
+
+    def result(self) -> CheckResult:
+        self.flush()
+        name = self.col.column.name
+        if self.error:
+            return CheckResult(
+                "phone_safe",
+                self.table,
+                name,
+                False,
+                detail=f"Great Expectations could not evaluate it ({self.error})",
+                engine=GE,
+            )
+        detail = (
+            f"{self.unexpected:,} of {self.numbers:,} numbers are outside the safe ranges"
+            if self.unexpected
+            else f"{self.numbers:,} numbers, all in safe ranges"
+        )
+        return CheckResult(
+            "phone_safe", self.table, name, self.unexpected == 0, 0, self.unexpected, detail, GE
+        )
+
+
+def _scan_table(
+    snapshot: SourceSnapshot,
+    table: Table,
+    tp: TablePlan,
+    ts: TableStats,
+    ge: GreatExpectations,
+    batch_size: int,
+) -> list[CheckResult]:
+    """Read one output table once: keep digests, the leak scan, phone numbers for GE.
+
+    ``table`` is the copy's table as the copy's database names it; its rows come through the
+    same readers as the source's, so both sides see values in the same forms.
+    """
+    key = tp.table.key
+    names = tp.table.column_names
+    kind_of = {c.name: c.kind for c in tp.table.columns}
+    plans = {c.column.name: c for c in tp.columns}
+    digests = {name: ColumnDigest() for name in ts.digests}
+    phones = {c.column.name: _PhoneColumn(key, c, ge) for c in tp.columns if c.spec.name == "phone"}
+    hits = {name: LeakHits() for name in names}
+    pk = list(tp.table.primary_key) if ts.keyed else []
+    for frame in snapshot.batches(table, batch_size):
+        keys = (
+            row_keys([frame.get_column(p) for p in pk], pk, [kind_of[p] for p in pk])
+            if ts.keyed
+            else None
+        )
+        for col in tp.table.columns:
+            name = col.name
+            text = canonical_text(name, frame.get_column(name), col.kind)
+            if name in digests:
+                digests[name].add(text, keys)
+            hits[name].merge(ts.leak.scan(text, col, plans.get(name)))
+            if name in phones:
+                phones[name].add(text)
+    results: list[CheckResult] = []
+    for name, digest in digests.items():
+        source = ts.digests[name]
+        same = digest.value == source.value
+        how = "by primary key" if ts.keyed else "as a multiset (no kept primary key)"
+        results.append(
+            CheckResult(
+                "keep_unchanged",
+                key,
+                name,
+                same,
+                detail=f"{digest.rows:,} values, digest {how} "
+                + (
+                    "equals the source's"
+                    if same
+                    else f"differs from the source's ({source.rows:,} values)"
+                ),
+            )
+        )
+    results += [p.result() for p in phones.values()]
+    leaked = {n: h for n, h in hits.items() if h.rows}
+    for name, h in leaked.items():
+        kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(h.by_kind.items()))
+        origins = ", ".join(sorted(h.origins))
+        results.append(
+            CheckResult(
+                "leak",
+                key,
+                name,
+                False,
+                0,
+                h.rows,
+                f"{h.rows:,} rows hold original values ({kinds}) of masked column(s) {origins}",
+            )
+        )
+    if not leaked:
+        results.append(
+            CheckResult(
+                "leak",
+                key,
+                None,
+                True,
+                0,
+                0,
+                f"no original value of a masked column in {len(names)} columns",
+            )
+        )
+    return results
+
+
+_ORDER = {
+    c: i
+    for i, c in enumerate(
+        [
+            "row_count",
+            "null_count",
+            "unique",
+            "compound_unique",
+            "email_domain",
+            "phone_safe",
+            "keep_unchanged",
+            "leak",
+        ]
+    )
+}
+
+
+def run_checks(
+    data: Path | str,
+    plan: Plan,
+    stats: SourceStats,
+    progress: Progress | None = None,
+    *,
+    batch_size: int = 50_000,
+) -> CheckReport:
+    """Check the sanitized copy at ``data`` against the source's counts.
+
+    Args:
+        data: the sanitized copy, opened read-only: the staging ``data.sqlite``, or the URL
+            of the database a run built it in (``run --target``).
+        plan: the run's plan.
+        stats: what the copy counted in the source.
+        progress: where to say what is happening.
+        batch_size: rows per batch when reading the copy back.
+
+    Returns:
+        Every result; nothing is raised for failed checks.
+    """
+    progress = progress or SilentProgress()
+    report = CheckReport()
+    t0 = time.monotonic()
+    stats.leak.freeze()
+    ge = GreatExpectations()
+    report.great_expectations_version = ge.version
+    report.seconds["ge_import"] = ge.import_seconds
+    results: list[CheckResult] = []
+    t1 = time.monotonic()
+    url = f"sqlite:///{data}" if isinstance(data, Path) else data
+    engine = open_source(url)
+    try:
+        with open_snapshot(engine) as snapshot:
+            copied = snapshot.catalog().tables  # keyed like the plan in every target dialect
+            for tp in plan.tables:
+                if tp.truncate:
+                    continue
+                results += _scan_table(
+                    snapshot,
+                    copied[tp.table.key],
+                    tp,
+                    stats.table(tp.table.key),
+                    ge,
+                    batch_size,
+                )
+        dialect = engine.dialect.name
+    finally:
+        engine.dispose()
+    report.seconds["scan"] = time.monotonic() - t1
+    t2 = time.monotonic()
+    suite = derive_suite(plan, stats)
+    if isinstance(data, Path):
+        results += ge.validate_sqlite(data, suite)
+    else:
+        results += ge.validate_sql(data, dialect, suite, copied)
+    report.seconds["ge_suite"] = time.monotonic() - t2
+    report.seconds["ge_validations"] = ge.run_seconds  # suite + phone frames, GE's own time
+    order = {tp.table.key: i for i, tp in enumerate(plan.tables)}
+    columns = {
+        (tp.table.key, c): i for tp in plan.tables for i, c in enumerate(tp.table.column_names)
+    }
+    results.sort(
+        key=lambda r: (
+            order.get(r.table, 0),
+            columns.get((r.table, r.column or ""), -1),
+            _ORDER.get(r.check, 99),
+        )
+    )
+    report.results = results
+    report.seconds["total"] = time.monotonic() - t0
+    failed = len(report.failed)
+    progress.note(
+        f"checks: {len(results) - failed} passed, {failed} failed "
+        f"({report.seconds['total']:.1f}s, Great Expectations {ge.version})"
+    )
+    return report

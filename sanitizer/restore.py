@@ -1,0 +1,201 @@
+"""`sanitize restore`: verify a snapshot, then load it into a test database.
+
+Targets are a registry by SQLAlchemy backend name. A loader gets the verified snapshot and
+must leave the target as it was unless the whole load succeeded and the loaded row counts
+equal the certificate's. SQLite is here; PostgreSQL and MariaDB/MySQL loaders plug in later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.engine import URL
+
+from sanitizer.certify import verify_snapshot
+from sanitizer.certify.verify import Verification
+from sanitizer.db import parse_url, safe_url
+from sanitizer.db.load import sqlite_row_counts, sqlite_tables
+from sanitizer.db.urls import sqlite_path
+from sanitizer.errors import EXIT_FAILED, SanitizeError
+from sanitizer.progress import Progress, SilentProgress
+
+DATA_FILE = "data.sqlite"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Load:
+    """What a loader is given.
+
+    Attributes:
+        data: the snapshot's SQLite file (already verified).
+        sha256: its digest per the certificate; loaders that copy it check the copy.
+        rows: rows per table per the certificate; the loader must get exactly these.
+        target: the target's URL.
+        replace: whether existing tables may be replaced.
+        progress: where to report.
+    """
+
+    data: Path
+    sha256: str
+    rows: dict[str, int]
+    target: URL
+    replace: bool
+    progress: Progress
+
+
+Loader = Callable[[Load], dict[str, int]]
+TARGETS: dict[str, Loader] = {}
+
+
+def register_target(backend: str) -> Callable[[Loader], Loader]:
+    """Register a loader for a SQLAlchemy backend name (``sqlite``, ``postgresql``...)."""
+
+    def wrap(fn: Loader) -> Loader:
+        if backend in TARGETS:
+            raise RuntimeError(f"restore target {backend!r} registered twice")
+        TARGETS[backend] = fn
+        return fn
+
+    return wrap
+
+
+@dataclass
+class RestoreResult:
+    """What a restore did."""
+
+    snapshot: Path
+    target: str
+    verification: Verification
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def _mismatch(got: dict[str, int | None], want: dict[str, int]) -> str | None:
+    for table, n in sorted(want.items()):
+        if got.get(table) != n:
+            have = got.get(table)
+            found = "is missing" if have is None else f"has {have:,} rows"
+            return f"table `{table}` {found}; the certificate says {n:,}"
+    return None
+
+
+@register_target("sqlite")
+def restore_sqlite(load: Load) -> dict[str, int]:
+    """Put a copy of the snapshot's file in place of the target file, atomically.
+
+    The copy is written next to the target, its digest and row counts checked, and only then
+    renamed over the target. Stop whatever uses the target first: open connections keep
+    reading the old file.
+    """
+    path = sqlite_path(load.target)
+    if path is None:
+        raise SanitizeError("cannot restore into an in-memory SQLite database")
+    path = path.expanduser()
+    if path.exists() and path.resolve() == load.data.resolve():
+        raise SanitizeError("the target is the snapshot's own data file")
+    if path.exists():
+        if path.is_dir():
+            raise SanitizeError(f"target {path} is a folder")
+        tables = sqlite_tables(path)
+        if tables and not load.replace:
+            raise SanitizeError(
+                f"target {path} already has {len(tables)} tables; "
+                "pass --replace to overwrite them (nothing was changed)"
+            )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SanitizeError(f"cannot write {path.parent}: {e.strerror}") from None
+    tmp = path.parent / f".{path.name}.restore-{secrets.token_hex(4)}"
+    try:
+        h = hashlib.sha256()
+        with open(load.data, "rb") as src, open(tmp, "wb") as dst:
+            while chunk := src.read(_CHUNK):
+                h.update(chunk)
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+        if h.hexdigest() != load.sha256:
+            raise SanitizeError(
+                f"{DATA_FILE} changed after it was verified; nothing restored",
+                exit_code=EXIT_FAILED,
+            )
+        counts = sqlite_row_counts(tmp, load.rows)
+        problem = _mismatch(counts, load.rows)
+        if problem:
+            raise SanitizeError(
+                f"restored copy: {problem}; nothing restored", exit_code=EXIT_FAILED
+            )
+        for suffix in ("-wal", "-shm", "-journal"):  # the old file's, or they would be replayed
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise SanitizeError(f"cannot write {path}: {e.strerror}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    load.progress.note(f"restored {sum(load.rows.values()):,} rows into {path}")
+    return {t: int(n or 0) for t, n in counts.items()}
+
+
+def restore(
+    snapshot: str | os.PathLike[str],
+    target: str,
+    *,
+    replace: bool = False,
+    public_key: Ed25519PublicKey | None = None,
+    require_signature: bool = False,
+    progress: Progress | None = None,
+) -> RestoreResult:
+    """Verify ``snapshot``, then load it into ``target``.
+
+    Args:
+        snapshot: a snapshot folder, a name's ``latest`` file or a name's folder.
+        target: SQLAlchemy URL of the test database (SQLite for now).
+        replace: replace a target that already has tables.
+        public_key: check the certificate's signature with this key (and require one).
+        require_signature: refuse an unsigned snapshot.
+        progress: where to report.
+
+    Raises:
+        SanitizeError: exit 1 when verification or the restored row counts fail (the target
+            is then unchanged), exit 2 for a bad target or a target that has tables.
+    """
+    progress = progress or SilentProgress()
+    url = parse_url(target, "target URL")
+    backend = url.get_backend_name()
+    loader = TARGETS.get(backend)
+    if loader is None:
+        raise SanitizeError(
+            f"restoring into {backend} is not supported yet; targets: {', '.join(sorted(TARGETS))}"
+        )
+    v = verify_snapshot(snapshot, public_key, require_signature=require_signature)
+    if not v.ok:
+        raise SanitizeError(
+            f"snapshot {v.folder} failed verification; nothing restored: " + "; ".join(v.problems),
+            exit_code=EXIT_FAILED,
+        )
+    cert: dict[str, Any] = v.certificate or {}
+    tables = cert.get("tables", {})
+    files = cert.get("files", {})
+    if DATA_FILE not in files or not isinstance(tables, dict):
+        raise SanitizeError(
+            f"snapshot {v.folder}: the certificate lists no {DATA_FILE}", exit_code=EXIT_FAILED
+        )
+    rows = {str(t): int(meta.get("rows", 0)) for t, meta in tables.items()}
+    load = Load(
+        data=v.folder / DATA_FILE,
+        sha256=str(files[DATA_FILE]["sha256"]),
+        rows=rows,
+        target=url,
+        replace=replace,
+        progress=progress,
+    )
+    restored = loader(load)
+    return RestoreResult(snapshot=v.folder, target=safe_url(url), verification=v, rows=restored)

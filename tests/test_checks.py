@@ -1,0 +1,318 @@
+"""The checks before publishing, run for real (Great Expectations included) on the demo DB."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+import pytest
+from raw_values import assert_no_raw_values
+
+from sanitizer.checks import gather_source_stats, run_checks
+from sanitizer.checks.digest import ColumnDigest, canonical_text
+from sanitizer.checks.leak import email_candidates, name_candidates, phone_key_frame, phone_runs
+from sanitizer.checks.suite import EMAIL_PATTERN, derive_suite
+from sanitizer.db import fk_order, open_source, reflect
+from sanitizer.errors import ChecksFailed
+from sanitizer.masks import Pools
+from sanitizer.pipeline import RunOptions, make_plan, run
+from sanitizer.rules import load_rules
+from sanitizer.store import Store
+
+SECRET = b"test-secret-0123456789"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _options(source: Path, rules: Path, store: Path, **kw: object) -> RunOptions:
+    return RunOptions(
+        source=f"sqlite:///{source}", rules=str(rules), store=str(store), secret=SECRET, **kw
+    )  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def published(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One clean run of the demo DB, published into a store of this module."""
+    root = tmp_path_factory.mktemp("published")
+    source = root / "shop.db"
+    shutil.copy(demo_db_master, source)
+    result = run(_options(source, ROOT / "rules", root / "snapshots"))
+    assert result.snapshot is not None
+    return {"source": source, "store": root / "snapshots", "snapshot": result.snapshot}
+
+
+def _plan_and_stats(source: Path, rules: Path) -> tuple[object, object]:
+    engine = open_source(f"sqlite:///{source}")
+    try:
+        _, schema = reflect(engine)
+        plan = make_plan(schema, load_rules(str(rules)), fk_order(schema), SECRET, Pools())
+        with engine.connect() as conn:
+            stats = gather_source_stats(conn, plan)
+    finally:
+        engine.dispose()
+    return plan, stats
+
+
+def test_clean_run_passes_every_check(published: dict[str, Path]) -> None:
+    import json
+
+    cert = json.loads((published["snapshot"] / "certificate.json").read_text())
+    results = cert["checks"]["results"]
+    assert cert["checks"]["passed"] is True
+    kinds = {r["check"] for r in results}
+    assert kinds >= {
+        "row_count",
+        "null_count",
+        "unique",
+        "email_domain",
+        "phone_safe",
+        "keep_unchanged",
+        "leak",
+    }
+    by = {(r["check"], r["table"], r["column"]): r for r in results}
+    assert by[("email_domain", "customers", "email")]["engine"] == "great_expectations"
+    assert by[("unique", "customers", "email")]["passed"]
+    assert by[("phone_safe", "orders", "shipping_phone")]["engine"] == "great_expectations"
+    assert by[("row_count", "sessions", None)]["observed"] == 0  # truncated
+    assert by[("null_count", "customers", "street")]["expected"] == 400  # redact: all NULL
+    assert ("keep_unchanged", "order_items", "unit_price") in by
+    assert cert["tables"]["customers"] == {"rows": 400, "truncated": False}
+    report = (published["snapshot"] / "report.md").read_text()
+    assert "## Checks" in report and "certified" in report
+    for name in ("report.md", "report.html", "certificate.json"):
+        assert_no_raw_values((published["snapshot"] / name).read_text(), published["source"])
+
+
+def test_suite_is_derived_from_rules_and_source(published: dict[str, Path]) -> None:
+    plan, stats = _plan_and_stats(published["source"], ROOT / "rules")
+    suite = derive_suite(plan, stats)  # type: ignore[arg-type]
+    unique = {(e.table, e.column) for items in suite.values() for e in items if e.check == "unique"}
+    # constraint or `unique: true`; orders.customer_email repeats per order, so it is not
+    assert ("customers", "email") in unique and ("user", "login_email") in unique
+    assert ("orders", "customer_email") not in unique
+    # keep columns are proven unchanged by their digest instead
+    assert ("customers", "id") not in unique
+    emails = {
+        (e.table, e.column) for items in suite.values() for e in items if e.check == "email_domain"
+    }
+    assert emails == {
+        ("customers", "email"),
+        ("orders", "customer_email"),
+        ("support_tickets", "created_by"),
+        ("user", "login_email"),
+    }
+
+
+def _source_email(db: Path) -> str:
+    con = sqlite3.connect(db)
+    try:
+        return str(con.execute("SELECT email FROM customers WHERE id = 7").fetchone()[0])
+    finally:
+        con.close()
+
+
+TAMPERING = {
+    "row removed": (["DELETE FROM order_items WHERE id = 1"], ("row_count", "order_items", None)),
+    "null added": (
+        [
+            "UPDATE customers SET city = NULL WHERE city IS NOT NULL AND id = "
+            "(SELECT MIN(id) FROM customers WHERE city IS NOT NULL)"
+        ],
+        ("null_count", "customers", "city"),
+    ),
+    "duplicate": (
+        [  # the copy has a UNIQUE constraint: rebuild the table without it first
+            "CREATE TABLE c2 AS SELECT * FROM customers",
+            "DROP TABLE customers",
+            "ALTER TABLE c2 RENAME TO customers",
+            "UPDATE customers SET email = (SELECT email FROM customers WHERE id = 2) WHERE id = 1",
+        ],
+        ("unique", "customers", "email"),
+    ),
+    "real domain": (
+        ["UPDATE orders SET customer_email = 'someone@mail.invalid.org' WHERE id = 1"],
+        ("email_domain", "orders", "customer_email"),
+    ),
+    "real phone": (
+        ["UPDATE customers SET phone = '+1 415 555 2671' WHERE id = 1"],
+        ("phone_safe", "customers", "phone"),
+    ),
+    "kept value changed": (
+        ["UPDATE order_items SET quantity = quantity + 1 WHERE id = 3"],
+        ("keep_unchanged", "order_items", "quantity"),
+    ),
+    "original copied": (
+        ["UPDATE support_tickets SET status = 'see ' || :email WHERE id = 5"],
+        ("leak", "support_tickets", "status"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERING), ids=list(TAMPERING))
+def test_each_check_catches_its_fault(
+    case: str, published: dict[str, Path], tmp_path: Path
+) -> None:
+    statements, (check, table, column) = TAMPERING[case]
+    data = tmp_path / "data.sqlite"
+    shutil.copy(published["snapshot"] / "data.sqlite", data)
+    con = sqlite3.connect(data)
+    for sql in statements:
+        con.execute(sql, {"email": _source_email(published["source"])} if ":email" in sql else {})
+    con.commit()
+    con.close()
+    plan, stats = _plan_and_stats(published["source"], ROOT / "rules")
+    report = run_checks(data, plan, stats)  # type: ignore[arg-type]
+    failed = {(r.check, r.table, r.column) for r in report.failed}
+    assert (check, table, column) in failed
+    for r in report.failed:
+        assert_no_raw_values(r.render(), published["source"])
+
+
+def test_untouched_copy_passes(published: dict[str, Path], tmp_path: Path) -> None:
+    data = tmp_path / "data.sqlite"
+    shutil.copy(published["snapshot"] / "data.sqlite", data)
+    plan, stats = _plan_and_stats(published["source"], ROOT / "rules")
+    report = run_checks(data, plan, stats)  # type: ignore[arg-type]
+    assert report.passed, [r.render() for r in report.failed]
+
+
+def _rules_with(tmp_path: Path, old: str, new: str) -> Path:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    text = (ROOT / "rules" / "shop.yml").read_text()
+    assert old in text
+    (folder / "shop.yml").write_text(text.replace(old, new))
+    return folder
+
+
+def test_keeping_an_email_column_fails_and_publishes_nothing(
+    published: dict[str, Path], tmp_path: Path
+) -> None:
+    store_dir = tmp_path / "snapshots"
+    shutil.copytree(published["store"], store_dir)
+    store = Store(store_dir)
+    before_latest = (store_dir / "shop" / "latest").read_bytes()
+    before = store.snapshots("shop")
+    rules = _rules_with(tmp_path, "customer_email: email ", "customer_email: keep  ")
+    with pytest.raises(ChecksFailed) as info:
+        run(_options(published["source"], rules, store_dir))
+    assert info.value.exit_code == 1
+    message = str(info.value)
+    assert "orders.customer_email: leak failed" in message
+    assert (store_dir / "shop" / "latest").read_bytes() == before_latest
+    assert store.snapshots("shop") == before
+    assert not list((store_dir / "shop").glob(".staging-*"))
+    (failed,) = list((store_dir / "shop" / "failed").iterdir())
+    assert sorted(p.name for p in failed.iterdir()) == ["report.html", "report.md"]
+    report = (failed / "report.md").read_text()
+    assert "FAILED" in report and "`orders.customer_email`" in report
+    assert_no_raw_values(report + message, published["source"])
+
+
+def test_values_copied_into_a_keep_column_are_caught(demo_db: Path, tmp_path: Path) -> None:
+    con = sqlite3.connect(demo_db)
+    phone = con.execute(
+        "SELECT phone FROM customers WHERE phone LIKE '+1 (%' ORDER BY id LIMIT 1"
+    ).fetchone()[0]
+    name = con.execute(
+        "SELECT full_name FROM customers WHERE full_name LIKE '% %' ORDER BY id LIMIT 1"
+    ).fetchone()[0]
+    con.execute(
+        "UPDATE support_tickets SET status = 'escalated, cc ' || "
+        "(SELECT UPPER(email) FROM customers c WHERE c.id = support_tickets.customer_id) "
+        "WHERE id IN (1, 2, 3) AND customer_id IS NOT NULL"
+    )
+    con.execute("UPDATE support_tickets SET status = ? WHERE id = 4", (f"call back on {phone}",))
+    con.execute("UPDATE support_tickets SET status = ? WHERE id = 6", (f"  {name.upper()} ",))
+    con.commit()
+    con.close()
+    with pytest.raises(ChecksFailed) as info:
+        run(_options(demo_db, ROOT / "rules", tmp_path / "snapshots"))
+    line = next(x for x in str(info.value).splitlines() if "support_tickets.status" in x)
+    assert "leak failed" in line
+    assert re.search(r"email [1-3]\b", line) and "phone 1" in line and "name 1" in line
+    assert "customers.email" in line
+    assert not (tmp_path / "snapshots" / "shop" / "latest").exists()
+    assert_no_raw_values(str(info.value), demo_db)
+
+
+# --- the parts, on small inputs -------------------------------------------------------
+
+
+def test_email_candidates_normalize_whole_values_and_text() -> None:
+    text = pl.Series(
+        ["  John@X.COM ", "mail <a.b@c.org> or (d@e.net).", "x@example.com", None, "no"]
+    )
+    got = email_candidates(text, inside=True).sort("row", "v").rows()
+    assert (
+        ("john@x.com" in {v for _, v in got}) and (1, "a.b@c.org") in got and (1, "d@e.net") in got
+    )
+    assert all(r != 2 for r, _ in got)  # reserved domains reach no one: left out
+
+
+def test_phone_keys_agree_across_formats() -> None:
+    text = pl.Series(
+        ["+44 20 8123 4567", "020 8123 4567", "call 0044 (0)20 8123-4567 now", "2024-01-05"]
+    )
+    runs = phone_runs(text, whole=True, inside=True)
+    keys = phone_key_frame(runs, ["GB"])
+    assert set(keys.get_column("v")) == {"44:2081234567"}
+    assert set(keys.get_column("row")) == {0, 1, 2}
+
+
+def test_safe_numbers_are_not_originals() -> None:
+    runs = pl.DataFrame({"row": [0, 1], "v": ["+44 7700 900123", "+1 415 012 3456"]})
+    assert phone_key_frame(runs, ["GB"]).height == 0
+
+
+def test_names_are_matched_whole_with_two_words() -> None:
+    got = name_candidates(pl.Series(["  Ana  MARIA Lopez ", "Smith", "Jo Li", None]))
+    assert got.rows() == [(0, "ana maria lopez"), (2, "jo li")]
+
+
+def test_digest_ignores_order_and_batches_but_sees_changes() -> None:
+    def digest(batches: list[list[object]], keys: list[list[object]] | None = None) -> str:
+        d = ColumnDigest()
+        for i, b in enumerate(batches):
+            d.add(canonical_text("c", b), canonical_text("k", keys[i]) if keys else None)
+        return d.value
+
+    assert digest([[1, 2.5, None, "x"]]) == digest([["x", None], [2.5, 1]])
+    assert digest([[1, 2]]) != digest([[1, 3]])
+    assert digest([[None]]) != digest([[""]])
+    assert digest([["a", "b"]], [[1, 2]]) != digest([["b", "a"]], [[1, 2]])  # moved values
+
+
+def test_email_pattern_accepts_only_reserved_domains() -> None:
+    good = ["a.b.1234@example.com", "x@sub.example.org", "x@shop.test", "", "  "]
+    bad = ["a@gmail.com", "a@example.com.evil.org", "a@mytest", "a@b@example.com", "plain"]
+    assert all(re.search(EMAIL_PATTERN, g) for g in good)
+    assert not any(re.search(EMAIL_PATTERN, b) for b in bad)
+
+
+def test_the_raw_value_guard_itself_fires(demo_db: Path) -> None:
+    con = sqlite3.connect(demo_db)
+    email, phone = con.execute(
+        "SELECT email, phone FROM customers WHERE phone LIKE '+%' ORDER BY id LIMIT 1"
+    ).fetchone()
+    con.close()
+    for text in (f"x {email.strip().upper()} y", f"call {phone}"):
+        with pytest.raises(AssertionError):
+            assert_no_raw_values(text, demo_db)
+
+
+def test_unique_true_is_checked_where_the_source_was_unique(
+    published: dict[str, Path], tmp_path: Path
+) -> None:
+    rules = _rules_with(tmp_path, "display_name: name", "display_name: {mask: name, unique: true}")
+    text = (rules / "shop.yml").read_text()
+    (rules / "shop.yml").write_text(
+        text.replace("shipping_name: name", "shipping_name: {mask: name, unique: true}")
+    )
+    plan, stats = _plan_and_stats(published["source"], rules)
+    suite = derive_suite(plan, stats)  # type: ignore[arg-type]
+    unique = {(e.table, e.column) for items in suite.values() for e in items if e.check == "unique"}
+    assert ("user", "display_name") in unique  # 20 distinct staff names
+    assert ("orders", "shipping_name") not in unique  # repeats per customer in the source

@@ -1,0 +1,67 @@
+"""The phone helpers the checks use: reading numbers back and telling safe ones apart."""
+
+from __future__ import annotations
+
+import random
+
+import phonenumbers
+import polars as pl
+import pytest
+
+from sanitizer.masks import MaskContext, Pools
+from sanitizer.masks.phone import (
+    is_safe_nsn,
+    mask_phone,
+    number_keys,
+    parse_numbers,
+    safe_flags,
+    unallocated_prefix,
+)
+
+REGIONS = ["US", "GB", "DE", "FR", "AU", "JP", "BR", "IN", "CA", "IT"]
+
+
+def _random_numbers(seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for region in REGIONS:
+        cc = phonenumbers.country_code_for_region(region)
+        for _ in range(300):
+            nsn = "".join(rng.choice("0123456789") for _ in range(rng.randint(5, 12)))
+            out.append(f"+{cc} {nsn}")
+            out.append(nsn)
+    return out
+
+
+def test_safe_flags_agree_with_is_safe_nsn() -> None:
+    values = pl.Series("p", _random_numbers(7))
+    flags = safe_flags(number_keys(values, "GB"))
+    parsed = parse_numbers(values, "GB")
+    expected = [None if n is None else is_safe_nsn(cc, r, n) for cc, r, n in parsed.rows()]
+    assert flags.to_list() == expected
+    assert 0 < sum(f for f in expected if f) < len(expected)  # both outcomes occur
+
+
+@pytest.mark.parametrize("region", ["US", "GB", "DE"])
+def test_masked_numbers_are_all_safe(region: str) -> None:
+    values = pl.Series("p", [*_random_numbers(11), None, "", "n/a", "123"])
+    ctx = MaskContext(secret=b"k", pools=Pools(), region=region)
+    keys = number_keys(mask_phone(values, ctx), region)
+    flags = safe_flags(keys)
+    assert flags.drop_nulls().len() > 3000
+    assert flags.drop_nulls().all()
+    # the inputs were mostly real-looking numbers: the test can fail
+    assert not safe_flags(number_keys(values, region)).drop_nulls().all()
+
+
+def test_not_a_number_has_no_key() -> None:
+    keys = number_keys(pl.Series("p", [None, "", "abc", "1234", "+44 20 7946 0123"]), "US")
+    assert keys.to_list()[:4] == [None, None, None, None]
+    assert keys[4] == "44:GB:2079460123"
+
+
+def test_missing_prefix_is_remembered() -> None:
+    with pytest.raises(LookupError):
+        unallocated_prefix("US")
+    with pytest.raises(LookupError):
+        unallocated_prefix("US")
