@@ -528,3 +528,27 @@ def test_scan_lint_and_run_on_postgresql(
     with pg_server.connect(target) as t:
         emails = [r[0] for r in t.execute("SELECT email FROM customers").fetchall()]
     assert emails and not {e.lower() for e in emails} & ORIGINAL_EMAILS
+
+
+def test_failed_checks_on_a_target_leave_it_empty(pg_server: ScratchServer, tmp_path: Path) -> None:
+    """The checks run on the copy in the target database too; when they fail (here: an
+    address kept in another column) the run exits 1, publishes nothing and drops the copy."""
+    source, target = pg_server.create(), pg_server.create()
+    with pg_server.connect(source) as s:
+        s.execute(
+            "CREATE TABLE people (id int PRIMARY KEY, email text);"
+            "CREATE TABLE orders (id int PRIMARY KEY, person_email text);"
+            "INSERT INTO people VALUES (1, 'real.person@mailbox.test-shop.de');"
+            "INSERT INTO orders VALUES (1, 'real.person@mailbox.test-shop.de');"
+        )
+    rules = write_rules(source, tmp_path / "rules", {"people": {"email": "email"}})
+    result = _run(source, rules, tmp_path / "store", "--target", target)
+    assert result.code == 1, result.output
+    assert "leak" in result.stderr and "orders.person_email" in result.stderr
+    assert "real.person" not in result.output
+    with pg_server.connect(target) as t:
+        assert t.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchone() == (0,)
+    assert not list((tmp_path / "store").glob("*/latest"))
+    assert list((tmp_path / "store").glob("*/failed/*/report.md"))

@@ -618,3 +618,16 @@ def open_target_database(engine: Engine, *, fresh_file: bool = False) -> TargetD
         SanitizeError: when it cannot be reached.
     """
     return TargetDatabase(engine, fresh_file=fresh_file)
+
+
+def drop_created(engine: Engine, ddl: TargetDDL) -> None:
+    """Drop what a failed run created in its target, on a connection of its own (the run's
+    may be closed, or in a failed transaction). Best effort: never raises."""
+    try:
+        db = open_target_database(engine)
+    except SanitizeError:
+        return
+    try:
+        db.drop(ddl)
+    finally:
+        db.close()

@@ -14,7 +14,7 @@ from sanitizer.db import fk_order, open_source, open_target, reflect
 from sanitizer.db.catalog import SCHEMA_FILE
 from sanitizer.db.ddl import build_ddl
 from sanitizer.db.source import consistency_notes, open_snapshot
-from sanitizer.db.target import check_not_source, open_target_database
+from sanitizer.db.target import check_not_source, drop_created, open_target_database
 from sanitizer.db.urls import database_name, parse_url, safe_url
 from sanitizer.masks import Pools
 from sanitizer.pipeline.clone import clone_tables
@@ -159,7 +159,7 @@ def run(
             if options.replace:
                 tgt.clear()
             t1 = time.monotonic()
-            created = (tgt, ddl)
+            created = ddl
             tgt.create(ddl)
             result.rows = clone_tables(
                 plan.tables, snapshot, catalog, tgt, ddl, options.batch_size, progress, stats
@@ -194,7 +194,7 @@ def run(
             result.snapshot = store.publish(staging)
         except BaseException:
             staging.discard()
-            if created is not None and options.target:
-                created[0].drop(created[1])  # no half-written copy left in the target
+            if created is not None and target is not None and options.target:
+                drop_created(target, created)  # no half-written or unchecked copy in the target
             raise
     return result
