@@ -121,6 +121,8 @@ def _run_options(
     config: str | None,
     profile: str,
     signing_key: str | None = None,
+    target: str | None = None,
+    replace: bool = False,
 ) -> object:
     from sanitizer.config import load_profile
     from sanitizer.pipeline.run import DEFAULT_BATCH, DEFAULT_SOURCE, RunOptions, secret_from_env
@@ -147,6 +149,8 @@ def _run_options(
         secret=secret,
         batch_size=(prof.batch_size if prof and prof.batch_size else DEFAULT_BATCH),
         signing_key=signing_key or None,
+        target=target or (prof.target if prof else None),
+        replace=replace,
     )
 
 
@@ -159,6 +163,17 @@ def run(
     config: ConfigOpt = None,
     profile: ProfileOpt = "default",
     signing_key: SigningKeyOpt = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Build the sanitized copy in this database (PostgreSQL, MariaDB/MySQL or "
+            "SQLite URL) instead of the snapshot's SQLite file.",
+        ),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Drop the tables the --target already holds.")
+    ] = False,
 ) -> None:
     """Clone the source through the rules, check it, publish a certified snapshot.
 
@@ -170,7 +185,9 @@ def run(
     from sanitizer.progress import for_terminal
 
     with _guard():
-        opts = _run_options(source, rules, store, name, config, profile, signing_key)
+        opts = _run_options(
+            source, rules, store, name, config, profile, signing_key, target, replace
+        )
         assert isinstance(opts, RunOptions)
         if opts.signing_key:
             from sanitizer.certify.keys import world_readable

@@ -22,6 +22,7 @@ PROFILE_KEYS = (
     "secret_env",
     "signing_key",
     "batch_size",
+    "target",
 )
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -41,6 +42,7 @@ class Profile:
     secret_env: str | None = None
     signing_key: str | None = None
     batch_size: int | None = None
+    target: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -51,6 +51,8 @@ def report_sections(
         f"rules: {', '.join(plan.rules.files)} (sha256 {plan.rules.digest[:16]}…)",
         f"tables: {len(plan.tables)}, rows: {sum(result.rows.values()):,}",
     ]
+    if result.target:
+        bullets.append(f"target: {result.target} (the sanitized copy is there, not in this folder)")
     if result.checks is not None and result.checks.passed:
         if result.signed_by:
             bullets.append(f"certificate: signed with Ed25519 key `{result.signed_by}`")
@@ -80,6 +82,8 @@ def report_sections(
         )
         tables.rows.append([f"`{tp.table.key}`", f"{result.rows.get(tp.table.key, 0):,}", rule])
     sections.append(tables)
+    if result.notes:
+        sections.append(Section("Notes on the copy", bullets=list(result.notes)))
     columns = Section("Columns", header=["table", "column", "mask", "options"])
     for tp in plan.tables:
         for col in tp.columns:

@@ -19,6 +19,8 @@ from typing import Any
 import polars as pl
 import polars_hash as plh
 
+from sanitizer.schema import Kind
+
 _HALF = pl.lit(1 << 32, dtype=pl.UInt64)
 _MOD = 1 << 64
 
@@ -42,26 +44,86 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def canonical_text(name: str, values: Sequence[Any]) -> pl.Series:
+def canonical_text(
+    name: str, values: Sequence[Any] | pl.Series, kind: Kind | None = None
+) -> pl.Series:
     """The values of one column as text, for digests.
 
-    Text, integer and boolean batches convert in polars; anything else (floats, decimals,
-    dates, mixed types) value by value, so the result never depends on how a batch happened
-    to be typed.
+    Text, integer, boolean and binary batches convert in polars; anything else (floats,
+    decimals, dates, mixed types) value by value, so the result never depends on how a batch
+    happened to be typed. With the column's ``kind``, values that are one value written two
+    ways read alike: a PostgreSQL source hands out its own text (``t``, ``12.30``,
+    ``\\x00ff``, ``...+00``) while the SQLite copy holds 1, 12.3 and bytes.
     """
-    try:
-        series = pl.Series(name, values, strict=True)
-    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
-        series = None
+    if isinstance(values, pl.Series) and values.dtype != pl.Object:
+        series: pl.Series | None = values.alias(name)
+    else:
+        try:
+            series = pl.Series(name, values, strict=True)
+        except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+            series = None
+    text: pl.Series | None = None
     if series is not None:
         dtype = series.dtype
-        if dtype == pl.String or dtype == pl.Null:
-            return series.cast(pl.String)
-        if dtype.is_integer():
-            return series.cast(pl.String)
-        if dtype == pl.Boolean:
-            return series.cast(pl.Int8).cast(pl.String)
-    return pl.Series(name, [_text(v) for v in values], dtype=pl.String)
+        if dtype == pl.String or dtype == pl.Null or dtype.is_integer():
+            text = series.cast(pl.String)
+        elif dtype == pl.Boolean:
+            text = series.cast(pl.Int8).cast(pl.String)
+        elif dtype == pl.Binary:
+            text = series.bin.encode("hex")
+    if text is None:
+        text = pl.Series(name, [_text(v) for v in values], dtype=pl.String)
+    return _same_value(text, kind) if kind is not None else text
+
+
+_TRUE = ["t", "true", "1", "y", "yes", "on"]
+_FALSE = ["f", "false", "0", "n", "no", "off"]
+
+
+def _same_value(text: pl.Series, kind: Kind) -> pl.Series:
+    """One spelling per value of a type family, whichever database wrote it."""
+    name = text.name
+    if kind is Kind.BOOLEAN:
+        low = text.str.strip_chars().str.to_lowercase()
+        expr = (
+            pl.when(low.is_in(_TRUE))
+            .then(pl.lit("1"))
+            .when(low.is_in(_FALSE))
+            .then(pl.lit("0"))
+            .otherwise(pl.lit(text))
+        )
+    elif kind is Kind.BINARY:
+        expr = (
+            pl.when(pl.lit(text).str.starts_with("\\x"))
+            .then(pl.lit(text).str.strip_prefix("\\x").str.to_lowercase())
+            .otherwise(pl.lit(text))
+        )
+    elif kind is Kind.FLOAT:
+        value = pl.lit(text).cast(pl.Float64, strict=False)
+        # -0.0 reads as 0.0: SQLite keeps no negative zero
+        number = pl.when(value == 0).then(pl.lit(0.0)).otherwise(value).cast(pl.String)
+        expr = pl.when(number.is_null()).then(pl.lit(text)).otherwise(number)
+    elif kind is Kind.DECIMAL:
+        return pl.Series(name, [_decimal(v) for v in text], dtype=pl.String)
+    elif kind in (Kind.DATETIME, Kind.TIME):
+        expr = (
+            pl.lit(text)
+            .str.replace(r"[+-]00(:?00)?$", "")
+            .str.replace(r"(\.\d*?)0+$", "${1}")
+            .str.replace(r"\.$", "")
+        )
+    else:
+        return text
+    return pl.select(expr.alias(name)).to_series()
+
+
+def _decimal(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(decimal.Decimal(value).normalize())
+    except decimal.InvalidOperation:
+        return value
 
 
 class ColumnDigest:
@@ -99,9 +161,17 @@ class ColumnDigest:
         return f"{self.rows}:{self.hi:016x}:{self.lo:016x}"
 
 
-def row_keys(columns: Sequence[Sequence[Any]], names: Sequence[str]) -> pl.Series:
+def row_keys(
+    columns: Sequence[Sequence[Any] | pl.Series],
+    names: Sequence[str],
+    kinds: Sequence[Kind | None] | None = None,
+) -> pl.Series:
     """Primary-key values of a batch, as one text per row."""
-    parts = [canonical_text(n, c).fill_null("\x00") for n, c in zip(names, columns, strict=True)]
+    kinds = kinds or [None] * len(names)
+    parts = [
+        canonical_text(n, c, k).fill_null("\x00")
+        for n, c, k in zip(names, columns, kinds, strict=True)
+    ]
     if len(parts) == 1:
         return parts[0]
     return pl.DataFrame(parts).select(pl.concat_str(pl.all(), separator="\x1f")).to_series()

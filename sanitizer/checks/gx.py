@@ -11,13 +11,17 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from sanitizer.checks.model import GE, CheckResult
 from sanitizer.checks.suite import Expectation
+
+if TYPE_CHECKING:
+    from sanitizer.db.catalog import Table
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -78,6 +82,36 @@ class GreatExpectations:
             else:  # a flattened `schema.table` name: GE would split it at the dot
                 quoted = '"' + table.replace('"', '""') + '"'
                 asset = ds.add_query_asset(self._name("table"), query=f"SELECT * FROM {quoted}")
+            bd = asset.add_batch_definition_whole_table(self._name("all"))
+            for spec, res in zip(specs, self._run(bd, specs), strict=True):
+                out.append(to_result(spec, res))
+        return out
+
+    def validate_sql(
+        self,
+        url: str,
+        dialect: str,
+        suite: dict[str, list[Expectation]],
+        tables: Mapping[str, Table],
+    ) -> list[CheckResult]:
+        """Run each table's expectations against a PostgreSQL or MySQL/MariaDB database (the
+        copy a run built there); ``tables`` names each table as that database does."""
+        from sanitizer.db.ddl import quote
+
+        ds: Any
+        if dialect == "postgresql":
+            ds = self.ctx.data_sources.add_postgres(self._name("sanitized"), connection_string=url)
+        else:
+            ds = self.ctx.data_sources.add_sql(self._name("sanitized"), connection_string=url)
+        out: list[CheckResult] = []
+        for key, specs in suite.items():
+            if not specs:
+                continue
+            t = tables[key]
+            name = quote(dialect, t.name)
+            if t.schema:
+                name = f"{quote(dialect, t.schema)}.{name}"
+            asset = ds.add_query_asset(self._name("table"), query=f"SELECT * FROM {name}")
             bd = asset.add_batch_definition_whole_table(self._name("all"))
             for spec, res in zip(specs, self._run(bd, specs), strict=True):
                 out.append(to_result(spec, res))

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -17,11 +14,11 @@ from sanitizer.checks.model import GE, CheckReport, CheckResult
 from sanitizer.checks.stats import SourceStats, TableStats
 from sanitizer.checks.suite import Expectation, derive_suite
 from sanitizer.db import open_source
-from sanitizer.db.copy import select_sql
+from sanitizer.db.catalog import Table
+from sanitizer.db.source import SourceSnapshot, open_snapshot
 from sanitizer.masks.phone import number_keys, region_for, safe_key_pattern
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.progress import Progress, SilentProgress
-from sanitizer.schema import TableInfo
 
 PHONE_CHUNK = 250_000  # phone keys handed to GE at a time
 
@@ -90,52 +87,36 @@ class _PhoneColumn:
         )
 
 
-def _read(conn: object, table: TableInfo, batch_size: int) -> Iterator[Sequence[Any]]:
-    """Batches of rows through the driver's own cursor: the copy is a local SQLite file, and
-    SQLAlchemy's row objects would cost as much as the checks themselves."""
-    from sqlalchemy.engine import Connection
-
-    assert isinstance(conn, Connection)
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    cur = raw.cursor()
-    try:
-        cur.execute(select_sql(conn, table, table.column_names))
-        while rows := cur.fetchmany(batch_size):
-            yield rows
-    finally:
-        cur.close()
-
-
 def _scan_table(
-    conn: object,
+    snapshot: SourceSnapshot,
+    table: Table,
     tp: TablePlan,
     ts: TableStats,
     ge: GreatExpectations,
     batch_size: int,
 ) -> list[CheckResult]:
-    """Read one output table once: keep digests, the leak scan, phone numbers for GE."""
-    from sqlalchemy.engine import Connection
+    """Read one output table once: keep digests, the leak scan, phone numbers for GE.
 
-    assert isinstance(conn, Connection)
+    ``table`` is the copy's table as the copy's database names it; its rows come through the
+    same readers as the source's, so both sides see values in the same forms.
+    """
     key = tp.table.key
     names = tp.table.column_names
+    kind_of = {c.name: c.kind for c in tp.table.columns}
     plans = {c.column.name: c for c in tp.columns}
     digests = {name: ColumnDigest() for name in ts.digests}
     phones = {c.column.name: _PhoneColumn(key, c, ge) for c in tp.columns if c.spec.name == "phone"}
     hits = {name: LeakHits() for name in names}
-    pk_idx = [names.index(p) for p in tp.table.primary_key] if ts.keyed else []
-    # the copy writes every table under its key, in one schema
-    table = dataclasses.replace(tp.table, schema=None, name=key)
-    for rows in _read(conn, table, batch_size):
-        columns = list(zip(*rows, strict=True))
+    pk = list(tp.table.primary_key) if ts.keyed else []
+    for frame in snapshot.batches(table, batch_size):
         keys = (
-            row_keys([columns[i] for i in pk_idx], [names[i] for i in pk_idx]) if ts.keyed else None
+            row_keys([frame.get_column(p) for p in pk], pk, [kind_of[p] for p in pk])
+            if ts.keyed
+            else None
         )
-        for i, col in enumerate(tp.table.columns):
+        for col in tp.table.columns:
             name = col.name
-            values = columns[i]
-            text = canonical_text(name, values)
+            text = canonical_text(name, frame.get_column(name), col.kind)
             if name in digests:
                 digests[name].add(text, keys)
             hits[name].merge(ts.leak.scan(text, col, plans.get(name)))
@@ -209,17 +190,18 @@ _ORDER = {
 
 
 def run_checks(
-    data: Path,
+    data: Path | str,
     plan: Plan,
     stats: SourceStats,
     progress: Progress | None = None,
     *,
     batch_size: int = 50_000,
 ) -> CheckReport:
-    """Check the sanitized SQLite copy at ``data`` against the source's counts.
+    """Check the sanitized copy at ``data`` against the source's counts.
 
     Args:
-        data: the sanitized copy (staging ``data.sqlite``), opened read-only.
+        data: the sanitized copy, opened read-only: the staging ``data.sqlite``, or the URL
+            of the database a run built it in (``run --target``).
         plan: the run's plan.
         stats: what the copy counted in the source.
         progress: where to say what is happening.
@@ -237,18 +219,32 @@ def run_checks(
     report.seconds["ge_import"] = ge.import_seconds
     results: list[CheckResult] = []
     t1 = time.monotonic()
-    engine = open_source(f"sqlite:///{data}")
+    url = f"sqlite:///{data}" if isinstance(data, Path) else data
+    engine = open_source(url)
     try:
-        with engine.connect() as conn:
+        with open_snapshot(engine) as snapshot:
+            copied = snapshot.catalog().tables  # keyed like the plan in every target dialect
             for tp in plan.tables:
                 if tp.truncate:
                     continue
-                results += _scan_table(conn, tp, stats.table(tp.table.key), ge, batch_size)
+                results += _scan_table(
+                    snapshot,
+                    copied[tp.table.key],
+                    tp,
+                    stats.table(tp.table.key),
+                    ge,
+                    batch_size,
+                )
+        dialect = engine.dialect.name
     finally:
         engine.dispose()
     report.seconds["scan"] = time.monotonic() - t1
     t2 = time.monotonic()
-    results += ge.validate_sqlite(data, derive_suite(plan, stats))
+    suite = derive_suite(plan, stats)
+    if isinstance(data, Path):
+        results += ge.validate_sqlite(data, suite)
+    else:
+        results += ge.validate_sql(data, dialect, suite, copied)
     report.seconds["ge_suite"] = time.monotonic() - t2
     report.seconds["ge_validations"] = ge.run_seconds  # suite + phone frames, GE's own time
     order = {tp.table.key: i for i, tp in enumerate(plan.tables)}

@@ -46,8 +46,10 @@ def _normalizer(col: ColumnPlan) -> Callable[[pl.Series], pl.Series]:
     return lambda values: values.cast(pl.String)
 
 
-def _count_none(values: Sequence[Any]) -> int:
-    """NULLs in a batch column: ``tuple.count`` runs in C."""
+def _count_none(values: Sequence[Any] | pl.Series) -> int:
+    """NULLs in a batch column: ``tuple.count`` runs in C, polars knows its own."""
+    if isinstance(values, pl.Series):
+        return values.null_count()
     return (
         values.count(None) if isinstance(values, tuple | list) else sum(v is None for v in values)
     )
@@ -80,22 +82,29 @@ class TableStats:
         self._duplicated: set[str] = set()
         self._seed = secrets.randbits(63)  # hashes of originals are seeded per run, never kept
 
-    def add(self, columns: Sequence[Sequence[Any]], masked: pl.DataFrame | None) -> None:
-        """Count one batch: ``columns`` as read (one sequence per column, table order),
-        ``masked`` the masked columns' original values as text (or None)."""
+    def add(
+        self, columns: Sequence[Sequence[Any] | pl.Series], masked: pl.DataFrame | None
+    ) -> None:
+        """Count one batch: ``columns`` as read (one sequence or polars Series per column,
+        table order), ``masked`` the masked columns' original values as text (or None)."""
         if not columns:
             return
         names = self.plan.table.column_names
         self.rows += len(columns[0])
         for name, values in zip(names, columns, strict=True):
             self.nulls[name] += _count_none(values)
+        kinds = [c.kind for c in self.plan.table.columns]
         keys = (
-            row_keys([columns[i] for i in self._key_idx], [names[i] for i in self._key_idx])
+            row_keys(
+                [columns[i] for i in self._key_idx],
+                [names[i] for i in self._key_idx],
+                [kinds[i] for i in self._key_idx],
+            )
             if self.keyed
             else None
         )
         for i in self._keep_idx:
-            self.digests[names[i]].add(canonical_text(names[i], columns[i]), keys)
+            self.digests[names[i]].add(canonical_text(names[i], columns[i], kinds[i]), keys)
         if masked is None:
             return
         self.leak.add_source(self.plan, masked)

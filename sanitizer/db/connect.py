@@ -62,7 +62,12 @@ def open_source(text: str) -> Engine:
             conn.execute("PRAGMA query_only = ON")
             return conn
 
-        engine = sa.create_engine("sqlite://", creator=creator, poolclass=sa.pool.StaticPool)
+        # the real URL (not "sqlite://"): it is what tells the source apart from a target
+        engine = sa.create_engine(
+            url.set(database=str(path.resolve())),
+            creator=creator,
+            poolclass=sa.pool.StaticPool,
+        )
     else:
         engine = _server_engine(url, read_only=True)
     probe(engine, url)
@@ -93,7 +98,9 @@ def _server_engine(url: URL, *, read_only: bool) -> Engine:
         if read_only:
             kwargs["execution_options"] = {"postgresql_readonly": True}
     elif backend in ("mysql", "mariadb"):
-        kwargs["connect_args"] = {"connect_timeout": 10, "local_infile": True}
+        # LOAD DATA LOCAL (the bulk path) only towards targets: a client that allows it sends
+        # whatever local file the server asks for, which a source has no business asking
+        kwargs["connect_args"] = {"connect_timeout": 10, "local_infile": not read_only}
     try:
         return sa.create_engine(url, **kwargs)
     except (SQLAlchemyError, ImportError) as e:

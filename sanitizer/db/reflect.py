@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,7 +47,7 @@ def kind_of(type_: sa.types.TypeEngine[object]) -> Kind:
         return Kind.DATE
     if isinstance(t, sa.Time):
         return Kind.TIME
-    if isinstance(t, sa.Interval):
+    if isinstance(t, sa.Interval) or "INTERVAL" in type(t).__name__.upper():  # PostgreSQL's
         return Kind.INTERVAL
     if isinstance(t, sa.LargeBinary | sa.types._Binary):
         return Kind.BINARY
@@ -180,8 +182,15 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
     metadata = sa.MetaData()
     try:
         default_schema, schemas = _schemas(engine)
+        skip = _partitions(engine)
         for schema in schemas:
-            metadata.reflect(bind=engine, schema=schema, views=False, resolve_fks=False)
+            metadata.reflect(
+                bind=engine,
+                schema=schema,
+                views=False,
+                resolve_fks=False,
+                only=lambda name, _md, schema=schema: (schema, name) not in skip,
+            )
         insp = sa.inspect(engine)
         tables: dict[str, TableInfo] = {}
         for table in metadata.tables.values():
@@ -196,12 +205,55 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
             tables[key] = _table_info(table, engine.dialect, uniques)
     except SQLAlchemyError as e:
         raise SanitizeError(f"cannot read the source schema: {describe_db_error(e)}") from None
+    if engine.dialect.name in ("mysql", "mariadb"):
+        tables = {k: _unescape_backticks(t) for k, t in tables.items()}
     database = engine.url.database or ""
     return metadata, SchemaInfo(
         dialect=engine.dialect.name,
         database=database,
         default_schema=default_schema,
         tables=dict(sorted(tables.items())),
+    )
+
+
+def _partitions(engine: Engine) -> set[tuple[str | None, str]]:
+    """PostgreSQL partitions, as (schema, name): their rows are read through the partitioned
+    table, which is the one table rules name."""
+    if engine.dialect.name != "postgresql":
+        return set()
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT n.nspname, c.relname, n.nspname = current_schema() FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relispartition"
+        ).all()
+    out: set[tuple[str | None, str]] = set()
+    for schema, name, default in rows:
+        out.add((schema, name))
+        if default:
+            out.add((None, name))
+    return out
+
+
+def _unescape_backticks(table: TableInfo) -> TableInfo:
+    """SQLAlchemy reads MySQL column names from SHOW CREATE TABLE without undoubling the
+    backticks inside them (`` `a``b` `` is the column a`b)."""
+
+    def fix(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(n.replace("``", "`") for n in names)
+
+    if not any("``" in c.name for c in table.columns):
+        return table
+    return dataclasses.replace(
+        table,
+        columns=tuple(
+            dataclasses.replace(c, name=c.name.replace("``", "`")) for c in table.columns
+        ),
+        primary_key=fix(table.primary_key),
+        unique_sets=tuple(fix(u) for u in table.unique_sets),
+        foreign_keys=tuple(
+            dataclasses.replace(f, columns=fix(f.columns), ref_columns=fix(f.ref_columns))
+            for f in table.foreign_keys
+        ),
     )
 
 

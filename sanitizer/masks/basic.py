@@ -21,7 +21,7 @@ PLACEHOLDERS: dict[Kind, str] = {
     Kind.BINARY: "",
     Kind.JSON: "{}",
     Kind.UUID: "00000000-0000-0000-0000-000000000000",
-    Kind.ARRAY: "[]",
+    Kind.ARRAY: "{}",  # PostgreSQL's array literal: arrays are PostgreSQL values
     Kind.OTHER: "",
 }
 

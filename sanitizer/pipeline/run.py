@@ -9,34 +9,26 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from sqlalchemy.exc import SQLAlchemyError
 
-from sanitizer.canary import add_canaries
-from sanitizer.db import describe_db_error, fk_order, open_source, open_target, reflect
-from sanitizer.db.copy import (
-    as_text_series,
-    estimate_rows,
-    from_text,
-    insert_sql,
-    iter_batches,
-    iter_distinct,
-    write_rows,
-)
-from sanitizer.db.create import create_schema
+from sanitizer.db import fk_order, open_source, open_target, reflect
+from sanitizer.db.catalog import SCHEMA_FILE
+from sanitizer.db.ddl import build_ddl
+from sanitizer.db.source import consistency_notes, open_snapshot
+from sanitizer.db.target import check_not_source, drop_created, open_target_database
 from sanitizer.db.urls import database_name, parse_url, safe_url
-from sanitizer.errors import EXIT_FAILED, SanitizeError
 from sanitizer.masks import Pools
-from sanitizer.pipeline.plan import Plan, TablePlan, make_plan, mask_frame
+from sanitizer.pipeline.clone import clone_tables
+from sanitizer.pipeline.plan import Plan, TablePlan, make_plan
 from sanitizer.progress import Progress, SilentProgress
 from sanitizer.rules import load_rules
 from sanitizer.rules.coverage import require_coverage
 from sanitizer.store import Store
 
 if TYPE_CHECKING:
-    from sanitizer.checks import CheckReport, TableStats
+    from sanitizer.checks import CheckReport
 
 DEFAULT_SOURCE = "sqlite:///fixtures/shop.db"
 DEFAULT_BATCH = 50_000
@@ -55,6 +47,8 @@ class RunOptions:
     secret: bytes | None = None
     batch_size: int = DEFAULT_BATCH
     signing_key: str | None = None  # Ed25519 private key file; None: the snapshot is unsigned
+    target: str | None = None  # build the copy in this database instead of data.sqlite
+    replace: bool = False  # drop what the target holds first
 
 
 @dataclass
@@ -67,10 +61,13 @@ class RunResult:
     rows: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     secret_was_random: bool = False
-    canaries: dict[str, int] = field(default_factory=dict)
+    canaries: dict[str, int] = field(default_factory=dict)  # canary rows added, per table
     checks: CheckReport | None = None
     signed_by: str | None = None  # key id of the signing key
     failed_report: Path | None = None  # the report kept when checks failed
+    data_url: str | None = None  # where the sanitized rows are (may hold a password: never print)
+    target: str | None = None  # the target as printable text, when not the snapshot's file
+    notes: list[str] = field(default_factory=list)
 
 
 def secret_from_env() -> bytes | None:
@@ -106,7 +103,7 @@ def run(
     with ExitStack() as stack:
         source = open_source(options.source)
         stack.callback(source.dispose)
-        metadata, schema = reflect(source)
+        _metadata, schema = reflect(source)
         require_coverage(rules, schema)
         secret = options.secret
         random_secret = secret is None
@@ -117,6 +114,17 @@ def run(
         result = RunResult(plan=plan, name=name, timings=timings, secret_was_random=random_secret)
         if dry_run:
             return result
+        target = None
+        if options.target:
+            target = open_target(options.target)
+            stack.callback(target.dispose)
+            check_not_source(source, target)
+            result.target = safe_url(target.url)
+            probe = open_target_database(target)
+            try:
+                probe.check_empty(options.replace)
+            finally:
+                probe.close()
         if random_secret:
             progress.note(
                 f"warning: {SECRET_ENV} is not set; masking uses a random key for this run, "
@@ -132,196 +140,101 @@ def run(
 
         stats = SourceStats(plan)
         staging = store.new_staging(name)
+        created = None
         try:
+            snapshot = open_snapshot(source)
+            stack.callback(snapshot.close)
+            keys = [t.table.key for t in plan.tables]
+            catalog = snapshot.catalog().subset(keys)
+            catalog.save(staging.path / SCHEMA_FILE)
+            result.notes.extend(consistency_notes(catalog))
             data = staging.path / DATA_FILE
-            target = open_target(f"sqlite:///{data}")
-            stack.callback(target.dispose)
+            if target is None:
+                target = open_target(f"sqlite:///{data}")
+                stack.callback(target.dispose)
+            result.data_url = target.url.render_as_string(hide_password=False)
+            empty = frozenset(t.table.key for t in plan.tables if t.truncate)
+            ddl = build_ddl(catalog, target.dialect.name, keys, empty)
+            result.notes.extend(ddl.notes)
+            for note in result.notes:
+                progress.note(note)
+            tgt = open_target_database(target, fresh_file=options.target is None)
+            stack.callback(tgt.close)
+            if options.replace:
+                tgt.clear()
             t1 = time.monotonic()
-            with source.connect() as src, target.connect() as tgt:
-                _begin_consistent_read(src)
-                _fast_sqlite_target(tgt)
-                target_schema = create_schema(
-                    source, metadata, schema, tgt, [t.table.key for t in plan.tables]
-                )
-                tgt.commit()
-                plan = result.plan = _with_known_names(src, plan, secret, options.batch_size)
-                for tp in plan.tables:
-                    result.rows[tp.table.key] = _clone_table(
-                        src,
-                        tgt,
-                        tp,
-                        options.batch_size,
-                        target_schema.flatten_schema,
-                        progress,
-                        stats.table(tp.table.key),
-                    )
-                timings["clone"] = time.monotonic() - t1
-                t2 = time.monotonic()
-                target_schema.finish(tgt)
-                tgt.commit()
-                timings["constraints"] = time.monotonic() - t2
-                src.rollback()
-            target.dispose()
-            os.chmod(data, 0o600)
+            created = ddl
+            tgt.create(ddl)
+            plan = result.plan = _with_known_names(snapshot, catalog, plan, secret, options.batch_size)
+            result.rows = clone_tables(
+                plan.tables, snapshot, catalog, tgt, ddl, options.batch_size, progress, stats
+            )
+            timings["clone"] = time.monotonic() - t1
+            t2 = time.monotonic()
+            tgt.finish(ddl)
+            timings["constraints"] = time.monotonic() - t2
+            snapshot.close()
+            tgt.close()
+            if options.target is None:
+                target.dispose()
+                os.chmod(data, 0o600)
             from sanitizer.certify.snapshot import certify, keep_failed_report
             from sanitizer.checks import run_checks
             from sanitizer.report import write_report
 
             t3 = time.monotonic()
-            result.checks = run_checks(data, plan, stats, progress, batch_size=options.batch_size)
+            result.checks = run_checks(
+                data if options.target is None else result.data_url,
+                plan,
+                stats,
+                progress,
+                batch_size=options.batch_size,
+            )
             timings["checks"] = time.monotonic() - t3
             timings["total"] = time.monotonic() - t0
             if not result.checks.passed:
                 raise keep_failed_report(store, staging, result)
-            _add_canaries(plan, data, staging.path, target_schema.flatten_schema, result, progress)
+            _add_canaries(plan, result, staging.path, progress)
             write_report(staging.path, result)
             certify(staging, result, signing, name)
             result.snapshot = store.publish(staging)
         except BaseException:
             staging.discard()
+            if created is not None and target is not None and options.target:
+                drop_created(target, created)  # no half-written or unchecked copy in the target
             raise
     return result
 
 
-def _add_canaries(
-    plan: Plan, data: Path, folder: Path, flatten: bool, result: RunResult, progress: Progress
-) -> None:
-    """Add the rules' canary rows once the checks passed (they are the team's contacts, not
-    the source's, so no check should see them); unique indexes already exist and refuse a
-    canary that collides. Row counts in the certificate then include them."""
-    if not plan.rules.canaries:
-        return
-    target = open_target(f"sqlite:///{data}")
-    try:
-        with target.connect() as tgt:
-            added = add_canaries(plan, tgt, folder, flatten_schema=flatten, progress=progress)
-    finally:
-        target.dispose()
-    for canary in added:
-        result.rows[canary.table] = result.rows.get(canary.table, 0) + 1
-        result.canaries[canary.table] = result.canaries.get(canary.table, 0) + 1
-
-
-def _with_known_names(src: object, plan: Plan, secret: bytes, batch_size: int) -> Plan:
+def _with_known_names(snapshot: Any, catalog: Any, plan: Plan, secret: bytes, batch_size: int) -> Plan:
     """Give text masks the keyed hashes of every name in the source (any table)."""
-    from sqlalchemy.engine import Connection
-
     from sanitizer.pipeline.names import collect_known_names, needs_known_names, with_known_names
 
-    assert isinstance(src, Connection)
     if not needs_known_names(plan):
         return plan
 
     def distinct(tp: TablePlan, column: str) -> Iterator[pl.Series]:
-        for values in iter_distinct(src, tp.table, column, batch_size):
-            yield as_text_series(column, values)
+        for values in snapshot.distinct(catalog.tables[tp.table.key], column, batch_size):
+            yield values.cast(pl.String)
 
     return with_known_names(plan, collect_known_names(plan, distinct, secret))
 
 
-def _begin_consistent_read(conn: object) -> None:
-    """Read every table at one point in time (SQLite: one read transaction)."""
-    from sqlalchemy.engine import Connection
+def _add_canaries(plan: Plan, result: RunResult, folder: Path, progress: Progress) -> None:
+    """Add the rules' canary rows once the checks passed (they are the team's contacts, not
+    the source's, so no check should see them); unique indexes already exist and refuse a
+    canary that collides. Row counts in the certificate then include them."""
+    from sanitizer.canary import add_canaries
 
-    assert isinstance(conn, Connection)
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
-
-
-def _fast_sqlite_target(conn: object) -> None:
-    """A fresh staging file needs no journal: a failed run deletes it."""
-    from sqlalchemy.engine import Connection
-
-    assert isinstance(conn, Connection)
-    if conn.dialect.name == "sqlite":
-        for pragma in (
-            "journal_mode = OFF",
-            "synchronous = OFF",
-            "temp_store = MEMORY",
-            "cache_size = -65536",
-        ):
-            conn.exec_driver_sql(f"PRAGMA {pragma}")
-
-
-def _unique_overrides(src: object, tp: TablePlan, batch_size: int) -> dict[str, pl.DataFrame]:
-    """Re-drawn fakes for the few inputs that would collide in a unique column."""
-    from sqlalchemy.engine import Connection
-
-    from sanitizer.pipeline.unique import find_overrides, needs_unique
-
-    assert isinstance(src, Connection)
-    overrides: dict[str, pl.DataFrame] = {}
-    for col in tp.columns:
-        if not needs_unique(tp, col):
-            continue
-        name = col.column.name
-
-        def batches(name: str = name) -> Iterator[pl.Series]:
-            for values in iter_distinct(src, tp.table, name, batch_size):
-                yield as_text_series(name, values)
-
-        found = find_overrides(batches, col)
-        if not found.is_empty():
-            overrides[name] = found
-    return overrides
-
-
-def _clone_table(
-    src: object,
-    tgt: object,
-    tp: TablePlan,
-    batch_size: int,
-    flatten: bool,
-    progress: Progress,
-    stats: TableStats | None = None,
-) -> int:
-    from sqlalchemy.engine import Connection
-
-    assert isinstance(src, Connection) and isinstance(tgt, Connection)
-    key = tp.table.key
-    if tp.truncate:
-        progress.table_started(key, 0)
-        progress.table_done(key, 0, 0.0)
-        return 0
-    start = time.monotonic()
-    progress.table_started(key, estimate_rows(src, tp.table))
-    names = tp.table.column_names
-    masked = [(i, c) for i, c in enumerate(tp.columns) if c.masked]
-    sql = insert_sql(tgt, tp.table, names, flatten_schema=flatten)
-    total = 0
+    if not plan.rules.canaries or result.data_url is None:
+        return
+    engine = open_target(result.data_url)
     try:
-        overrides = _unique_overrides(src, tp, batch_size)
-        for rows in iter_batches(src, tp.table, batch_size):
-            columns: list[tuple[object, ...] | list[object]] = list(zip(*rows, strict=True))
-            frame = None
-            if masked:
-                frame = pl.DataFrame([as_text_series(c.column.name, columns[i]) for i, c in masked])
-            if stats is not None:  # the source's counts for the checks, from this same read
-                stats.add(columns, frame)
-            if frame is not None:
-                out = mask_frame(frame, tp, overrides)
-                for i, c in masked:
-                    try:
-                        columns[i] = from_text(
-                            out.get_column(c.column.name).to_list(), c.column, tgt.dialect.name
-                        )
-                    except ValueError as e:
-                        raise SanitizeError(str(e), c.rule.where, exit_code=EXIT_FAILED) from None
-            write_rows(tgt, sql, list(zip(*columns, strict=True)))
-            tgt.commit()
-            total += len(rows)
-            progress.advance(key, len(rows))
-    except SQLAlchemyError as e:
-        raise SanitizeError(
-            f"copying table `{key}` failed: {describe_db_error(e)}", exit_code=EXIT_FAILED
-        ) from None
-    except Exception as e:
-        if isinstance(e, SanitizeError):
-            raise
-        if type(e).__module__.split(".")[0] in ("sqlite3", "psycopg", "pymysql", "MySQLdb"):
-            raise SanitizeError(
-                f"copying table `{key}` failed: {describe_db_error(e)}", exit_code=EXIT_FAILED
-            ) from None
-        raise
-    progress.table_done(key, total, time.monotonic() - start)
-    return total
+        flatten = engine.dialect.name in ("sqlite", "mysql", "mariadb")
+        with engine.connect() as conn:
+            added = add_canaries(plan, conn, folder, flatten_schema=flatten, progress=progress)
+    finally:
+        engine.dispose()
+    for canary in added:
+        result.rows[canary.table] = result.rows.get(canary.table, 0) + 1
+        result.canaries[canary.table] = result.canaries.get(canary.table, 0) + 1

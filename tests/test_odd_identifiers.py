@@ -1,0 +1,132 @@
+"""Reflection and a full run on both servers with identifiers that break naive SQL: mixed
+case, spaces, reserved words, unicode, dots, quotes, a non-default PostgreSQL schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sanitizer.db.connect import open_source
+from sanitizer.db.reflect import reflect
+from tests.conftest import ScratchServer, run_cli
+from tests.dbtools import write_rules
+
+PG_ODD = r"""
+CREATE SCHEMA "My Schema";
+CREATE TABLE "My Schema"."Odd Table" (
+    "Id" integer PRIMARY KEY,
+    "CamelCase" text,
+    "order" integer,
+    "with space" text,
+    "ÄÖü" text,
+    "dot.ted" text,
+    "quo""te" text
+);
+CREATE TABLE "UPPER" ("ID" serial PRIMARY KEY, "Odd Ref" integer REFERENCES "My Schema"."Odd Table"("Id"));
+CREATE INDEX "Ix With Space" ON "My Schema"."Odd Table" ("with space");
+INSERT INTO "My Schema"."Odd Table" VALUES (1, 'a', 2, 'b c', 'ü', 'x.y', 'q"q');
+INSERT INTO "UPPER" ("Odd Ref") VALUES (1);
+"""
+
+MY_ODD = [
+    """CREATE TABLE `Odd Table` (
+        `Id` int PRIMARY KEY,
+        `CamelCase` text,
+        `order` int,
+        `with space` text,
+        `ÄÖü` text,
+        `dot.ted` text,
+        `back``tick` text,
+        KEY `Ix With Space` (`order`)
+    ) DEFAULT CHARSET=utf8mb4""",
+    "CREATE TABLE `select` (`from` int AUTO_INCREMENT PRIMARY KEY, `Odd Ref` int, "
+    "FOREIGN KEY (`Odd Ref`) REFERENCES `Odd Table` (`Id`)) DEFAULT CHARSET=utf8mb4",
+    "INSERT INTO `Odd Table` VALUES (1, 'a', 2, 'b c', 'ü', 'x.y', 'q`q')",
+    "INSERT INTO `select` (`Odd Ref`) VALUES (1)",
+]
+
+
+@pytest.mark.postgres
+def test_pg_odd_identifiers(pg_server: ScratchServer, tmp_path: Path) -> None:
+    source, target = pg_server.create(), pg_server.create()
+    with pg_server.connect(source) as s:
+        s.execute(PG_ODD)
+    engine = open_source(source)
+    try:
+        _, schema = reflect(engine)
+    finally:
+        engine.dispose()
+    assert set(schema.tables) == {"My Schema.Odd Table", "UPPER"}
+    odd = schema.tables["My Schema.Odd Table"]
+    assert odd.column_names == (
+        "Id",
+        "CamelCase",
+        "order",
+        "with space",
+        "ÄÖü",
+        "dot.ted",
+        'quo"te',
+    )
+    assert schema.tables["UPPER"].foreign_keys[0].ref_table == "My Schema.Odd Table"
+    rules = write_rules(source, tmp_path / "rules", {"My Schema.Odd Table": {"ÄÖü": "redact"}})
+    plan = run_cli("plan", "--source", source, "--rules", str(rules))
+    assert plan.code == 0 and "My Schema.Odd Table:" in plan.stdout and 'quo"te' in plan.stdout
+    result = run_cli(
+        "run",
+        "--source",
+        source,
+        "--rules",
+        str(rules),
+        "--store",
+        str(tmp_path / "s"),
+        "--target",
+        target,
+    )
+    assert result.code == 0, result.output
+    with pg_server.connect(target) as t:
+        row = t.execute('SELECT * FROM "My Schema"."Odd Table"').fetchone()
+        assert row == (1, "a", 2, "b c", None, "x.y", 'q"q')
+        assert t.execute(
+            'INSERT INTO "UPPER" ("Odd Ref") VALUES (1) RETURNING "ID"'
+        ).fetchone() == (2,)
+        assert t.execute(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'Ix With Space'"
+        ).fetchone() == (1,)
+
+
+@pytest.mark.mysql
+def test_mariadb_odd_identifiers(mysql_server: ScratchServer, tmp_path: Path) -> None:
+    source, target = mysql_server.create(), mysql_server.create()
+    conn = mysql_server.connect(source)
+    with conn.cursor() as cur:
+        for stmt in MY_ODD:
+            cur.execute(stmt)
+    conn.close()
+    engine = open_source(source)
+    try:
+        _, schema = reflect(engine)
+    finally:
+        engine.dispose()
+    assert set(schema.tables) == {"Odd Table", "select"}
+    assert schema.tables["Odd Table"].column_names[-1] == "back`tick"
+    rules = write_rules(source, tmp_path / "rules", {"Odd Table": {"ÄÖü": "redact"}})
+    result = run_cli(
+        "run",
+        "--source",
+        source,
+        "--rules",
+        str(rules),
+        "--store",
+        str(tmp_path / "s"),
+        "--target",
+        target,
+    )
+    assert result.code == 0, result.output
+    conn = mysql_server.connect(target)
+    with conn.cursor() as cur:
+        cur.execute("SELECT * FROM `Odd Table`")
+        assert cur.fetchone() == (1, "a", 2, "b c", None, "x.y", "q`q")
+        cur.execute("INSERT INTO `select` (`Odd Ref`) VALUES (1)")
+        assert cur.lastrowid == 2
+    conn.close()
