@@ -2,7 +2,9 @@
 
 Targets are a registry by SQLAlchemy backend name. A loader gets the verified snapshot and
 must leave the target as it was unless the whole load succeeded and the loaded row counts
-equal the certificate's. SQLite is here; PostgreSQL and MariaDB/MySQL loaders plug in later.
+equal the certificate's. SQLite targets get the snapshot's file itself (atomically replaced);
+PostgreSQL and MariaDB/MySQL get the schema recreated from ``schema.json`` and the rows bulk
+loaded (COPY, LOAD DATA).
 """
 
 from __future__ import annotations
@@ -142,6 +144,39 @@ def restore_sqlite(load: Load) -> dict[str, int]:
         tmp.unlink(missing_ok=True)
     load.progress.note(f"restored {sum(load.rows.values()):,} rows into {path}")
     return {t: int(n or 0) for t, n in counts.items()}
+
+
+def _restore_server(load: Load) -> dict[str, int]:
+    """Recreate the snapshot's schema (``schema.json``) in a PostgreSQL or MariaDB/MySQL
+    database and bulk-load its rows; row counts are checked against the certificate, and a
+    failed or short load drops what it created."""
+    from sanitizer.db.load import load_snapshot
+
+    schema = load.data.parent / "schema.json"
+    if not schema.is_file():
+        raise SanitizeError(f"snapshot {load.data.parent} has no schema.json", exit_code=EXIT_FAILED)
+    url = load.target.render_as_string(hide_password=False)
+    result = load_snapshot(load.data, schema, url, load.replace, progress=load.progress)
+    problem = _mismatch(dict(result.rows), load.rows)
+    if problem:
+        from sanitizer.db import open_target
+        from sanitizer.db.catalog import Catalog
+        from sanitizer.db.ddl import build_ddl
+        from sanitizer.db.target import drop_created
+
+        engine = open_target(url)
+        try:
+            catalog = Catalog.load(schema)
+            drop_created(engine, build_ddl(catalog, engine.dialect.name, list(catalog.tables), frozenset()))
+        finally:
+            engine.dispose()
+        raise SanitizeError(f"restored copy: {problem}; the loaded tables were dropped", exit_code=EXIT_FAILED)
+    load.progress.note(f"restored {sum(result.rows.values()):,} rows into {safe_url(load.target)}")
+    return dict(result.rows)
+
+
+for _backend in ("postgresql", "mysql", "mariadb"):
+    register_target(_backend)(_restore_server)
 
 
 def restore(
