@@ -303,7 +303,7 @@ def restore(
     public_key: PublicKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
 ) -> None:
-    """Verify a snapshot, then load it into a test database (SQLite for now).
+    """Verify a snapshot, then load it into a test database (SQLite, PostgreSQL, MariaDB/MySQL).
 
     Exit 0 restored, 1 verification or row counts failed (target unchanged), 2 bad input.
     """

@@ -192,7 +192,7 @@ def restore(
 
     Args:
         snapshot: a snapshot folder, a name's ``latest`` file or a name's folder.
-        target: SQLAlchemy URL of the test database (SQLite for now).
+        target: SQLAlchemy URL of the test database (SQLite, PostgreSQL, MariaDB/MySQL).
         replace: replace a target that already has tables.
         public_key: check the certificate's signature with this key (and require one).
         require_signature: refuse an unsigned snapshot.
