@@ -22,10 +22,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_state = {"debug": False}
+_state: dict[str, object] = {"debug": False, "log_format": "text"}
 
 
-def _err(message: str) -> None:
+def _err(message: str, exit_code: int | None = None) -> None:
+    if _state["log_format"] == "json":
+        from sanitizer.progress import JsonProgress
+
+        level = "warning" if message.startswith("warning") else "error"
+        fields: dict[str, object] = {"message": message.removeprefix("error: ")}
+        if exit_code is not None:
+            fields["exit_code"] = exit_code
+        JsonProgress().event(level, level, **fields)
+        return
     if sys.stderr.isatty():
         typer.secho(f"sanitize: {message}", fg="red", err=True)
     else:
@@ -41,7 +50,7 @@ def _guard() -> Iterator[None]:
     except SanitizeError as e:
         if _state["debug"]:
             traceback.print_exc()
-        _err(f"error: {e}")
+        _err(f"error: {e}", e.exit_code)
         raise typer.Exit(e.exit_code) from None
     except KeyboardInterrupt:
         _err("interrupted; nothing was published")
@@ -71,8 +80,23 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="text: progress bars on a terminal, timestamped lines elsewhere; "
+            "json: one JSON object per line on stderr, for log shippers.",
+        ),
+    ] = "text",
 ) -> None:
+    from sanitizer.progress import LOG_FORMATS, set_log_format
+
     _state["debug"] = debug
+    if log_format not in LOG_FORMATS:
+        _err(f"error: unknown --log-format `{log_format}` (text or json)")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    _state["log_format"] = log_format
+    set_log_format(log_format)
 
 
 SourceOpt = Annotated[
@@ -107,6 +131,15 @@ PublicKeyOpt = Annotated[
         "(default: $SANITIZE_PUBLIC_KEY). Given a key, a signature is required.",
     ),
 ]
+KeepOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--keep",
+        min=1,
+        help="Keep the newest K certified snapshots of the name (and K failed-run reports); "
+        "older ones are deleted, never the one `latest` names or one being restored.",
+    ),
+]
 RequireSignatureOpt = Annotated[
     bool,
     typer.Option("--require-signature", help="Fail unsigned or unchecked certificates."),
@@ -123,6 +156,7 @@ def _run_options(
     signing_key: str | None = None,
     target: str | None = None,
     replace: bool = False,
+    keep: int | None = None,
 ) -> object:
     from sanitizer.config import load_profile
     from sanitizer.pipeline.run import DEFAULT_BATCH, DEFAULT_SOURCE, RunOptions, secret_from_env
@@ -151,6 +185,7 @@ def _run_options(
         signing_key=signing_key or None,
         target=target or (prof.target if prof else None),
         replace=replace,
+        keep=keep or (prof.keep if prof else None),
     )
 
 
@@ -174,6 +209,7 @@ def run(
     replace: Annotated[
         bool, typer.Option("--replace", help="Drop the tables the --target already holds.")
     ] = False,
+    keep: KeepOpt = None,
 ) -> None:
     """Clone the source through the rules, check it, publish a certified snapshot.
 
@@ -186,7 +222,7 @@ def run(
 
     with _guard():
         opts = _run_options(
-            source, rules, store, name, config, profile, signing_key, target, replace
+            source, rules, store, name, config, profile, signing_key, target, replace, keep
         )
         assert isinstance(opts, RunOptions)
         if opts.signing_key:
