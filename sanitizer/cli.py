@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from sanitizer import __version__
-from sanitizer.errors import EXIT_BAD_INPUT, EXIT_FAILED, SanitizeError
+from sanitizer.errors import EXIT_BAD_INPUT, EXIT_FAILED, Location, SanitizeError
 
 app = typer.Typer(
     name="sanitize",
@@ -238,6 +238,108 @@ def run(
         finally:
             progress.close()
         typer.echo(str(result.snapshot))
+
+
+@app.command()
+def refresh(
+    profile: ProfileOpt = "default",
+    config: ConfigOpt = None,
+    source: SourceOpt = None,
+    rules: RulesOpt = None,
+    store: StoreOpt = None,
+    name: NameOpt = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            help="A test database to restore into (repeat for several); replaces the "
+            "profile's `targets`.",
+        ),
+    ] = None,
+    keep: KeepOpt = None,
+    signing_key: SigningKeyOpt = None,
+    public_key: PublicKeyOpt = None,
+    require_signature: RequireSignatureOpt = False,
+) -> None:
+    """The nightly job: run, verify, then restore into every target of the profile.
+
+    Each target is replaced atomically; when a step fails, the targets it did not reach keep
+    their previous data. Exit 0 all restored, 1 a step failed (the message names the step and
+    each target's state), 2 bad input.
+    """
+    from sanitizer.config import load_profile
+    from sanitizer.pipeline.run import RunOptions
+    from sanitizer.progress import for_terminal
+    from sanitizer.refresh import RefreshOptions
+    from sanitizer.refresh import refresh as refresh_targets
+
+    with _guard():
+        opts = _run_options(source, rules, store, name, config, profile, signing_key, keep=keep)
+        assert isinstance(opts, RunOptions)
+        prof = load_profile(profile, config)
+        targets = tuple(target) if target else (prof.targets if prof else ())
+        origin = None
+        if prof is not None and not target:
+            origin = Location(file=prof.file, table=f"profiles.{prof.name}")
+        if opts.signing_key:
+            from sanitizer.certify.keys import world_readable
+
+            if world_readable(opts.signing_key):
+                _err(
+                    f"warning: signing key {opts.signing_key} is readable by others (chmod 600 it)"
+                )
+        key = _public_key(public_key)
+        options = RefreshOptions(
+            run=opts,
+            targets=targets,
+            keep=opts.keep,
+            public_key=key,  # type: ignore[arg-type]
+            require_signature=require_signature,
+            origin=origin,
+        )
+        progress = for_terminal()
+        try:
+            result = refresh_targets(options, progress)
+        finally:
+            progress.close()
+        for outcome in result.targets:
+            typer.echo(outcome.render())
+        typer.echo(str(result.snapshot))
+
+
+@app.command()
+def history(
+    name: Annotated[
+        str | None, typer.Argument(help="Snapshot name (default: the profile's `name`).")
+    ] = None,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    profile: ProfileOpt = "default",
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """List the snapshots and failed runs of a name: time, rows, size, status, latest."""
+    from sanitizer.history import history as list_history
+    from sanitizer.history import render
+    from sanitizer.store import Store
+
+    with _guard():
+        if format not in ("text", "json"):
+            raise SanitizeError(f"unknown format `{format}` (text or json)")
+        prof = None
+        if store is None or name is None:
+            from sanitizer.config import load_profile
+
+            prof = load_profile(profile, config, only=("store", "name"))
+        root = store or (prof.store if prof and prof.store else "snapshots")
+        name = name or (prof.snapshot_name if prof else None)
+        if not name:
+            raise SanitizeError("which snapshot name? give NAME (or `name` in the profile)")
+        the_store = Store(root)
+        entries = list_history(the_store, name)
+        if format == "json":
+            typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
+        else:
+            typer.echo(render(entries, name, the_store))
 
 
 @app.command()

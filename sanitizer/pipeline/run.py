@@ -233,15 +233,9 @@ def _hold_name(
 
 
 def _retain(store: Store, name: str, keep: int, progress: Progress) -> None:
-    from sanitizer.store.retention import prune
+    from sanitizer.store.retention import retain
 
-    try:
-        pruned = prune(store, name, keep)
-    except Exception as e:  # retention never turns a run's outcome around
-        progress.note(f"retention failed ({type(e).__name__}); nothing more was deleted")
-        return
-    for line in pruned.lines():
-        progress.note(line)
+    retain(store, name, keep, progress)
 
 
 def _with_known_names(snapshot: Any, catalog: Any, plan: Plan, secret: bytes, batch_size: int) -> Plan:

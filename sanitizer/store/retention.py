@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sanitizer.certify.certificate import CERTIFICATE_FILE
+from sanitizer.progress import Progress
 from sanitizer.store.lock import READING_SUFFIX, unread
 from sanitizer.store.store import Store
 
@@ -110,3 +111,16 @@ def _drop_orphan_markers(folder: Path) -> None:
         with unread(snapshot) as free:
             if free:
                 marker.unlink(missing_ok=True)
+
+
+def retain(store: Store, name: str, keep: int, progress: Progress) -> Pruned | None:
+    """`prune`, telling ``progress`` what it did; never raises (retention never turns a run's
+    or a refresh's outcome around)."""
+    try:
+        pruned = prune(store, name, keep)
+    except Exception as e:
+        progress.note(f"warning: retention failed ({type(e).__name__}); nothing more was deleted")
+        return None
+    for line in pruned.lines():
+        progress.note(line)
+    return pruned
