@@ -183,3 +183,33 @@ def test_run_keep_prunes_old_snapshots(demo_db: Path, tmp_path: Path) -> None:
     assert "retention: deleted 2 old snapshot(s)" in r.stderr
     bad = run_cli("run", "--source", f"sqlite:///{demo_db}", "--keep", "0")
     assert bad.code == 2
+
+
+# --- progress lines ---------------------------------------------------------------------------
+
+
+def test_plain_and_json_progress_lines_carry_rows_rate_and_eta() -> None:
+    import io
+
+    from sanitizer.progress import JsonProgress, LogProgress
+
+    text = io.StringIO()
+    plain = LogProgress(text, every=0)
+    plain.table_started("orders", 1000)
+    plain.advance("orders", 250)
+    plain.table_done("orders", 1000, 2.0)
+    lines = text.getvalue().splitlines()
+    assert "orders: 250 rows, " in lines[0] and "25% of ~1,000, ETA " in lines[0]
+    assert lines[1].endswith("orders: 1,000 rows in 2.00s (500 rows/s)")
+    out = io.StringIO()
+    log = JsonProgress(out, every=0)
+    log.table_started("orders", 1000)
+    log.advance("orders", 250)
+    log.table_done("orders", 1000, 2.0)
+    log.note("warning: something to see")
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["event"] for e in events] == ["table_started", "table_progress", "table_done", "note"]
+    assert events[1]["rows"] == 250 and events[1]["rows_expected"] == 1000
+    assert events[1]["rows_per_s"] > 0 and events[1]["eta_s"] >= 0
+    assert events[2]["rows_per_s"] == 500.0 and events[2]["seconds"] == 2.0
+    assert events[3]["level"] == "warning"
