@@ -436,14 +436,19 @@ def restore(
     snapshot: Annotated[str, typer.Argument(help="A snapshot folder, or snapshots/<name>/latest.")],
     target: Annotated[str, typer.Option("--target", help="SQLAlchemy URL of the test database.")],
     replace: Annotated[
-        bool, typer.Option("--replace", help="Replace a target that already has tables.")
+        bool,
+        typer.Option(
+            "--replace", help="Replace what the target holds, atomically (it may not exist yet)."
+        ),
     ] = False,
     public_key: PublicKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
 ) -> None:
-    """Verify a snapshot, then load it into a test database (SQLite for now).
+    """Verify a snapshot, then load it into a test database (SQLite, PostgreSQL, MariaDB/MySQL).
 
-    Exit 0 restored, 1 verification or row counts failed (target unchanged), 2 bad input.
+    With --replace the target's contents are replaced atomically (loaded next to it, then
+    swapped in). Exit 0 restored, 1 verification, loading or row counts failed (target
+    unchanged), 2 bad input.
     """
     from sanitizer.progress import for_terminal
     from sanitizer.restore import restore as restore_snapshot
