@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -317,6 +318,7 @@ class _PgSwap(_Swap):
             if ended:
                 self.progress.note(f"ended {ended} session(s) on {self.target} for the swap")
             tx = self.engine.connect()
+            t0 = time.monotonic()
             try:
                 with tx.begin():
                     if exists:
@@ -339,7 +341,8 @@ class _PgSwap(_Swap):
                 last,
                 self.url,
             )
-        self.progress.note(f"swapped: {self.target} now holds the snapshot")
+        took = time.monotonic() - t0
+        self.progress.note(f"swapped: {self.target} now holds the snapshot (swap {took:.3f}s)")
         if exists:
             try:
                 self.run(f"DROP DATABASE IF EXISTS {self.q(old)} WITH (FORCE)")
@@ -427,12 +430,14 @@ class _MySwap(_Swap):
                 f"{self.q(s)}.{self.q(n)} TO {self.q(t)}.{self.q(n)}"
                 for n in self._tables(s, False)
             ]
+            t0 = time.monotonic()
             if moves:
                 self.run("RENAME TABLE " + ", ".join(moves))
+            took = time.monotonic() - t0
         except SQLAlchemyError as e:
             self.drop_quietly(old)
             raise _fail("swapping the restored tables in", e, self.url) from None
-        self.progress.note(f"swapped: {t} now holds the snapshot")
+        self.progress.note(f"swapped: {t} now holds the snapshot (swap {took:.3f}s)")
         try:
             for view in self._tables(t, True):
                 self.run(f"DROP VIEW IF EXISTS {self.q(t)}.{self.q(view)}")
