@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from sanitizer import __version__
-from sanitizer.errors import EXIT_BAD_INPUT, EXIT_FAILED, SanitizeError
+from sanitizer.errors import EXIT_BAD_INPUT, EXIT_FAILED, Location, SanitizeError
 
 app = typer.Typer(
     name="sanitize",
@@ -22,10 +22,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_state = {"debug": False}
+_state: dict[str, object] = {"debug": False, "log_format": "text"}
 
 
-def _err(message: str) -> None:
+def _err(message: str, exit_code: int | None = None) -> None:
+    if _state["log_format"] == "json":
+        from sanitizer.progress import JsonProgress
+
+        level = "warning" if message.startswith("warning") else "error"
+        fields: dict[str, object] = {"message": message.removeprefix("error: ")}
+        if exit_code is not None:
+            fields["exit_code"] = exit_code
+        JsonProgress().event(level, level, **fields)
+        return
     if sys.stderr.isatty():
         typer.secho(f"sanitize: {message}", fg="red", err=True)
     else:
@@ -41,7 +50,7 @@ def _guard() -> Iterator[None]:
     except SanitizeError as e:
         if _state["debug"]:
             traceback.print_exc()
-        _err(f"error: {e}")
+        _err(f"error: {e}", e.exit_code)
         raise typer.Exit(e.exit_code) from None
     except KeyboardInterrupt:
         _err("interrupted; nothing was published")
@@ -71,8 +80,23 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="text: progress bars on a terminal, timestamped lines elsewhere; "
+            "json: one JSON object per line on stderr, for log shippers.",
+        ),
+    ] = "text",
 ) -> None:
+    from sanitizer.progress import LOG_FORMATS, set_log_format
+
     _state["debug"] = debug
+    if log_format not in LOG_FORMATS:
+        _err(f"error: unknown --log-format `{log_format}` (text or json)")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    _state["log_format"] = log_format
+    set_log_format(log_format)
 
 
 SourceOpt = Annotated[
@@ -107,6 +131,15 @@ PublicKeyOpt = Annotated[
         "(default: $SANITIZE_PUBLIC_KEY). Given a key, a signature is required.",
     ),
 ]
+KeepOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--keep",
+        min=1,
+        help="Keep the newest K certified snapshots of the name (and K failed-run reports); "
+        "older ones are deleted, never the one `latest` names or one being restored.",
+    ),
+]
 RequireSignatureOpt = Annotated[
     bool,
     typer.Option("--require-signature", help="Fail unsigned or unchecked certificates."),
@@ -123,6 +156,7 @@ def _run_options(
     signing_key: str | None = None,
     target: str | None = None,
     replace: bool = False,
+    keep: int | None = None,
 ) -> object:
     from sanitizer.config import load_profile
     from sanitizer.pipeline.run import DEFAULT_BATCH, DEFAULT_SOURCE, RunOptions, secret_from_env
@@ -151,6 +185,7 @@ def _run_options(
         signing_key=signing_key or None,
         target=target or (prof.target if prof else None),
         replace=replace,
+        keep=keep or (prof.keep if prof else None),
     )
 
 
@@ -174,6 +209,7 @@ def run(
     replace: Annotated[
         bool, typer.Option("--replace", help="Drop the tables the --target already holds.")
     ] = False,
+    keep: KeepOpt = None,
 ) -> None:
     """Clone the source through the rules, check it, publish a certified snapshot.
 
@@ -186,7 +222,7 @@ def run(
 
     with _guard():
         opts = _run_options(
-            source, rules, store, name, config, profile, signing_key, target, replace
+            source, rules, store, name, config, profile, signing_key, target, replace, keep
         )
         assert isinstance(opts, RunOptions)
         if opts.signing_key:
@@ -202,6 +238,108 @@ def run(
         finally:
             progress.close()
         typer.echo(str(result.snapshot))
+
+
+@app.command()
+def refresh(
+    profile: ProfileOpt = "default",
+    config: ConfigOpt = None,
+    source: SourceOpt = None,
+    rules: RulesOpt = None,
+    store: StoreOpt = None,
+    name: NameOpt = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            help="A test database to restore into (repeat for several); replaces the "
+            "profile's `targets`.",
+        ),
+    ] = None,
+    keep: KeepOpt = None,
+    signing_key: SigningKeyOpt = None,
+    public_key: PublicKeyOpt = None,
+    require_signature: RequireSignatureOpt = False,
+) -> None:
+    """The nightly job: run, verify, then restore into every target of the profile.
+
+    Each target is replaced atomically; when a step fails, the targets it did not reach keep
+    their previous data. Exit 0 all restored, 1 a step failed (the message names the step and
+    each target's state), 2 bad input.
+    """
+    from sanitizer.config import load_profile
+    from sanitizer.pipeline.run import RunOptions
+    from sanitizer.progress import for_terminal
+    from sanitizer.refresh import RefreshOptions
+    from sanitizer.refresh import refresh as refresh_targets
+
+    with _guard():
+        opts = _run_options(source, rules, store, name, config, profile, signing_key, keep=keep)
+        assert isinstance(opts, RunOptions)
+        prof = load_profile(profile, config)
+        targets = tuple(target) if target else (prof.targets if prof else ())
+        origin = None
+        if prof is not None and not target:
+            origin = Location(file=prof.file, table=f"profiles.{prof.name}")
+        if opts.signing_key:
+            from sanitizer.certify.keys import world_readable
+
+            if world_readable(opts.signing_key):
+                _err(
+                    f"warning: signing key {opts.signing_key} is readable by others (chmod 600 it)"
+                )
+        key = _public_key(public_key)
+        options = RefreshOptions(
+            run=opts,
+            targets=targets,
+            keep=opts.keep,
+            public_key=key,  # type: ignore[arg-type]
+            require_signature=require_signature,
+            origin=origin,
+        )
+        progress = for_terminal()
+        try:
+            result = refresh_targets(options, progress)
+        finally:
+            progress.close()
+        for outcome in result.targets:
+            typer.echo(outcome.render())
+        typer.echo(str(result.snapshot))
+
+
+@app.command()
+def history(
+    name: Annotated[
+        str | None, typer.Argument(help="Snapshot name (default: the profile's `name`).")
+    ] = None,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    profile: ProfileOpt = "default",
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """List the snapshots and failed runs of a name: time, rows, size, status, latest."""
+    from sanitizer.history import history as list_history
+    from sanitizer.history import render
+    from sanitizer.store import Store
+
+    with _guard():
+        if format not in ("text", "json"):
+            raise SanitizeError(f"unknown format `{format}` (text or json)")
+        prof = None
+        if store is None or name is None:
+            from sanitizer.config import load_profile
+
+            prof = load_profile(profile, config, only=("store", "name"))
+        root = store or (prof.store if prof and prof.store else "snapshots")
+        name = name or (prof.snapshot_name if prof else None)
+        if not name:
+            raise SanitizeError("which snapshot name? give NAME (or `name` in the profile)")
+        the_store = Store(root)
+        entries = list_history(the_store, name)
+        if format == "json":
+            typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
+        else:
+            typer.echo(render(entries, name, the_store))
 
 
 @app.command()
@@ -298,14 +436,19 @@ def restore(
     snapshot: Annotated[str, typer.Argument(help="A snapshot folder, or snapshots/<name>/latest.")],
     target: Annotated[str, typer.Option("--target", help="SQLAlchemy URL of the test database.")],
     replace: Annotated[
-        bool, typer.Option("--replace", help="Replace a target that already has tables.")
+        bool,
+        typer.Option(
+            "--replace", help="Replace what the target holds, atomically (it may not exist yet)."
+        ),
     ] = False,
     public_key: PublicKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
 ) -> None:
     """Verify a snapshot, then load it into a test database (SQLite, PostgreSQL, MariaDB/MySQL).
 
-    Exit 0 restored, 1 verification or row counts failed (target unchanged), 2 bad input.
+    With --replace the target's contents are replaced atomically (loaded next to it, then
+    swapped in). Exit 0 restored, 1 verification, loading or row counts failed (target
+    unchanged), 2 bad input.
     """
     from sanitizer.progress import for_terminal
     from sanitizer.restore import restore as restore_snapshot

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,11 +58,15 @@ def _expand(value: str, where: Location) -> str:
 
 
 def load_profile(
-    name: str = "default", path: str | os.PathLike[str] | None = None
+    name: str = "default",
+    path: str | os.PathLike[str] | None = None,
+    only: Collection[str] | None = None,
 ) -> Profile | None:
     """Read profile ``name`` from ``path`` (default ``./sanitize.toml``).
 
-    Returns None when no path was given and there is no ``sanitize.toml`` here.
+    Returns None when no path was given and there is no ``sanitize.toml`` here. With
+    ``only``, just those keys are read (the others are still checked to be known keys), so a
+    command that needs the store does not fail on an unset variable in ``source``.
 
     Raises:
         SanitizeError: for a missing file that was asked for, bad TOML, an unknown key,
@@ -99,6 +104,8 @@ def load_profile(
         where = Location(file=display, table=f"profiles.{name}", column=key)
         if key not in PROFILE_KEYS:
             raise SanitizeError(f"unknown key `{key}` (known: {', '.join(PROFILE_KEYS)})", where)
+        if only is not None and key not in only:
+            continue
         if key == "targets":
             if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
                 raise SanitizeError("`targets` must be a list of database URLs", where)

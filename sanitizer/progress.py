@@ -1,10 +1,16 @@
-"""Progress of long work: a live bar per table on a terminal, plain log lines elsewhere."""
+"""Progress of long work: a live bar per table on a terminal, plain log lines elsewhere, or
+one JSON object per line for log shippers (``--log-format json``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sys
 import time
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
+
+LOG_FORMATS = ("text", "json")
+_settings = {"format": "text"}
 
 
 class Progress(Protocol):
@@ -32,6 +38,7 @@ class LogProgress:
         self.stream = stream or sys.stderr
         self.every = every
         self._rows: dict[str, int] = {}
+        self._total: dict[str, int | None] = {}
         self._start: dict[str, float] = {}
         self._last: dict[str, float] = {}
 
@@ -44,6 +51,7 @@ class LogProgress:
 
     def table_started(self, table: str, total: int | None) -> None:
         self._rows[table] = 0
+        self._total[table] = total
         self._start[table] = self._last[table] = time.monotonic()
 
     def advance(self, table: str, rows: int) -> None:
@@ -52,10 +60,84 @@ class LogProgress:
         if now - self._last.get(table, now) >= self.every:
             self._last[table] = now
             done = self._rows[table]
-            self._line(f"{table}: {done:,} rows, {_rate(done, now - self._start[table])}")
+            seconds = now - self._start[table]
+            text = f"{table}: {done:,} rows, {_rate(done, seconds)}"
+            total = self._total.get(table)
+            if total and done and seconds > 0 and total > done:
+                eta = (total - done) / (done / seconds)
+                text += f", {100 * done / total:.0f}% of ~{total:,}, ETA {eta:.0f}s"
+            self._line(text)
 
     def table_done(self, table: str, rows: int, seconds: float) -> None:
         self._line(f"{table}: {rows:,} rows in {seconds:.2f}s ({_rate(rows, seconds)})")
+
+    def close(self) -> None:
+        pass
+
+
+def _level(message: str) -> str:
+    head = message.lstrip().lower()
+    if head.startswith("error"):
+        return "error"
+    return "warning" if head.startswith("warning") else "info"
+
+
+class JsonProgress:
+    """One JSON object per line on stderr: ``time``, ``level``, ``event`` and the event's
+    fields (``table``, ``rows``, ``rows_per_s``, ``eta_s``, ``seconds``, ``message``...)."""
+
+    def __init__(self, stream: TextIO | None = None, every: float = 5.0) -> None:
+        self.stream = stream or sys.stderr
+        self.every = every
+        self._rows: dict[str, int] = {}
+        self._total: dict[str, int | None] = {}
+        self._start: dict[str, float] = {}
+        self._last: dict[str, float] = {}
+
+    def event(self, event: str, level: str = "info", **fields: Any) -> None:
+        """Write one event."""
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        record = {"time": stamp, "level": level, "event": event, **fields}
+        print(json.dumps(record, ensure_ascii=False, default=str), file=self.stream, flush=True)
+
+    def note(self, message: str) -> None:
+        self.event("note", _level(message), message=message)
+
+    def table_started(self, table: str, total: int | None) -> None:
+        self._rows[table] = 0
+        self._total[table] = total
+        self._start[table] = self._last[table] = time.monotonic()
+        self.event("table_started", table=table, rows_expected=total)
+
+    def advance(self, table: str, rows: int) -> None:
+        self._rows[table] = self._rows.get(table, 0) + rows
+        now = time.monotonic()
+        if now - self._last.get(table, now) < self.every:
+            return
+        self._last[table] = now
+        done = self._rows[table]
+        seconds = now - self._start[table]
+        rate = done / seconds if seconds > 0 else None
+        total = self._total.get(table)
+        eta = (total - done) / rate if rate and total and total > done else None
+        self.event(
+            "table_progress",
+            table=table,
+            rows=done,
+            rows_expected=total,
+            rows_per_s=round(rate, 1) if rate else None,
+            eta_s=round(eta, 1) if eta is not None else None,
+        )
+
+    def table_done(self, table: str, rows: int, seconds: float) -> None:
+        rate = rows / seconds if seconds > 0 else None
+        self.event(
+            "table_done",
+            table=table,
+            rows=rows,
+            seconds=round(seconds, 3),
+            rows_per_s=round(rate, 1) if rate else None,
+        )
 
     def close(self) -> None:
         pass
@@ -123,6 +205,34 @@ class SilentProgress:
     def close(self) -> None: ...
 
 
+def set_log_format(name: str) -> None:
+    """``text`` (bars on a terminal, timestamped lines elsewhere) or ``json``.
+
+    Raises:
+        ValueError: for another name.
+    """
+    if name not in LOG_FORMATS:
+        raise ValueError(name)
+    _settings["format"] = name
+
+
+def log_format() -> str:
+    """The format `set_log_format` chose (``text`` by default)."""
+    return _settings["format"]
+
+
+def event(progress: Progress, name: str, message: str, level: str = "info", **fields: Any) -> None:
+    """Report a step of the work: a JSON event where the log is JSON, the message elsewhere."""
+    emit = getattr(progress, "event", None)
+    if emit is not None:
+        emit(name, level, message=message, **fields)
+    else:
+        progress.note(message)
+
+
 def for_terminal() -> Progress:
-    """Bars when stderr is a terminal, log lines otherwise."""
+    """JSON lines with ``--log-format json``; else bars when stderr is a terminal, log lines
+    otherwise."""
+    if _settings["format"] == "json":
+        return JsonProgress()
     return BarProgress() if sys.stderr.isatty() else LogProgress()

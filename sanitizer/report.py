@@ -143,7 +143,9 @@ def report_sections(
                 ],
             )
         )
-    return f"Snapshot report: {result.name}", bullets, sections
+    from sanitizer.changes import changes_sections
+
+    return f"Snapshot report: {result.name}", bullets, [*changes_sections(result), *sections]
 
 
 # What masks count about their input (`MaskContext.tally`), in words; counts only.
@@ -228,8 +230,12 @@ def render_html(result: RunResult, canaries: Sequence[Canary] = ()) -> str:
 
 
 def write_report(folder: Path, result: RunResult) -> Path:
-    """Write ``report.md`` and ``report.html`` into ``folder``; returns the Markdown file."""
+    """Write ``report.md``, ``report.html`` and ``run.json`` (the same facts for the next
+    run's comparison and `sanitize history`) into ``folder``; returns the Markdown file."""
     from sanitizer.canary import read_canaries
+    from sanitizer.changes import write_run_summary
+
+    write_run_summary(folder, result)
 
     canaries = read_canaries(folder)
     path = folder / REPORT_FILE

@@ -149,13 +149,29 @@ def restore_sqlite(load: Load) -> dict[str, int]:
 def _restore_server(load: Load) -> dict[str, int]:
     """Recreate the snapshot's schema (``schema.json``) in a PostgreSQL or MariaDB/MySQL
     database and bulk-load its rows; row counts are checked against the certificate, and a
-    failed or short load drops what it created."""
+    failed or short load drops what it created. With ``replace`` the load goes into a scratch
+    database next to the target and is swapped in atomically (`sanitizer.db.swap`): the
+    target keeps its data unless everything succeeded."""
     from sanitizer.db.load import load_snapshot
 
     schema = load.data.parent / "schema.json"
     if not schema.is_file():
         raise SanitizeError(f"snapshot {load.data.parent} has no schema.json", exit_code=EXIT_FAILED)
     url = load.target.render_as_string(hide_password=False)
+    if load.replace:
+        from sanitizer.db.swap import load_replacing
+
+        swapped = load_replacing(
+            load.data,
+            schema,
+            load.target,
+            lambda rows: _mismatch(dict(rows), load.rows),
+            progress=load.progress,
+        )
+        load.progress.note(
+            f"restored {sum(swapped.rows.values()):,} rows into {safe_url(load.target)}"
+        )
+        return dict(swapped.rows)
     result = load_snapshot(load.data, schema, url, load.replace, progress=load.progress)
     problem = _mismatch(dict(result.rows), load.rows)
     if problem:
@@ -210,6 +226,25 @@ def restore(
         raise SanitizeError(
             f"restoring into {backend} is not supported yet; targets: {', '.join(sorted(TARGETS))}"
         )
+    from sanitizer.certify.verify import resolve_snapshot
+    from sanitizer.store.lock import reading
+
+    folder = resolve_snapshot(snapshot)
+    with reading(folder):  # retention leaves a snapshot alone while it is read
+        if not folder.is_dir():
+            raise SanitizeError(f"snapshot {folder} was deleted (retention) before it could be read")
+        return _verified_restore(folder, url, loader, replace, public_key, require_signature, progress)
+
+
+def _verified_restore(
+    snapshot: Path,
+    url: URL,
+    loader: Loader,
+    replace: bool,
+    public_key: Ed25519PublicKey | None,
+    require_signature: bool,
+    progress: Progress,
+) -> RestoreResult:
     v = verify_snapshot(snapshot, public_key, require_signature=require_signature)
     if not v.ok:
         raise SanitizeError(

@@ -205,7 +205,7 @@ def test_keeping_an_email_column_fails_and_publishes_nothing(
     assert store.snapshots("shop") == before
     assert not list((store_dir / "shop").glob(".staging-*"))
     (failed,) = list((store_dir / "shop" / "failed").iterdir())
-    assert sorted(p.name for p in failed.iterdir()) == ["report.html", "report.md"]
+    assert sorted(p.name for p in failed.iterdir()) == ["report.html", "report.md", "run.json"]
     report = (failed / "report.md").read_text()
     assert "FAILED" in report and "`orders.customer_email`" in report
     assert_no_raw_values(report + message, published["source"])

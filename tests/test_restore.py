@@ -113,7 +113,7 @@ def test_signature_rules_apply(snapshot: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "target",
-    ["postgresql://postgres@127.0.0.1:5432/test", "sqlite://", "not a url"],
+    ["postgresql://postgres@127.0.0.1:1/test", "sqlite://", "not a url"],  # port 1: unreachable
     ids=["server", "memory", "garbage"],
 )
 def test_unsupported_targets_are_bad_input(snapshot: Path, target: str) -> None:

@@ -49,6 +49,7 @@ class RunOptions:
     signing_key: str | None = None  # Ed25519 private key file; None: the snapshot is unsigned
     target: str | None = None  # build the copy in this database instead of data.sqlite
     replace: bool = False  # drop what the target holds first
+    keep: int | None = None  # retention: keep the newest K snapshots of the name (None: all)
 
 
 @dataclass
@@ -68,6 +69,8 @@ class RunResult:
     data_url: str | None = None  # where the sanitized rows are (may hold a password: never print)
     target: str | None = None  # the target as printable text, when not the snapshot's file
     notes: list[str] = field(default_factory=list)
+    snapshot_id: str | None = None
+    previous: Path | None = None  # the snapshot `latest` named when the run started
 
 
 def secret_from_env() -> bytes | None:
@@ -101,6 +104,7 @@ def run(
 
         signing = load_private_key(options.signing_key)  # a bad key fails before any work
     with ExitStack() as stack:
+        previous = None if dry_run else _hold_name(stack, store, name, options.keep, progress)
         source = open_source(options.source)
         stack.callback(source.dispose)
         _metadata, schema = reflect(source)
@@ -112,6 +116,7 @@ def run(
         plan = make_plan(schema, rules, fk_order(schema), secret, Pools())
         timings["plan"] = time.monotonic() - t0
         result = RunResult(plan=plan, name=name, timings=timings, secret_was_random=random_secret)
+        result.previous = previous
         if dry_run:
             return result
         target = None
@@ -140,6 +145,7 @@ def run(
 
         stats = SourceStats(plan)
         staging = store.new_staging(name)
+        result.snapshot_id = staging.snapshot_id
         created = None
         try:
             snapshot = open_snapshot(source)
@@ -204,6 +210,32 @@ def run(
                 drop_created(target, created)  # no half-written or unchecked copy in the target
             raise
     return result
+
+
+def _hold_name(
+    stack: ExitStack, store: Store, name: str, keep: int | None, progress: Progress
+) -> Path | None:
+    """Take the name's lock for the rest of the run (a second run of the name stops with
+    exit 1), remove what runs that died left, and prune old snapshots when the run ends.
+    Returns the snapshot `latest` names now: the report compares with it."""
+    from sanitizer.store.lock import name_lock
+
+    label = f"store {store.folder(name)}"
+    stale = stack.enter_context(name_lock(store.folder(name), label, "run"))
+    if stale is not None:
+        progress.note(f"took over the lock of {stale.render()}: that run ended without releasing it")
+    removed = store.clean_stale_staging(name)
+    if removed:
+        progress.note(f"removed {removed} staging folder(s) left by runs that died")
+    if keep:
+        stack.callback(_retain, store, name, keep, progress)  # runs before the lock is released
+    return store.latest(name)
+
+
+def _retain(store: Store, name: str, keep: int, progress: Progress) -> None:
+    from sanitizer.store.retention import retain
+
+    retain(store, name, keep, progress)
 
 
 def _with_known_names(snapshot: Any, catalog: Any, plan: Plan, secret: bytes, batch_size: int) -> Plan:
