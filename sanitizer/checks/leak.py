@@ -126,9 +126,28 @@ def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:
     )
 
 
-def phone_key_frame(runs: pl.DataFrame, regions: Iterable[str]) -> pl.DataFrame:
-    """Rows and ``cc:nsn`` keys of unsafe numbers with at least 7 national digits."""
+def fictional_rows(runs: pl.DataFrame, regions: Iterable[str]) -> pl.Series:
+    """Rows whose value, read in some region of ``regions``, is a number in a range reserved
+    for fiction or unassignable: not a person's number however it is read, so not an original
+    to look for (the fixture's `0116 496 0186` is Ofcom drama in the UK and an impossible
+    number in the US; a masked UK number may land on it)."""
+    values = runs.get_column("v")
+    hits = [
+        runs.get_column("row").filter(safe_flags(number_keys(values, region)).fill_null(False))
+        for region in regions
+    ]
+    return pl.concat(hits).unique() if hits else pl.Series([], dtype=pl.UInt32)
+
+
+def phone_key_frame(
+    runs: pl.DataFrame, regions: Iterable[str], *, fiction_in: Iterable[str] = ()
+) -> pl.DataFrame:
+    """Rows and ``cc:nsn`` keys of unsafe numbers with at least 7 national digits (rows that
+    are fictional when read in a region of ``fiction_in`` are left out)."""
     parts = []
+    fiction = list(fiction_in)
+    if fiction and runs.height:
+        runs = runs.filter(~pl.col("row").is_in(fictional_rows(runs, fiction)))
     values = runs.get_column("v")
     for region in regions:
         keys = number_keys(values, region)
@@ -178,6 +197,11 @@ class LeakIndex:
             for col in tp.masked_columns:
                 if col.spec.name in ("phone", "scrub"):
                     self.regions.add(region_for(col.ctx))
+        # every region a rule reads numbers in (scrub's `regions` too), for `fictional_rows`
+        self.all_regions = set(self.regions)
+        for tp in plan.tables:
+            for col in tp.masked_columns:
+                self.all_regions.update(col.rule.options.get("regions") or ())
 
     # --- building, from source batches ----------------------------------------------
 
@@ -229,7 +253,11 @@ class LeakIndex:
             self._add(email_candidates(text, inside=True), EMAIL, origin)
             if mask == "phone":
                 runs = _rows_values(pl.DataFrame({"v": text}).with_row_index("row"))
-                self._add(phone_key_frame(runs, [region_for(col.ctx)]), PHONE, origin)
+                self._add(
+                    phone_key_frame(runs, [region_for(col.ctx)], fiction_in=self.all_regions),
+                    PHONE,
+                    origin,
+                )
             elif mask in ("scrub", "json"):
                 # the numbers scrub itself finds (and masks), read where scrub read them
                 from sanitizer.masks.scrub import find_in_texts
@@ -237,7 +265,9 @@ class LeakIndex:
                 found = find_in_texts(text, col.ctx).filter(pl.col("kind") == "phone")
                 for (region,), group in found.group_by("region"):
                     runs = group.select(pl.col("i").cast(pl.UInt32).alias("row"), pl.col("s").alias("v"))
-                    self._add(phone_key_frame(runs, [str(region)]), PHONE, origin)
+                    self._add(
+                        phone_key_frame(runs, [str(region)], fiction_in=self.all_regions), PHONE, origin
+                    )
             elif mask == "name":
                 self._add(name_candidates(text), NAME, origin)
             elif mask == "url":
