@@ -347,3 +347,14 @@ def test_webhook_hosts_and_secrets_copied_into_kept_text_are_caught(tmp_path: Pa
     )
     result = run(_options(db, rules, tmp_path / "snapshots"))
     assert result.snapshot is not None
+
+
+def test_numbers_fictional_in_some_region_are_not_originals() -> None:
+    """`01164960186` is Ofcom drama in the UK (0116 496 0186) and impossible in the US: a
+    masked UK number may land on it, so it must not count as an original."""
+    from sanitizer.checks.leak import fictional_rows, phone_key_frame
+
+    runs = pl.DataFrame({"row": pl.Series([0, 1], dtype=pl.UInt32), "v": ["01164960186", "+1 415 555 2671"]})
+    assert fictional_rows(runs, ["US", "GB"]).to_list() == [0]
+    keys = phone_key_frame(runs, ["US"], fiction_in=["US", "GB"])
+    assert keys.get_column("row").to_list() == [1]
