@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from sanitizer.errors import Location, SanitizeError
+from sanitizer.errors import Location, SanitizeError, printable
 from sanitizer.masks import MASKS, TABLE_RULES, get_mask
 from sanitizer.masks.base import suggest
 from sanitizer.masks.domains import parse_reserved_domain
@@ -83,11 +83,12 @@ class _File:
                 raise self.fail(f"the document nests more than {MAX_DEPTH} levels deep", n)
             if n.tag not in _SAFE_TAGS:
                 raise self.fail(f"YAML tag `{n.tag}` is not allowed in rules", n)
+            # pushed in reverse, so the first offending node in document order is reported
             if isinstance(n, yaml.MappingNode):
-                for k, v in n.value:
-                    stack.extend(((k, depth + 1), (v, depth + 1)))
+                for k, v in reversed(n.value):
+                    stack.extend(((v, depth + 1), (k, depth + 1)))
             elif isinstance(n, yaml.SequenceNode):
-                stack.extend((c, depth + 1) for c in n.value)
+                stack.extend((c, depth + 1) for c in reversed(n.value))
 
     @staticmethod
     def scalar(node: yaml.Node) -> Any:
@@ -336,8 +337,18 @@ def load_rules(folder: str | os.PathLike[str]) -> RuleSet:
     """Read every ``*.yml``/``*.yaml`` file of ``folder`` into one RuleSet.
 
     Raises:
-        SanitizeError: for any problem, naming the file and line.
+        SanitizeError: for any problem, naming the file and line, on one line (names and
+            values echoed from the file have their control characters escaped).
     """
+    try:
+        return _load_rules(folder)
+    except SanitizeError as e:
+        if e.message.isprintable():
+            raise
+        raise SanitizeError(printable(e.message), e.where, exit_code=e.exit_code) from None
+
+
+def _load_rules(folder: str | os.PathLike[str]) -> RuleSet:
     root = Path(folder)
     if not root.is_dir():
         what = "is not a folder" if root.exists() else "does not exist"
