@@ -500,7 +500,10 @@ def _never_same(out: pl.Series, src: pl.Series) -> pl.Series:
     same = ((out == src) & out.str.contains(r"\d")).fill_null(False)
     if not same.any():
         return out
-    frame = pl.DataFrame({"o": out}).with_columns(i=pl.col("o").str.find(r"\d"))
+    # the first digit's place in characters (`str.find` counts bytes: `é3` would break)
+    frame = pl.DataFrame({"o": out}).with_columns(
+        i=pl.col("o").str.extract(r"^(\D*)\d", 1).str.len_chars()
+    )
     rotated = frame.select(
         pl.concat_str(
             [
