@@ -406,3 +406,17 @@ def test_text_masks_leave_no_deliverable_email(
     (fake,) = _mask(name, [value], secret)
     assert fake is not None
     assert not _has_real_email(fake), (value, fake)
+
+
+def test_found_by_hypothesis_short_numbers_after_multibyte_text() -> None:
+    """`str.find` counts bytes, slicing counts characters: `é3` came back as `é3`."""
+    values = ["é3", "\x803", "佐藤 7", "Ł12"]
+    out = _mask("phone", list(values), b"\x00\x01\x01\x00\x00W")
+    assert all(o != v for o, v in zip(out, values, strict=True)), out
+
+
+def test_found_by_hypothesis_secret_gives_any_address_an_email_fake() -> None:
+    """Scrambling `Łukasz@wp.pl` letter by letter could keep an address at a random domain."""
+    out = _mask("secret", ["Łukasz@wp.pl", " josé@bücher.de "], b"k")
+    for fake in out:
+        assert fake is not None and is_reserved_domain(fake.strip().rsplit("@", 1)[1]), fake
