@@ -280,7 +280,9 @@ def _domains(text: str) -> list[str]:
     return [m.group(1).rstrip(".").lower() for m in EMAIL_IN_TEXT.finditer(text)]
 
 
-REAL_EMAIL = re.compile(r"(?<![\w.%+'\-])[^\W_](?:[\w.%+'\-]*[\w%+\-])?@((?:[^\W_][\w\-]*\.)+[^\W\d_]{2,63})\b")
+REAL_EMAIL = re.compile(
+    r"(?<![\w.%+'\-])[^\W_](?:[\w.%+'\-]*[\w%+\-])?@((?:[^\W_][\w\-]*\.)+[^\W\d_]{2,63})\b"
+)
 
 
 def _has_real_email(text: str) -> bool:
@@ -420,3 +422,15 @@ def test_found_by_hypothesis_secret_gives_any_address_an_email_fake() -> None:
     out = _mask("secret", ["Łukasz@wp.pl", " josé@bücher.de "], b"k")
     for fake in out:
         assert fake is not None and is_reserved_domain(fake.strip().rsplit("@", 1)[1]), fake
+
+
+def test_found_by_hypothesis_no_area_code_where_libphonenumber_takes_a_1xx_exchange() -> None:
+    """`+1 829-110-7419` (Dominican Republic) is valid to libphonenumber; the NANP never
+    assigns 0XX/1XX exchanges, but the fakes must not be numbers the checks' parser accepts."""
+    from sanitizer.masks.phone import nanp_area_codes
+
+    codes = nanp_area_codes()
+    assert not {"809", "829", "849"} & set(codes)
+    for code in codes:
+        number = phonenumbers.parse(f"+1{code}1107419", None)
+        assert not phonenumbers.is_valid_number(number), code
