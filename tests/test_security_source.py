@@ -1,5 +1,5 @@
-"""The source connection cannot write: a SELECT-only PostgreSQL role is all `scan`, `lint` and
-`run` need, and every session the tool opens on a source refuses writes, in every dialect.
+"""The source connection cannot write: a SELECT-only PostgreSQL role (and MariaDB user) is all
+`scan`, `lint` and `run` need, and every session the tool opens on a source refuses writes, in every dialect.
 
 Server tests need SANITIZE_TEST_PG_URL / SANITIZE_TEST_MYSQL_URL (they skip without)."""
 
@@ -131,6 +131,84 @@ def test_scan_lint_and_run_need_only_select(
     assert _pg_digest(pg_server, pg_source) == before
 
 
+# --- a MariaDB user with SELECT on the database and nothing else ---------------------------------
+
+MY_MASKS = {
+    "customers": {
+        "email": {"mask": "email", "unique": True},
+        "phone": "phone",
+        "full_name": "name",
+        "notes": "scrub",
+    }
+}
+
+
+def _load_mysql(server: ScratchServer, url: str) -> None:
+    conn = server.connect(url)
+    try:
+        with conn.cursor() as cur:
+            for stmt in MYSQL_SCHEMA.split(";\n"):
+                if stmt.strip():
+                    cur.execute(stmt)
+            for stmt in MYSQL_ROWS:
+                cur.execute(stmt)
+    finally:
+        conn.close()
+
+
+def _my_exec(server: ScratchServer, url: str, sql: str) -> list[tuple[Any, ...]]:
+    conn = server.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return list(cur.fetchall())
+    finally:
+        conn.close()
+
+
+@pytest.mark.mysql
+def test_mariadb_scan_lint_and_run_need_only_select(
+    mysql_server: ScratchServer, tmp_path: Path
+) -> None:
+    source = mysql_server.create()
+    _load_mysql(mysql_server, source)
+    db = make_url(source).database
+    user = f"san_reader_{secrets.token_hex(4)}"
+    _my_exec(mysql_server, source, f"CREATE USER '{user}'@'127.0.0.1'")
+    try:
+        _my_exec(mysql_server, source, f"GRANT SELECT ON `{db}`.* TO '{user}'@'127.0.0.1'")
+        reader = make_url(source).set(username=user).render_as_string(hide_password=False)
+        rows = _my_exec(mysql_server, source, "CHECKSUM TABLE customers, `order items`")
+        import pymysql
+
+        conn = pymysql.connect(host="127.0.0.1", port=make_url(source).port or 3306, user=user,
+                               database=db, autocommit=True)  # fmt: skip
+        try:  # the user really cannot write
+            with conn.cursor() as cur, pytest.raises(Exception, match="1142"):
+                cur.execute("INSERT INTO customers (email) VALUES ('x@example.com')")
+        finally:
+            conn.close()
+
+        r = run_cli("scan", "--source", reader, "--out", str(tmp_path / "proposed.yml"))
+        assert r.code == 0, r.stderr
+        rules = write_rules(source, tmp_path / "rules", MY_MASKS)
+        r = run_cli("lint", "--source", reader, "--rules", str(rules))
+        assert r.code == 0, r.output
+        store = tmp_path / "store"
+        r = run_cli("run", "--source", reader, "--rules", str(rules), "--store", str(store))
+        assert r.code == 0, r.stderr
+        target = mysql_server.create()
+        r = run_cli(
+            "run", "--source", reader, "--rules", str(rules), "--store", str(store),
+            "--target", target,
+        )  # fmt: skip
+        assert r.code == 0, r.stderr
+        assert _my_exec(mysql_server, target, "SELECT COUNT(*) FROM customers") == [(2,)]
+        assert _my_exec(mysql_server, source, "CHECKSUM TABLE customers, `order items`") == rows
+    finally:
+        _my_exec(mysql_server, source, f"DROP USER IF EXISTS '{user}'@'127.0.0.1'")
+
+
 # --- every source session refuses writes, each dialect -----------------------------------------
 
 
@@ -180,16 +258,7 @@ def test_postgres_source_sessions_are_read_only(pg_server: ScratchServer, pg_sou
 @pytest.mark.mysql
 def test_mariadb_source_sessions_are_read_only(mysql_server: ScratchServer) -> None:
     url = mysql_server.create()
-    conn = mysql_server.connect(url)
-    try:
-        with conn.cursor() as cur:
-            for stmt in MYSQL_SCHEMA.split(";\n"):
-                if stmt.strip():
-                    cur.execute(stmt)
-            for stmt in MYSQL_ROWS:
-                cur.execute(stmt)
-    finally:
-        conn.close()
+    _load_mysql(mysql_server, url)
     engine = open_source(url)  # root: only the session stops the write
     try:
         _refuses(engine, "INSERT INTO customers (email) VALUES ('tool@example.com')")
