@@ -154,6 +154,7 @@ def test_a_successful_run_writes_no_raw_value(
     ).read_text()
     assert _assert_clean_tree(store, demo_db) >= 14
     _assert_clean_tree(Path(tmpdir_env["TMPDIR"]), demo_db)
+    assert not list(Path(tmpdir_env["TMPDIR"]).iterdir()), "temp files left behind"
     assert_no_raw_values(_text(tmp_path / "proposed.yml"), demo_db)
     for data in (snapshot / "data.sqlite", tmp_path / "env" / "app.db"):
         assert _assert_clean_database(data, demo_db, rules_dir) > 1000
@@ -199,6 +200,7 @@ def test_failing_runs_write_no_raw_value(
     assert len(list(failed.iterdir())) == 2  # the two leak runs kept their reports
     assert _assert_clean_tree(store, demo_db) >= 6
     _assert_clean_tree(Path(tmpdir_env["TMPDIR"]), demo_db)
+    assert not list(Path(tmpdir_env["TMPDIR"]).iterdir()), "temp files left behind"
     assert not [p for p in (store / "shop").iterdir() if p.name.startswith(".staging-")]
 
 
