@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, ScratchServer, run_cli
 
 from sanitizer.certify import generate_keypair, load_private_key, sign, write_certificate
 from sanitizer.certify.certificate import sha256_file
@@ -244,3 +244,30 @@ def test_a_re_signed_snapshot_needs_the_trusted_key_to_be_caught(
     assert r.code == 1 and "no public key" in r.stderr, r.output
     r = run_cli("verify", str(a), "--public-key", str(published.other / "sanitize-signing.pub"))
     assert r.code == 0  # the attacker's own key does vouch for it: trust comes from the key
+
+
+@pytest.mark.postgres
+def test_restore_into_a_server_writes_nothing_for_a_tampered_snapshot(
+    published: Published, tmp_path: Path, pg_server: ScratchServer
+) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(published.root / "store", store)
+    a, b = store / "shop" / published.a, store / "shop" / published.b
+    target = pg_server.create()
+    for attack in (data_file_swapped, certificate_moved_to_another_snapshot):
+        attack(a, b, published)
+        r = run_cli(
+            "restore", str(b), "--target", target, "--replace",
+            "--public-key", str(published.public),
+        )  # fmt: skip
+        assert r.code == 1, r.output
+        with pg_server.connect(target) as conn:
+            tables = conn.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+            ).fetchone()
+            assert tables == (0,)
+        shutil.rmtree(b)
+        shutil.copytree(published.root / "store" / "shop" / published.b, b)
+    r = run_cli("restore", str(b), "--target", target, "--public-key", str(published.public))
+    assert r.code == 0, r.stderr  # the genuine snapshot loads: the refusals were not the server
