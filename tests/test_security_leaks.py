@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_cli
+from conftest import ScratchServer, run_cli
 from raw_values import assert_no_raw_values, raw_values
 
 CANARIES = """
@@ -235,3 +235,35 @@ def test_the_scans_find_planted_values(demo_db: Path, rules_dir: Path, tmp_path:
     con.close()
     with pytest.raises(AssertionError, match=r"raw name in customers\.full_name"):
         _assert_clean_database(copy, demo_db, rules_dir)
+
+
+@pytest.mark.postgres
+def test_no_password_or_masking_secret_in_anything_written(
+    pg_server: ScratchServer, demo_db: Path, rules_dir: Path, tmp_path: Path
+) -> None:
+    """The source's and target's passwords and SANITIZE_SECRET appear in no output, file or
+    log line (the test server trusts local connections, so any password is accepted)."""
+    from sqlalchemy.engine import make_url
+
+    password, secret = "Pw-9f3b1c7e2a", "masking-secret-5d8e0a6c4b"
+    target = make_url(pg_server.create()).set(password=password)
+    target_url = target.render_as_string(hide_password=False)
+    unreachable = target.set(port=1).render_as_string(hide_password=False)
+    store = tmp_path / "store"
+    env = {"SANITIZE_SECRET": secret}
+    outputs = []
+    source = ["--source", f"sqlite:///{demo_db}", "--rules", str(rules_dir), "--store", str(store)]
+    for args, code in (
+        (["run", *source, "--target", target_url, "--replace"], 0),
+        (["refresh", *source, "--target", target_url, "--target", unreachable], 1),
+        (["run", *source, "--target", unreachable], 2),
+    ):
+        for log_format in ("text", "json"):
+            r = run_cli("--log-format", log_format, *args, env=env)
+            assert r.code == code, (args[0], r.stderr[-2000:])
+            outputs.append(r.output)
+    assert "***" in "\n".join(outputs)
+    texts = ["\n".join(outputs)] + [_text(p) for p in _files(store)]
+    assert len(texts) > 10
+    for text in texts:
+        assert password not in text and secret not in text
