@@ -413,10 +413,10 @@ def build_sqlite(path: Path, customers: pl.DataFrame, orders: pl.DataFrame) -> N
         """
         CREATE TABLE customers (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT,
             email TEXT NOT NULL UNIQUE, phone TEXT, address TEXT, city TEXT, notes TEXT,
-            created_at TEXT);
+            created_at TIMESTAMP);
         CREATE TABLE orders (id INTEGER PRIMARY KEY,
             customer_id INTEGER NOT NULL REFERENCES customers (id),
-            customer_email TEXT NOT NULL, amount NUMERIC, status TEXT, created_at TEXT);
+            customer_email TEXT NOT NULL, amount NUMERIC, status TEXT, created_at TIMESTAMP);
         PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
         """
     )
@@ -469,6 +469,7 @@ def _timed_child(argv: list[str], env: dict[str, str]) -> Iterator[dict[str, Any
         proc.returncode = os.waitstatus_to_exitcode(status)
         out["wall"] = time.monotonic() - start
         out["rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+        out["cpu"] = usage.ru_utime + usage.ru_stime
         out["code"] = proc.returncode
         so.seek(0)
         se.seek(0)
@@ -517,10 +518,11 @@ def run_sanitize(
         pass
     if res["code"] != 0:
         tail = res["stderr"].strip().splitlines()[-3:]
-        sys.exit(f"sanitize run failed (exit {res['code']}): {' / '.join(tail)}")
+        raise RuntimeError(f"sanitize run failed (exit {res['code']}): {' / '.join(tail)}")
     summary = _run_json(res["stdout"])
     timings = summary.get("timings", {})
     res["timings"] = timings
+    res["tables"] = summary.get("table_timings", {})
     res["clone"] = float(timings.get("clone", 0.0)) + float(timings.get("constraints", 0.0))
     return res
 
@@ -615,8 +617,9 @@ def summarize(
         "",
         f"Machine: {facts}. Built the source in {build_s:.1f} s.",
         "",
-        "| method | wall median (s) | spread (s) | rows/s | clone phase median (s) | peak RSS (MB) |",
-        "|---|---|---|---|---|---|",
+        "| method | wall median (s) | spread (s) | rows/s | clone phase median (s) "
+        "| peak RSS (MB) | CPU of the process (s) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, runs in (
         ("psycopg binary COPY round trip (no masking)", copies),
@@ -627,12 +630,14 @@ def summarize(
         lines.append(
             f"| {label} | {med:.1f} | {_spread(walls)} | {total_rows / med:,.0f} | "
             f"{statistics.median(r['clone'] for r in runs):.1f} | "
-            f"{max(r['rss_mb'] for r in runs):,.0f} |"
+            f"{max(r['rss_mb'] for r in runs):,.0f} | "
+            f"{statistics.median(r['cpu'] for r in runs):.1f} |"
         )
     if sqlite is not None:
         lines.append(
             f"| `sanitize run` SQLite → SQLite (store snapshot) | {sqlite['wall']:.1f} | - | "
-            f"{total_rows / sqlite['wall']:,.0f} | {sqlite['clone']:.1f} | {sqlite['rss_mb']:,.0f} |"
+            f"{total_rows / sqlite['wall']:,.0f} | {sqlite['clone']:.1f} | {sqlite['rss_mb']:,.0f} | "
+            f"{sqlite['cpu']:.1f} |"
         )
     lines += ["", "| run | sanitize/COPY (whole run) | clone phase/COPY |", "|---|---|---|"]
     for i, (c, s) in enumerate(zip(copies, sanitizes, strict=True), 1):
@@ -644,6 +649,14 @@ def summarize(
             "Phases of the last PostgreSQL → PostgreSQL run (s, from run.json): "
             + ", ".join(f"{k} {float(v):.1f}" for k, v in phases.items()),
         ]
+    for key, t in sanitizes[-1].get("tables", {}).items():
+        lines.append(
+            f"- `{key}`: {t['rows']:,} rows in {t['seconds']:.1f} s; busy seconds (overlapping): "
+            + ", ".join(
+                f"{stage} {t.get(stage, 0):.1f}"
+                for stage in ("unique", "read", "mask", "count", "write")
+            )
+        )
     if sqlite is not None and sqlite.get("timings"):
         lines.append(
             "Phases of the SQLite → SQLite run (s): "
@@ -678,6 +691,7 @@ def main() -> int:
     copies: list[dict[str, Any]] = []
     sanitizes: list[dict[str, Any]] = []
     sqlite_res = None
+    failures: list[str] = []
     try:
         source = build_pg(server, customers, orders)
         build_s = time.monotonic() - start
@@ -705,12 +719,18 @@ def main() -> int:
             if not args.no_sqlite:
                 db = work / "bench.db"
                 build_sqlite(db, customers, orders)
-                sqlite_res = run_sanitize(f"sqlite:///{db}", rules, work / "store")
-                print(f"sqlite → sqlite {sqlite_res['wall']:.1f} s", flush=True)
+                try:
+                    sqlite_res = run_sanitize(f"sqlite:///{db}", rules, work / "store")
+                    print(f"sqlite → sqlite {sqlite_res['wall']:.1f} s", flush=True)
+                except RuntimeError as e:
+                    print(f"SQLite → SQLite: {e}", file=sys.stderr)
+                    failures.append(f"SQLite → SQLite: {e}")
     finally:
         server.drop_all()
     masks = mask_bench(customers, args.mask_rows)
     text = summarize(args, total, copies, sanitizes, sqlite_res, masks, facts, build_s)
+    if failures:
+        text += "\n" + "\n".join(f"- failed: {f}" for f in failures) + "\n"
     if args.note:
         text = text.replace("\n\n", f"\n\n{args.note}\n\n", 1)
     print(text)
@@ -731,4 +751,7 @@ if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "_copy":
         copy_round_trip(*sys.argv[2:5])
         sys.exit(0)
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except RuntimeError as e:
+        sys.exit(str(e))
