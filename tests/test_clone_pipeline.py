@@ -351,3 +351,14 @@ def _env() -> dict[str, str]:
     import os
 
     return {**os.environ, "SANITIZE_SECRET": TEST_SECRET}
+
+
+def test_an_interrupt_while_masking_stops_both_threads_and_is_raised_as_it_is() -> None:
+    def mask(frame: pl.DataFrame) -> tuple[pl.DataFrame, None]:
+        if frame.get_column("id")[0] >= 50:
+            raise KeyboardInterrupt
+        return frame, None
+
+    with pytest.raises(KeyboardInterrupt):
+        _run_pipe(_frames(10_000), lambda f: None, mask)
+    assert _stage_threads() == []
