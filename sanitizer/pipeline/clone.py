@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
@@ -198,6 +198,45 @@ class _Pipe:
             except queue.Empty:
                 continue
         return _DONE
+
+
+T = TypeVar("T")
+
+
+def read_ahead(items: Iterator[T], depth: int = QUEUE_DEPTH) -> Iterator[T]:
+    """``items`` as they are, read up to ``depth`` ahead in a thread (the next batch comes
+    off the database while the caller works on this one). An error of the reader is
+    raised here; a caller that stops early stops the reader."""
+    pipe = _Pipe()
+    q: queue.Queue[object] = queue.Queue(depth)
+
+    def reader() -> None:
+        try:
+            for item in items:
+                if not pipe.put(q, item):
+                    break
+            pipe.put(q, _DONE)
+        except BaseException as e:
+            pipe.fail(e)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+
+    thread = threading.Thread(target=reader, name="read ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = pipe.get(q)
+            if isinstance(item, _Done):
+                break
+            yield item  # type: ignore[misc]
+    finally:
+        pipe.stop.set()
+        thread.join(timeout=30)
+    if pipe.error is not None:
+        raise pipe.error
 
 
 def _copy_error(key: str, e: BaseException) -> BaseException:
