@@ -531,9 +531,11 @@ def run_sanitize(
 # --- the masks alone -----------------------------------------------------------------------
 
 
-def mask_bench(customers: pl.DataFrame, rows: int) -> list[tuple[str, int, float, float]]:
-    """Per-mask values/s. Uses ``bench_masks.run_mask_bench`` where it exists; otherwise
-    times the masks of this benchmark on ``rows`` values of its own columns."""
+def mask_bench(customers: pl.DataFrame, rows: int) -> list[dict[str, Any]]:
+    """Per-mask values/s: ``bench_masks.run_mask_bench(rows, repeat)`` where it exists (rows
+    of ``mask``, ``values``, ``seconds``, ``values_per_s``, optionally ``what`` and
+    ``cpu_seconds``); otherwise the masks of this benchmark on ``rows`` values of its own
+    columns."""
     try:
         import bench_masks
 
@@ -543,14 +545,16 @@ def mask_bench(customers: pl.DataFrame, rows: int) -> list[tuple[str, int, float
     if hook is not None:
         out = []
         for row in hook(rows, 2):
-            get = row.get if isinstance(row, dict) else lambda k, r=row: getattr(r, k)
+            get = row.get if isinstance(row, dict) else lambda k, r=row: getattr(r, k, None)
             out.append(
-                (
-                    str(get("mask")),
-                    int(get("values")),
-                    float(get("seconds")),
-                    float(get("values_per_s")),
-                )
+                {
+                    "mask": str(get("mask")),
+                    "what": str(get("what") or ""),
+                    "values": int(get("values")),
+                    "seconds": float(get("seconds")),
+                    "values_per_s": float(get("values_per_s")),
+                    "cpu_seconds": get("cpu_seconds"),
+                }
             )
         return out
     from sanitizer.masks import MaskContext, Pools, get_mask
@@ -574,10 +578,19 @@ def mask_bench(customers: pl.DataFrame, rows: int) -> list[tuple[str, int, float
     for name, values in cases:
         fn = get_mask(name).fn
         fn(values.head(1000), ctx)  # pools and caches built once, as in a run
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         fn(values, ctx)
         seconds = time.perf_counter() - start
-        results.append((name, len(values), seconds, len(values) / seconds))
+        results.append(
+            {
+                "mask": name,
+                "what": f"this benchmark's {name} column" if name != "scrub" else "its notes",
+                "values": len(values),
+                "seconds": seconds,
+                "values_per_s": len(values) / seconds,
+                "cpu_seconds": time.process_time() - cpu,
+            }
+        )
     return results
 
 
@@ -608,7 +621,7 @@ def summarize(
     copies: list[dict[str, Any]],
     sanitizes: list[dict[str, Any]],
     sqlite: dict[str, Any] | None,
-    masks: list[tuple[str, int, float, float]],
+    masks: list[dict[str, Any]],
     facts: str,
     build_s: float,
 ) -> str:
@@ -663,9 +676,17 @@ def summarize(
             "Phases of the SQLite → SQLite run (s): "
             + ", ".join(f"{k} {float(v):.1f}" for k, v in sqlite["timings"].items())
         )
-    lines += ["", "| mask | values | seconds | values/s |", "|---|---|---|---|"]
-    for name, n, seconds, rate in masks:
-        lines.append(f"| {name} | {n:,} | {seconds:.2f} | {rate:,.0f} |")
+    lines += [
+        "",
+        "| mask | values | n | seconds | values/s | CPU s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in masks:
+        cpu = m.get("cpu_seconds")
+        lines.append(
+            f"| {m['mask']} | {m['what']} | {m['values']:,} | {m['seconds']:.2f} | "
+            f"{m['values_per_s']:,.0f} | {'-' if cpu is None else f'{float(cpu):.2f}'} |"
+        )
     return "\n".join(lines) + "\n"
 
 
