@@ -523,6 +523,7 @@ def run_sanitize(
     timings = summary.get("timings", {})
     res["timings"] = timings
     res["tables"] = summary.get("table_timings", {})
+    res["check_seconds"] = summary.get("check_seconds", {})
     # the clone phase: read, mask, write, constraints (and the names read for scrub)
     res["clone"] = sum(float(timings.get(k, 0.0)) for k in ("names", "clone", "constraints"))
     return res
@@ -663,6 +664,12 @@ def summarize(
             "Phases of the last PostgreSQL → PostgreSQL run (s, from run.json): "
             + ", ".join(f"{k} {float(v):.1f}" for k, v in phases.items()),
         ]
+    checks = sanitizes[-1].get("check_seconds", {})
+    if checks:
+        lines.append(
+            "- checks: "
+            + ", ".join(f"{k} {float(v):.1f}" for k, v in checks.items() if k != "total")
+        )
     for key, t in sanitizes[-1].get("tables", {}).items():
         lines.append(
             f"- `{key}`: {t['rows']:,} rows in {t['seconds']:.1f} s; busy seconds (overlapping): "
