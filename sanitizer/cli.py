@@ -216,6 +216,13 @@ def run(
         bool, typer.Option("--replace", help="Drop the tables the --target already holds.")
     ] = False,
     keep: KeepOpt = None,
+    timings: Annotated[
+        bool,
+        typer.Option(
+            "--timings",
+            help="Print where the time went (per phase and per table) on stderr at the end.",
+        ),
+    ] = False,
 ) -> None:
     """Clone the source through the rules, check it, publish a certified snapshot.
 
@@ -243,6 +250,10 @@ def run(
             result = run_pipeline(opts, progress)
         finally:
             progress.close()
+        if timings:
+            from sanitizer.report import timings_text
+
+            _err(timings_text(result))
         typer.echo(str(result.snapshot))
 
 
