@@ -41,7 +41,9 @@ def _pool(pools: Pools, kind: str) -> pl.Series:
     return pl.concat(parts).unique(maintain_order=True)
 
 
-def _distinct_pairs(n: int, a: int, b: int, gen: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _distinct_pairs(
+    n: int, a: int, b: int, gen: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` distinct (i, j) index pairs in [0, a) x [0, b)."""
     if n > a * b:
         raise ValueError(f"only {a * b} distinct pairs, {n} asked")
@@ -60,14 +62,18 @@ def _names(n: int, kind: str, gen: np.random.Generator, pools: Pools) -> pl.Seri
         pool = firsts if kind == "first_name" else lasts
         i, j = _distinct_pairs(n, len(pool), len(pool), gen)
         left, right, sep = pool.gather(i), pool.gather(j), "-"
-    return pl.select(pl.concat_str([pl.lit(left), pl.lit(sep), pl.lit(right)])).to_series().alias("v")
+    return (
+        pl.select(pl.concat_str([pl.lit(left), pl.lit(sep), pl.lit(right)])).to_series().alias("v")
+    )
 
 
 def _emails(n: int, gen: np.random.Generator, pools: Pools) -> pl.Series:
     """Distinct addresses `First.Last42@Domain.com`, some upper-cased, some with spaces."""
     firsts = _pool(pools, "first").filter(_pool(pools, "first").str.contains(r"^[A-Za-z]+$"))
     lasts = _pool(pools, "last").filter(_pool(pools, "last").str.contains(r"^[A-Za-z]+$"))
-    domains = pl.Series(["Gmail.com", "yahoo.co.uk", "GMX.de", "orange.fr", "corp.example.net", "wp.pl"])
+    domains = pl.Series(
+        ["Gmail.com", "yahoo.co.uk", "GMX.de", "orange.fr", "corp.example.net", "wp.pl"]
+    )
     frame = pl.DataFrame(
         {
             "f": firsts.gather(gen.integers(0, len(firsts), n)),
@@ -78,7 +84,9 @@ def _emails(n: int, gen: np.random.Generator, pools: Pools) -> pl.Series:
             "pad": gen.integers(0, 10, n),
         }
     )
-    addr = pl.concat_str([pl.col("f"), pl.lit("."), pl.col("l"), pl.col("k"), pl.lit("@"), pl.col("d")])
+    addr = pl.concat_str(
+        [pl.col("f"), pl.lit("."), pl.col("l"), pl.col("k"), pl.lit("@"), pl.col("d")]
+    )
     addr = (
         pl.when(pl.col("case") == 0)
         .then(addr.str.to_uppercase())
@@ -86,7 +94,11 @@ def _emails(n: int, gen: np.random.Generator, pools: Pools) -> pl.Series:
         .then(addr.str.to_lowercase())
         .otherwise(addr)
     )
-    addr = pl.when(pl.col("pad") == 0).then(pl.concat_str([pl.lit(" "), addr, pl.lit(" ")])).otherwise(addr)
+    addr = (
+        pl.when(pl.col("pad") == 0)
+        .then(pl.concat_str([pl.lit(" "), addr, pl.lit(" ")]))
+        .otherwise(addr)
+    )
     return frame.select(addr.alias("v")).to_series()
 
 
@@ -206,10 +218,22 @@ def cases(rows: int) -> list[tuple[str, str, Callable[[], pl.Series]]]:
         return np.random.default_rng(rng.randrange(2**32))
 
     return [
-        ("email", "mixed-case addresses, some padded (distinct)", lambda: _emails(rows, gen(), pools)),
+        (
+            "email",
+            "mixed-case addresses, some padded (distinct)",
+            lambda: _emails(rows, gen(), pools),
+        ),
         ("phone", "25 writings, 10 countries, NULLs, '' (distinct)", lambda: _phones(rows, gen())),
-        ("first_name", "7 locales, double-barrelled (distinct)", lambda: _names(rows, "first_name", gen(), pools)),
-        ("last_name", "7 locales, double-barrelled (distinct)", lambda: _names(rows, "last_name", gen(), pools)),
+        (
+            "first_name",
+            "7 locales, double-barrelled (distinct)",
+            lambda: _names(rows, "first_name", gen(), pools),
+        ),
+        (
+            "last_name",
+            "7 locales, double-barrelled (distinct)",
+            lambda: _names(rows, "last_name", gen(), pools),
+        ),
         ("name", "7 locales, First Last (distinct)", lambda: _names(rows, "name", gen(), pools)),
         (
             "scrub",
@@ -240,7 +264,9 @@ def time_mask(name: str, values: pl.Series, repeat: int, pools: Pools | None = N
     return best
 
 
-def run_mask_bench(rows: int = 1_000_000, repeat: int = 2, masks: Sequence[str] | None = None) -> list[dict[str, object]]:
+def run_mask_bench(
+    rows: int = 1_000_000, repeat: int = 2, masks: Sequence[str] | None = None
+) -> list[dict[str, object]]:
     """Time each mask on generated distinct values.
 
     Args:
