@@ -20,11 +20,15 @@ from __future__ import annotations
 import argparse
 import random
 import string
+import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's package
 
 from sanitizer.masks import MaskContext, Pools, get_mask
 
