@@ -34,23 +34,31 @@ def lane(hexes: pl.Series | pl.Expr, index: int) -> pl.Expr:
 
 
 def pick(
-    pool: pl.Series, hexes: pl.Series, index: int, *, avoid: pl.Series | None = None
+    pool: pl.Series,
+    hexes: pl.Series,
+    index: int,
+    *,
+    avoid: pl.Series | None = None,
+    folded: pl.Series | None = None,
 ) -> pl.Series:
     """Pick one pool entry per hash with lane ``index``; where the pick equals ``avoid``
-    (case-insensitively), take the next entry, so a value never maps to itself."""
+    (case-insensitively), take the next entry, so a value never maps to itself.
+
+    ``folded`` may be given instead of ``avoid``: the values to avoid, already trimmed and
+    lower-cased (saves folding them again). NULL hashes pick NULL.
+    """
+    from sanitizer.masks.vector import hex_lanes
+
     n = len(pool)
-    frame = pl.DataFrame({"h": hexes})
-    idx = frame.select((lane(pl.col("h"), index) % n).alias("i")).to_series()
-    picked = pool.gather(idx.fill_null(0).cast(pl.Int64))
-    if avoid is not None and n > 1:
-        same = picked.str.to_lowercase() == avoid.str.strip_chars().str.to_lowercase()
+    idx = pl.Series(hex_lanes(hexes, index + 1)[:, index] % n, dtype=pl.UInt32)
+    picked = pool.gather(idx)
+    if folded is None and avoid is not None:
+        folded = avoid.str.strip_chars().str.to_lowercase()
+    if folded is not None and n > 1:
+        same = (pool.str.to_lowercase().gather(idx) == folded).fill_null(False)
         if same.any():
-            alt = pool.gather(((idx.fill_null(0) + 1) % n).cast(pl.Int64))
-            picked = pl.select(
-                pl.when(same.fill_null(False)).then(alt).otherwise(picked)
-            ).to_series()
-    return (
-        pl.select(pl.when(hexes.is_null()).then(None).otherwise(picked))
-        .to_series()
-        .alias(pool.name)
-    )
+            alt = pool.gather((idx.cast(pl.Int64) + 1) % n)
+            picked = pl.select(pl.when(same).then(alt).otherwise(picked)).to_series()
+    if hexes.null_count():
+        picked = pl.select(pl.when(hexes.is_null()).then(None).otherwise(picked)).to_series()
+    return picked.alias(pool.name)
