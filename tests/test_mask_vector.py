@@ -132,3 +132,22 @@ def test_byte_matrix_round_trip() -> None:
     with pytest.raises(ValueError):
         padded_matrix(pl.Series("v", ["Łódź"]), 4)
     assert np.array_equal(padded_matrix(values.slice(1, 2), 3), matrix[1:3, :3])
+
+
+def test_the_mask_benchmark_runs_and_its_values_are_distinct() -> None:
+    """`scripts/bench.py` calls `run_mask_bench`; its inputs must be what it says."""
+    from scripts import bench_masks
+
+    rows = bench_masks.run_mask_bench(rows=400, repeat=1, masks=["email", "phone", "scrub"])
+    assert [r["mask"] for r in rows] == ["email", "phone", "scrub"]
+    assert [r["values"] for r in rows] == [400, 400, 20]
+    assert all(float(str(r["seconds"])) > 0 for r in rows)
+    gen = np.random.default_rng(1)
+    phones = bench_masks._phones(5000, gen).drop_nulls()
+    phones = phones.filter(phones != "")
+    assert phones.n_unique() == len(phones)
+    for kind in ("first_name", "last_name", "name"):
+        names = bench_masks._names(5000, kind, gen, POOLS)
+        assert names.n_unique() == 5000
+    emails = bench_masks._emails(5000, gen, POOLS)
+    assert emails.str.to_lowercase().str.strip_chars().n_unique() == 5000
