@@ -151,3 +151,34 @@ def test_the_mask_benchmark_runs_and_its_values_are_distinct() -> None:
         assert names.n_unique() == 5000
     emails = bench_masks._emails(5000, gen, POOLS)
     assert emails.str.to_lowercase().str.strip_chars().n_unique() == 5000
+
+
+def test_keyed_hex_of_a_long_batch_is_the_same_cut_or_not() -> None:
+    from sanitizer.masks import keyed
+
+    values = pl.Series("v", [None if i % 97 == 0 else f"v{i}" for i in range(250_001)])
+    whole = keyed.keyed_hex(values, b"k", "p")
+    assert len(whole) == len(values)
+    assert whole.null_count() == values.null_count()
+    one = keyed._hmac(values.cast(pl.String), keyed.derive_key(b"k", "p"))
+    assert whole.equals(one.alias(whole.name))
+    tail = keyed.keyed_hex(values.slice(200_000, 10), b"k", "p")
+    assert tail.to_list() == whole.slice(200_000, 10).to_list()
+
+
+def _hash_in_child(values: pl.Series) -> list[str | None]:
+    from sanitizer.masks import keyed
+
+    return keyed.keyed_hex(values, b"k", "p").to_list()
+
+
+def test_keyed_hex_works_in_a_forked_child_after_the_parent_hashed() -> None:
+    import multiprocessing
+
+    from sanitizer.masks import keyed
+
+    values = pl.Series("v", [f"v{i}" for i in range(250_000)])
+    parent = keyed.keyed_hex(values, b"k", "p").to_list()  # the parent's thread pool exists
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_hash_in_child, (values,)).get(timeout=120)
+    assert child == parent

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 import polars_hash as plh
@@ -17,11 +20,41 @@ def derive_key(secret: bytes, purpose: str) -> str:
     return hmac.new(secret, purpose.encode(), hashlib.sha256).hexdigest()
 
 
-def keyed_hex(values: pl.Series, secret: bytes, purpose: str) -> pl.Series:
-    """HMAC-SHA256 of every (already normalized) value, as 64 hex chars; NULL stays NULL."""
-    key = derive_key(secret, purpose)
-    frame = pl.DataFrame({"v": values.cast(pl.String)})
+SPLIT_ROWS = 100_000  # batches at least twice this long are hashed on several threads
+_EXECUTOR: dict[int, ThreadPoolExecutor] = {}  # by process id: a forked child gets its own
+_EXECUTOR_LOCK = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    with _EXECUTOR_LOCK:
+        pid = os.getpid()
+        if pid not in _EXECUTOR:
+            _EXECUTOR.clear()  # a pool inherited through fork has no threads
+            threads = max(1, min(pl.thread_pool_size(), 8))
+            _EXECUTOR[pid] = ThreadPoolExecutor(threads, thread_name_prefix="sanitize-hash")
+        return _EXECUTOR[pid]
+
+
+def _hmac(values: pl.Series, key: str) -> pl.Series:
+    frame = pl.DataFrame({"v": values})
     return frame.select(plh.col("v").chash.hmac_sha256(key=key).alias("h")).to_series()
+
+
+def keyed_hex(values: pl.Series, secret: bytes, purpose: str) -> pl.Series:
+    """HMAC-SHA256 of every (already normalized) value, as 64 hex chars; NULL stays NULL.
+
+    A long batch is cut into slices hashed on a small thread pool (the hashing plugin runs
+    one thread per call and polars releases the GIL), then put back in order.
+    """
+    key = derive_key(secret, purpose)
+    text = values.cast(pl.String)
+    threads = min(pl.thread_pool_size(), len(text) // SPLIT_ROWS)
+    if threads < 2:
+        return _hmac(text, key)
+    step = -(-len(text) // threads)
+    slices = [text.slice(i, step) for i in range(0, len(text), step)]
+    parts = list(_executor().map(lambda part: _hmac(part, key), slices))
+    return pl.concat(parts, rechunk=True).alias("h")
 
 
 def lane(hexes: pl.Series | pl.Expr, index: int) -> pl.Expr:
