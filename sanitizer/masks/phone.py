@@ -635,43 +635,47 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
             kept = kept + (intl_cc & paren.to_series().to_numpy())
         cc = np.where(intl_cc, code, home)
         nsn_len = count - kept
-        # the key `cc:nsn` for the keyed hash, as `_plan_frame` writes it
-        used = (np.arange(digits.shape[1])[None, :] < count[:, None]) & ok[:, None]
-        all_digits = matrix_strings(np.where(used, digits + np.uint8(_ZERO), np.uint8(0)))
-        keys = pl.DataFrame({"d": all_digits, "cc": cc, "k": kept}).select(
-            pl.concat_str(
-                [pl.col("cc").cast(pl.String), pl.lit(":"), pl.col("d").str.slice(pl.col("k"))]
-            )
-        )
-        hexes = ctx.hash(keys.to_series(), "phone")
-        lanes = hex_lanes(hexes, 3)
-        new = digits.copy()
-        moved: list[np.ndarray] = []
-        groups = np.where(intl_cc, cc, -cc) * 64 + nsn_len  # national rows: their own group
+        # rows alike in country, region, NSN length and kept prefix, handled group by group
+        groups = ((np.where(intl_cc, cc, -cc) * 64 + nsn_len) * 8 + kept).astype(np.int64)
         groups[~ok] = np.iinfo(np.int64).max
         by_group = np.argsort(groups, kind="stable")
         g_sorted = groups[by_group]
         edges = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1], True])
-        for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
-            members = by_group[a:b]
-            if not ok[members[0]]:
-                continue
+        spans_g = [
+            by_group[a:b]
+            for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)
+            if ok[by_group[a]]
+        ]
+        # the key `cc:nsn` for the keyed hash, as `_plan_frame` writes it
+        key = np.zeros((m, 4 + MAX_DIGITS), dtype=np.uint8)
+        key_len = np.zeros(m, dtype=np.int64)
+        for members in spans_g:
+            head = f"{int(cc[members[0]])}:".encode()
+            k, length = int(kept[members[0]]), int(nsn_len[members[0]])
+            key[members, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+            key[members, len(head) : len(head) + length] = digits[members, k : k + length] + _ZERO
+            key_len[members] = len(head) + length
+        hexes = ctx.hash(matrix_strings(key, lengths=key_len), "phone")
+        lanes = hex_lanes(hexes, 3)
+        new = digits.copy()
+        moved: list[np.ndarray] = []
+        for members in spans_g:
             g_cc, length = int(cc[members[0]]), int(nsn_len[members[0]])
+            k = int(kept[members[0]])
             g_region = _cc_maps()[1].get(g_cc, region) if intl_cc[members[0]] else region
             if not has_safe_space(g_cc, g_region, length):
                 # no undialable space known in this country: move to North America's
                 ok[members] = False
                 moved.append(members)
                 continue
-            at = kept[members][:, None] + np.arange(length)[None, :]
-            old = digits[members[:, None], at]
+            old = digits[members, k : k + length]
             nsn = safe_nsn_digits(lanes[members], g_cc, g_region, length)
             same = (nsn == old).all(axis=1)
             if same.any():  # never the input: the rotated hash's number (as `safe_nsn`)
                 again = hex_lanes(hexes.gather(members[same]))
                 rotated = np.roll(again, -4, axis=1)
                 nsn[same] = safe_nsn_digits(rotated, g_cc, g_region, length)
-            new[members[:, None], at] = nsn
+            new[members, k : k + length] = nsn
         out = mat.copy()
         for a, b, pos in spans:
             out[a:b, pos] = new[a:b, : len(pos)] + np.uint8(_ZERO)
