@@ -679,7 +679,11 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
         out = mat.copy()
         for a, b, pos in spans:
             out[a:b, pos] = new[a:b, : len(pos)] + np.uint8(_ZERO)
-        fake = matrix_strings(out[ok], src.name, lengths[ok])
+        fake = (
+            matrix_strings(out, src.name, lengths)
+            if ok.all()
+            else matrix_strings(out[ok], src.name, lengths[ok])
+        )
         if moved:
             away = np.concatenate(moved)
             fake = pl.concat([fake, _nanp_written(lanes[away])])
