@@ -180,5 +180,5 @@ def test_keyed_hex_works_in_a_forked_child_after_the_parent_hashed() -> None:
     values = pl.Series("v", [f"v{i}" for i in range(250_000)])
     parent = keyed.keyed_hex(values, b"k", "p").to_list()  # the parent's thread pool exists
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        child = pool.apply_async(_hash_in_child, (values,)).get(timeout=120)
+        child = pool.apply_async(_hash_in_child, (values,)).get(timeout=60)
     assert child == parent
