@@ -566,22 +566,30 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
     handled per layout (where the digits are), one NumPy step per distinct layout.
     """
     n = len(src)
-    main, ext = src, None
+
+    def plain(values: pl.Series) -> np.ndarray:
+        ok = values.str.contains(PLAIN_RE) & (values.str.len_bytes() <= PLAIN_WIDTH)
+        return np.asarray(ok.fill_null(False).to_numpy(), dtype=bool)
+
+    idx = np.flatnonzero(plain(src))
+    sub = src.gather(idx)
+    ext_row = np.full(n, -1, dtype=np.int64)  # where a row's extension is in `ext`
+    ext = pl.Series(src.name, [], dtype=pl.String)
     lettered = src.str.contains(r"[A-Za-z#]").fill_null(False).to_numpy()
     if lettered.any():  # an extension (`x12`, `ext. 12`) is kept as written: cut it off
         rows = np.flatnonzero(lettered)
         part = src.gather(rows)
         cut = part.str.extract(EXTENSION_RE, 1).fill_null(part)
-        main = _put(src, rows, cut)
-        blank = pl.Series(src.name, [""], dtype=pl.String).new_from_index(0, n)
-        ext = _put(blank, rows, part.str.extract(EXTENSION_RE, 2).fill_null(""))
-    plain = (main.str.contains(PLAIN_RE) & (main.str.len_bytes() <= PLAIN_WIDTH)).fill_null(False)
-    idx = np.flatnonzero(plain.to_numpy())
+        taken = plain(cut)  # a value still plain without its extension
+        if taken.any():
+            idx = np.concatenate([idx, rows[taken]])
+            sub = pl.concat([sub, cut.filter(pl.Series(taken))])
+            ext = part.str.extract(EXTENSION_RE, 2).filter(pl.Series(taken))
+            ext_row[rows[taken]] = np.arange(len(ext))
     done = (src.is_null() | (src == "")).fill_null(True).to_numpy()  # they stay as they are
     kept_as_is = np.flatnonzero(done)
     fake: pl.Series | None = None
     if len(idx):
-        sub = main.gather(idx)
         width = int(sub.str.len_bytes().max() or 1)  # type: ignore[arg-type]
         mat = padded_matrix(sub, width)
         is_digit = (mat - np.uint8(_ZERO)) < 10  # uint8 wraps: only '0'..'9' are below 10
@@ -691,9 +699,9 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
             idx = np.concatenate([idx[ok & ~np.isin(r, away)], idx[away]])
         else:
             idx = idx[ok]
-        if ext is not None:
-            at = np.flatnonzero(lettered[idx])
-            fake = _put(fake, at, fake.gather(at) + ext.gather(idx[at]))
+        at = np.flatnonzero(ext_row[idx] >= 0)
+        if len(at):
+            fake = _put(fake, at, fake.gather(at) + ext.gather(ext_row[idx[at]]))
         done[idx] = True
     rest = np.flatnonzero(~done)
     parts = [src.gather(kept_as_is)]
