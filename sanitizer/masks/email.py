@@ -6,10 +6,11 @@ import numpy as np
 import polars as pl
 
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
+from sanitizer.masks.chars import hex_as_letters
 from sanitizer.masks.domains import parse_reserved_domain
 from sanitizer.masks.vector import hex_lanes
 
-# 10 hex chars = 40 bits of suffix, plus ~19 bits from the two name picks: distinct inputs
+# 10 hash symbols (hex spelled a-p, no digits: see `hex_as_letters`) = 40 bits of suffix, plus ~19 bits from the two name picks: distinct inputs
 # collide with probability ~n^2/2^60 (1e-6 at a million rows, 1e-2 at a hundred million).
 SUFFIX_HEX = 10
 
@@ -72,7 +73,8 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
     """Mask email addresses.
 
     Empty and blank strings stay as they are (they hold no address); NULL stays NULL.
-    The output is `first.last.<40-bit hash>@domain`, shortened to the column's length by
+    The output is `first.last.<40-bit hash in letters a-p>@domain` (no digits, so no
+    phone-looking run), shortened to the column's length by
     trimming the name part, never the hash part.
     """
     norm = normalize_email(values)
@@ -91,7 +93,7 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
 
     def build(suffix_at: int) -> pl.Expr:
         return pl.concat_str(
-            [local, sep, pl.col("h").str.slice(suffix_at, SUFFIX_HEX), pl.lit("@" + domain)]
+            [local, sep, hex_as_letters(pl.col("h").str.slice(suffix_at, SUFFIX_HEX)), pl.lit("@" + domain)]
         )
 
     out = frame.select(build(16).alias(values.name)).to_series()
