@@ -38,5 +38,10 @@ typecheck: $(STAMP) ## mypy --strict on the package
 
 check: lint typecheck test ## lint, types and tests
 
+CUSTOMERS ?= 1000000
+RUNS ?= 3
+bench: $(STAMP) ## issue 7's benchmark: COPY round trip vs sanitize run (CUSTOMERS=, RUNS=; PostgreSQL at SANITIZE_TEST_PG_URL)
+	$(BIN)/python scripts/bench.py --customers $(CUSTOMERS) --runs $(RUNS)
+
 clean: ## remove the venv, generated fixtures and snapshots
 	rm -rf $(VENV) snapshots fixtures/shop.db .pytest_cache .mypy_cache .ruff_cache

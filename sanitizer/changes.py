@@ -64,6 +64,18 @@ def run_summary(result: RunResult) -> dict[str, Any]:
         "rules": {"files": list(plan.rules.files), "sha256": plan.rules.digest},
         "tables": tables,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "table_timings": {
+            k: {
+                "rows": t.rows,
+                "seconds": round(t.seconds, 3),
+                "unique": round(t.prepare, 3),
+                "read": round(t.read, 3),
+                "mask": round(t.mask, 3),
+                "count": round(t.count, 3),
+                "write": round(t.write, 3),
+            }
+            for k, t in result.table_timings.items()
+        },
         "check_seconds": {k: round(v, 3) for k, v in (checks.seconds if checks else {}).items()},
         "checks": {
             "count": len(checks.results) if checks else 0,

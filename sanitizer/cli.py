@@ -23,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _state: dict[str, object] = {"debug": False, "log_format": "text"}
+OWNER_ONLY_UMASK = 0o077  # files 0600, folders 0700
 
 
 def _err(message: str, exit_code: int | None = None) -> None:
@@ -91,6 +92,11 @@ def _main(
 ) -> None:
     from sanitizer.progress import LOG_FORMATS, set_log_format
 
+    # Everything the tool writes (snapshots, staging files, reports, certificates, keys, the
+    # lock, restored SQLite files, temp files) is owner-only, whatever the caller's umask:
+    # a sanitized copy is still the company's data, and a failed run's staging is not even
+    # sanitized yet. Chmod what you mean to share.
+    os.umask(OWNER_ONLY_UMASK)
     _state["debug"] = debug
     if log_format not in LOG_FORMATS:
         _err(f"error: unknown --log-format `{log_format}` (text or json)")
@@ -210,6 +216,13 @@ def run(
         bool, typer.Option("--replace", help="Drop the tables the --target already holds.")
     ] = False,
     keep: KeepOpt = None,
+    timings: Annotated[
+        bool,
+        typer.Option(
+            "--timings",
+            help="Print where the time went (per phase and per table) on stderr at the end.",
+        ),
+    ] = False,
 ) -> None:
     """Clone the source through the rules, check it, publish a certified snapshot.
 
@@ -237,6 +250,10 @@ def run(
             result = run_pipeline(opts, progress)
         finally:
             progress.close()
+        if timings:
+            from sanitizer.report import timings_text
+
+            _err(timings_text(result))
         typer.echo(str(result.snapshot))
 
 

@@ -40,6 +40,83 @@ def _status(result: RunResult) -> str:
     return f"certified: all {len(checks.results)} checks passed"
 
 
+TABLE_TIMINGS_HEADER = [
+    "table", "rows", "seconds", "rows/s", "unique", "read", "mask", "count", "write"
+]
+TABLE_TIMINGS_NOTE = (
+    "seconds: the table's wall time in the clone; unique: reading the distinct values of "
+    "unique columns first; read, mask, count (the checks' statistics of the source rows) "
+    "and write: each stage's busy seconds (they run at "
+    "the same time, so they add up to more than the wall time when they overlap)"
+)
+
+
+def table_timing_rows(result: RunResult) -> list[list[str]]:
+    """One row per table: rows, wall seconds, rows/s and the busy seconds of each stage."""
+    out = []
+    for key, t in result.table_timings.items():
+        rate = f"{t.rows / t.seconds:,.0f}" if t.seconds > 0 else "-"
+        out.append(
+            [
+                f"`{key}`",
+                f"{t.rows:,}",
+                f"{t.seconds:.2f}",
+                rate,
+                f"{t.prepare:.2f}",
+                f"{t.read:.2f}",
+                f"{t.mask:.2f}",
+                f"{t.count:.2f}",
+                f"{t.write:.2f}",
+            ]
+        )
+    return out
+
+
+PHASE_NOTES = {
+    "plan": "rules, source schema, plan",
+    "names": "names known in the source (for scrub)",
+    "clone": "read, mask, write every table",
+    "constraints": "keys, indexes, foreign keys in the target",
+    "checks": "Great Expectations suite and leak check",
+    "publish": "canaries, report, certificate, publish",
+}
+
+
+def timings_text(result: RunResult) -> str:
+    """`sanitize run --timings`: where the time went, per phase and per table.
+
+    The phases add up to the total: what no phase covers (opening the snapshot, creating
+    the tables) is shown as ``other``."""
+    timings = dict(result.timings)
+    end = timings.pop("total", sum(timings.values()))
+    publish = timings.pop("publish", None)
+    total = end + (publish or 0.0)
+    lines = ["timings (seconds):"]
+    for phase, seconds in timings.items():
+        lines.append(f"  {phase:<12} {seconds:8.2f}   {PHASE_NOTES.get(phase, '')}".rstrip())
+        if phase == "checks" and result.checks is not None:
+            for part, sub in result.checks.seconds.items():
+                if part != "total":
+                    lines.append(f"    {part:<14} {sub:6.2f}")
+    if publish is not None:
+        lines.append(f"  {'publish':<12} {publish:8.2f}   {PHASE_NOTES['publish']}")
+    other = total - sum(timings.values()) - (publish or 0.0)
+    lines.append(f"  {'other':<12} {other:8.2f}   snapshot, schema, creating the tables")
+    lines.append(f"  {'total':<12} {total:8.2f}")
+    if result.table_timings:
+        rows = table_timing_rows(result)
+        header = TABLE_TIMINGS_HEADER
+        widths = [max(len(h), *(len(r[i].strip("`")) for r in rows)) for i, h in enumerate(header)]
+        fmt = "  " + "  ".join(
+            f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths)
+        )
+        lines.append("per table (read, mask, count, write overlap):")
+        lines.append(fmt.format(*header))
+        for r in rows:
+            lines.append(fmt.format(r[0].strip("`"), *r[1:]))
+    return "\n".join(lines)
+
+
 def report_sections(
     result: RunResult, canaries: Sequence[Canary] = ()
 ) -> tuple[str, list[str], list[Section]]:
@@ -73,6 +150,16 @@ def report_sections(
         sections[0].rows += [
             [f"checks: {part}", f"{seconds:.2f}"] for part, seconds in checks.seconds.items()
         ]
+    if result.table_timings:
+        sections.append(
+            Section(
+                "Durations by table",
+                bullets=[TABLE_TIMINGS_NOTE],
+                header=TABLE_TIMINGS_HEADER,
+                rows=table_timing_rows(result),
+                align_right=set(range(1, len(TABLE_TIMINGS_HEADER))),
+            )
+        )
     tables = Section("Tables", header=["table", "rows", "rule"], align_right={1})
     for tp in plan.tables:
         rule = (

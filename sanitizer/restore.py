@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,9 +117,14 @@ def restore_sqlite(load: Load) -> dict[str, int]:
     except OSError as e:
         raise SanitizeError(f"cannot write {path.parent}: {e.strerror}") from None
     tmp = path.parent / f".{path.name}.restore-{secrets.token_hex(4)}"
+    # a new file is owner-only (0600) like everything the tool writes; a replaced one keeps
+    # the permissions it had, so a DBA's chmod for the test application survives each refresh
+    mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o600
     try:
         h = hashlib.sha256()
-        with open(load.data, "rb") as src, open(tmp, "wb") as dst:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(load.data, "rb") as src, os.fdopen(fd, "wb") as dst:
+            os.fchmod(dst.fileno(), mode)
             while chunk := src.read(_CHUNK):
                 h.update(chunk)
                 dst.write(chunk)

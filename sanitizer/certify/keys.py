@@ -25,7 +25,7 @@ def key_id(public: Ed25519PublicKey) -> str:
 
 
 def generate_keypair(folder: str | os.PathLike[str]) -> tuple[Path, Path, str]:
-    """Write a new key pair into ``folder``: the private key owner-only (0600), both PEM.
+    """Write a new key pair into ``folder``, both PEM and owner-only (0600).
 
     Returns:
         The private key's path, the public key's path and the key id.
@@ -50,11 +50,13 @@ def generate_keypair(folder: str | os.PathLike[str]) -> tuple[Path, Path, str]:
     )
     try:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(private_pem)
-        os.chmod(private_path, 0o600)
-        public_path.write_bytes(public_pem)
+        # both owner-only whatever the umask (the public key too: copy it where verify runs);
+        # O_EXCL: never write through a file or link someone put there in the meantime
+        for path, pem in ((private_path, private_pem), (public_path, public_pem)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), 0o600)
+                f.write(pem)
     except OSError as e:
         raise SanitizeError(f"cannot write keys into {root}: {e.strerror}") from None
     return private_path, public_path, key_id(key.public_key())

@@ -108,7 +108,9 @@ def _scan_table(
     phones = {c.column.name: _PhoneColumn(key, c, ge) for c in tp.columns if c.spec.name == "phone"}
     hits = {name: LeakHits() for name in names}
     pk = list(tp.table.primary_key) if ts.keyed else []
-    for frame in snapshot.batches(table, batch_size):
+    from sanitizer.pipeline.clone import read_ahead
+
+    for frame in read_ahead(snapshot.batches(table, batch_size)):
         keys = (
             row_keys([frame.get_column(p) for p in pk], pk, [kind_of[p] for p in pk])
             if ts.keyed

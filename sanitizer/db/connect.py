@@ -44,8 +44,10 @@ def connection_problem(exc: BaseException, url: URL) -> SanitizeError:
 def open_source(text: str) -> Engine:
     """An engine on the source that cannot write.
 
-    SQLite files open with ``mode=ro`` and ``query_only``; server databases get read-only
-    transactions (see ``sanitizer.db.read``). The file must exist: SQLite would otherwise
+    SQLite files open with ``mode=ro`` and ``query_only``; on PostgreSQL every transaction
+    is ``READ ONLY`` (``postgresql_readonly``), on MySQL/MariaDB the session's default
+    (``SET SESSION TRANSACTION READ ONLY``), and the run's snapshot is a read-only transaction
+    as well (see ``sanitizer.db.source``). The file must exist: SQLite would otherwise
     create an empty one.
 
     Raises:
@@ -114,6 +116,10 @@ def _server_engine(url: URL, *, read_only: bool) -> Engine:
     engine = _create_engine(url, **kwargs)
     if handshake_timeout:
         sa.event.listen(engine, "connect", _no_read_timeout)
+    if read_only and backend in ("mysql", "mariadb"):
+        # every transaction of every source session read-only, not only the run's snapshot:
+        # reflection, sampling (scan, lint) and checks use plain engine connections
+        sa.event.listen(engine, "connect", _mysql_read_only)
     return engine
 
 
@@ -141,6 +147,14 @@ def _create_engine(url: URL, **kwargs: Any) -> Engine:
         ) from None
     except (SQLAlchemyError, ValueError, TypeError) as e:
         raise SanitizeError(f"cannot use {safe_url(url)}: {type(e).__name__}") from None
+
+
+def _mysql_read_only(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("SET SESSION TRANSACTION READ ONLY")
+    finally:
+        cur.close()
 
 
 def probe(engine: Engine, url: URL) -> None:

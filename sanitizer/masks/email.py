@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
+from sanitizer.masks.chars import hex_as_letters
 from sanitizer.masks.domains import parse_reserved_domain
-from sanitizer.masks.keyed import lane
+from sanitizer.masks.vector import hex_lanes
 
-# 10 hex chars = 40 bits of suffix, plus ~19 bits from the two name picks: distinct inputs
+# 10 hash symbols (hex spelled a-p, no digits: see `hex_as_letters`) = 40 bits of suffix, plus ~19 bits from the two name picks: distinct inputs
 # collide with probability ~n^2/2^60 (1e-6 at a million rows, 1e-2 at a hundred million).
 SUFFIX_HEX = 10
 
@@ -40,11 +42,14 @@ def name_indexes(hexes: pl.Series, ctx: MaskContext) -> tuple[pl.Series, pl.Seri
     """Where in the email name pools (`Pools.ascii_first`/`ascii_last`) an address's hash
     picks the first and last name of its local part (NULL hash: index 0)."""
     n_first, n_last = len(ctx.pools.ascii_first()), len(ctx.pools.ascii_last())
-    frame = pl.DataFrame({"h": hexes}).select(
-        (lane(pl.col("h"), 0) % n_first).fill_null(0).cast(pl.Int64).alias("f"),
-        (lane(pl.col("h"), 1) % n_last).fill_null(0).cast(pl.Int64).alias("l"),
-    )
-    return frame.get_column("f"), frame.get_column("l")
+    lanes = hex_lanes(hexes, 2)
+    first = (lanes[:, 0] % n_first).astype(np.int64)
+    last = (lanes[:, 1] % n_last).astype(np.int64)
+    if hexes.null_count():
+        nulls = hexes.is_null().to_numpy()
+        first[nulls] = 0
+        last[nulls] = 0
+    return pl.Series("f", first), pl.Series("l", last)
 
 
 def _name_picks(hexes: pl.Series, ctx: MaskContext) -> tuple[pl.Series, pl.Series]:
@@ -68,7 +73,8 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
     """Mask email addresses.
 
     Empty and blank strings stay as they are (they hold no address); NULL stays NULL.
-    The output is `first.last.<40-bit hash>@domain`, shortened to the column's length by
+    The output is `first.last.<40-bit hash in letters a-p>@domain` (no digits, so no
+    phone-looking run), shortened to the column's length by
     trimming the name part, never the hash part.
     """
     norm = normalize_email(values)
@@ -87,22 +93,16 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
 
     def build(suffix_at: int) -> pl.Expr:
         return pl.concat_str(
-            [local, sep, pl.col("h").str.slice(suffix_at, SUFFIX_HEX), pl.lit("@" + domain)]
+            [local, sep, hex_as_letters(pl.col("h").str.slice(suffix_at, SUFFIX_HEX)), pl.lit("@" + domain)]
         )
 
-    out = frame.select(
-        pl.when(pl.col("norm").is_null())
-        .then(None)
-        .when(pl.col("norm") == "")
-        .then(pl.lit(None, dtype=pl.String))
-        .otherwise(
-            # a value never maps to itself, even if it already looks like our output
-            pl.when(build(16) == pl.col("norm")).then(build(16 + SUFFIX_HEX)).otherwise(build(16))
-        )
-        .alias(values.name)
-    ).to_series()
-    # blank input (not NULL) stays exactly as it was
-    blank = norm == ""
-    if blank.any():
-        out = pl.select(pl.when(blank).then(values.cast(pl.String)).otherwise(out)).to_series()
+    out = frame.select(build(16).alias(values.name)).to_series()
+    same = (out == norm).fill_null(False)
+    if same.any():  # a value never maps to itself, even if it already looks like our output
+        other = frame.select(build(16 + SUFFIX_HEX)).to_series()
+        out = pl.select(pl.when(same).then(other).otherwise(out)).to_series()
+    # NULL stays NULL; blank input (not NULL) stays exactly as it was
+    keep = (norm == "").fill_null(True)
+    if keep.any():
+        out = pl.select(pl.when(keep).then(values.cast(pl.String)).otherwise(out)).to_series()
     return out.alias(values.name)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 import polars_hash as plh
@@ -17,11 +20,41 @@ def derive_key(secret: bytes, purpose: str) -> str:
     return hmac.new(secret, purpose.encode(), hashlib.sha256).hexdigest()
 
 
-def keyed_hex(values: pl.Series, secret: bytes, purpose: str) -> pl.Series:
-    """HMAC-SHA256 of every (already normalized) value, as 64 hex chars; NULL stays NULL."""
-    key = derive_key(secret, purpose)
-    frame = pl.DataFrame({"v": values.cast(pl.String)})
+SPLIT_ROWS = 100_000  # batches at least twice this long are hashed on several threads
+_EXECUTOR: dict[int, ThreadPoolExecutor] = {}  # by process id: a forked child gets its own
+_EXECUTOR_LOCK = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    with _EXECUTOR_LOCK:
+        pid = os.getpid()
+        if pid not in _EXECUTOR:
+            _EXECUTOR.clear()  # a pool inherited through fork has no threads
+            threads = max(1, min(pl.thread_pool_size(), 8))
+            _EXECUTOR[pid] = ThreadPoolExecutor(threads, thread_name_prefix="sanitize-hash")
+        return _EXECUTOR[pid]
+
+
+def _hmac(values: pl.Series, key: str) -> pl.Series:
+    frame = pl.DataFrame({"v": values})
     return frame.select(plh.col("v").chash.hmac_sha256(key=key).alias("h")).to_series()
+
+
+def keyed_hex(values: pl.Series, secret: bytes, purpose: str) -> pl.Series:
+    """HMAC-SHA256 of every (already normalized) value, as 64 hex chars; NULL stays NULL.
+
+    A long batch is cut into slices hashed on a small thread pool (the hashing plugin runs
+    one thread per call and polars releases the GIL), then put back in order.
+    """
+    key = derive_key(secret, purpose)
+    text = values.cast(pl.String)
+    threads = min(pl.thread_pool_size(), len(text) // SPLIT_ROWS)
+    if threads < 2:
+        return _hmac(text, key)
+    step = -(-len(text) // threads)
+    slices = [text.slice(i, step) for i in range(0, len(text), step)]
+    parts = list(_executor().map(lambda part: _hmac(part, key), slices))
+    return pl.concat(parts, rechunk=True).alias("h")
 
 
 def lane(hexes: pl.Series | pl.Expr, index: int) -> pl.Expr:
@@ -34,23 +67,31 @@ def lane(hexes: pl.Series | pl.Expr, index: int) -> pl.Expr:
 
 
 def pick(
-    pool: pl.Series, hexes: pl.Series, index: int, *, avoid: pl.Series | None = None
+    pool: pl.Series,
+    hexes: pl.Series,
+    index: int,
+    *,
+    avoid: pl.Series | None = None,
+    folded: pl.Series | None = None,
 ) -> pl.Series:
     """Pick one pool entry per hash with lane ``index``; where the pick equals ``avoid``
-    (case-insensitively), take the next entry, so a value never maps to itself."""
+    (case-insensitively), take the next entry, so a value never maps to itself.
+
+    ``folded`` may be given instead of ``avoid``: the values to avoid, already trimmed and
+    lower-cased (saves folding them again). NULL hashes pick NULL.
+    """
+    from sanitizer.masks.vector import hex_lanes
+
     n = len(pool)
-    frame = pl.DataFrame({"h": hexes})
-    idx = frame.select((lane(pl.col("h"), index) % n).alias("i")).to_series()
-    picked = pool.gather(idx.fill_null(0).cast(pl.Int64))
-    if avoid is not None and n > 1:
-        same = picked.str.to_lowercase() == avoid.str.strip_chars().str.to_lowercase()
+    idx = pl.Series(hex_lanes(hexes, index + 1)[:, index] % n, dtype=pl.UInt32)
+    picked = pool.gather(idx)
+    if folded is None and avoid is not None:
+        folded = avoid.str.strip_chars().str.to_lowercase()
+    if folded is not None and n > 1:
+        same = (pool.str.to_lowercase().gather(idx) == folded).fill_null(False)
         if same.any():
-            alt = pool.gather(((idx.fill_null(0) + 1) % n).cast(pl.Int64))
-            picked = pl.select(
-                pl.when(same.fill_null(False)).then(alt).otherwise(picked)
-            ).to_series()
-    return (
-        pl.select(pl.when(hexes.is_null()).then(None).otherwise(picked))
-        .to_series()
-        .alias(pool.name)
-    )
+            alt = pool.gather((idx.cast(pl.Int64) + 1) % n)
+            picked = pl.select(pl.when(same).then(alt).otherwise(picked)).to_series()
+    if hexes.null_count():
+        picked = pl.select(pl.when(hexes.is_null()).then(None).otherwise(picked)).to_series()
+    return picked.alias(pool.name)

@@ -14,6 +14,7 @@ from sanitizer.masks.base import UNIQUE, MaskContext, Option, Reads, register
 from sanitizer.masks.email import email_hexes, name_indexes
 from sanitizer.masks.keyed import pick
 from sanitizer.masks.pools import FAMILY_FIRST, parse_locale
+from sanitizer.masks.vector import hex_lanes
 
 LOCALE = Option("locale", parse_locale, "Faker locale of the fake names")
 
@@ -43,20 +44,21 @@ def _locale(ctx: MaskContext) -> str:
     return str(ctx.option("locale") or ctx.locale)
 
 
-def _finish(values: pl.Series, out: pl.Series, hexes: pl.Series, ctx: MaskContext) -> pl.Series:
-    """NULL stays NULL, blank stays blank; add the unique tag; fit the column's length."""
+def _finish(
+    values: pl.Series, out: pl.Series, hexes: pl.Series, ctx: MaskContext, norm: pl.Series
+) -> pl.Series:
+    """NULL stays NULL, blank stays blank; add the unique tag; fit the column's length.
+    ``norm`` is `normalize_name` of ``values``."""
     if ctx.option("unique"):
         tag = pl.concat_str([pl.lit(" #"), hexes.str.slice(40, UNIQUE_HEX)], ignore_nulls=False)
         out = pl.select(pl.concat_str([pl.lit(out), tag])).to_series()
     if ctx.max_length is not None:
         out = out.str.slice(0, ctx.max_length)
     src = values.cast(pl.String)
-    blank = src.str.strip_chars() == ""
-    return (
-        pl.select(pl.when(src.is_null()).then(None).when(blank).then(src).otherwise(out))
-        .to_series()
-        .alias(values.name)
-    )
+    keep = (norm == "").fill_null(True)  # NULL and blank stay as they are
+    if keep.any():
+        out = pl.select(pl.when(keep).then(src).otherwise(out)).to_series()
+    return out.alias(values.name)
 
 
 def _from_email(
@@ -116,9 +118,9 @@ def _from_email(
 def mask_first_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     norm = normalize_name(values)
     hexes = ctx.hash(norm, "first_name")
-    out = pick(ctx.pools.first_names(_locale(ctx)), hexes, 0, avoid=values.cast(pl.String))
+    out = pick(ctx.pools.first_names(_locale(ctx)), hexes, 0, folded=norm)
     out, hexes = _from_email(values, out, hexes, ctx, "first")
-    return _finish(values, out, hexes, ctx)
+    return _finish(values, out, hexes, ctx, norm)
 
 
 @register(
@@ -130,9 +132,9 @@ def mask_first_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
 def mask_last_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     norm = normalize_name(values)
     hexes = ctx.hash(norm, "last_name")
-    out = pick(ctx.pools.last_names(_locale(ctx)), hexes, 0, avoid=values.cast(pl.String))
+    out = pick(ctx.pools.last_names(_locale(ctx)), hexes, 0, folded=norm)
     out, hexes = _from_email(values, out, hexes, ctx, "last")
-    return _finish(values, out, hexes, ctx)
+    return _finish(values, out, hexes, ctx, norm)
 
 
 @register(
@@ -145,18 +147,20 @@ def mask_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     locale = _locale(ctx)
     norm = normalize_name(values)
     hexes = ctx.hash(norm, "name")
-    first = pick(ctx.pools.first_names(locale), hexes, 0)
-    last = pick(ctx.pools.last_names(locale), hexes, 1)
+    firsts, lasts = ctx.pools.first_names(locale), ctx.pools.last_names(locale)
+    lanes = hex_lanes(hexes, 2)  # as `pick(firsts, hexes, 0)` and `pick(lasts, hexes, 1)`
+    first = firsts.gather(pl.Series(lanes[:, 0] % len(firsts), dtype=pl.UInt32))
+    last = lasts.gather(pl.Series(lanes[:, 1] % len(lasts), dtype=pl.UInt32))
     if locale in FAMILY_FIRST:
-        parts = [last, pl.Series([FAMILY_FIRST[locale]]), first]
+        parts = [pl.col("l"), pl.lit(FAMILY_FIRST[locale]), pl.col("f")]
     else:
-        parts = [first, pl.Series([" "]), last]
-    out = pl.select(pl.concat_str([pl.lit(p) for p in parts])).to_series()
+        parts = [pl.col("f"), pl.lit(" "), pl.col("l")]
+    out = pl.DataFrame({"f": first, "l": last}).select(pl.concat_str(parts)).to_series()
     # a full name equal to its input (vanishingly rare) takes the next first name
-    same = out.str.to_lowercase() == norm
+    same = (out.str.to_lowercase() == norm).fill_null(False)
     if same.any():
         alt = pick(ctx.pools.first_names(locale), hexes, 0, avoid=first)
         fixed = pl.concat_str([pl.lit(alt), pl.lit(" "), pl.lit(last)])
         out = pl.select(pl.when(same).then(fixed).otherwise(pl.lit(out))).to_series()
     out, hexes = _from_email(values, out, hexes, ctx, "full")
-    return _finish(values, out, hexes, ctx)
+    return _finish(values, out, hexes, ctx, norm)

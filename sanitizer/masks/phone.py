@@ -21,10 +21,12 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 import polars as pl
 
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
 from sanitizer.masks.keyed import lane
+from sanitizer.masks.vector import decimal_digits, hex_lanes, matrix_strings, padded_matrix
 from sanitizer.schema import Kind
 
 EXTENSION_RE = r"(?i)^(.*?\d[^a-z]*?)(\s*(?:ext\.?|extension|x|#)\s*\d{1,6}\s*)$"
@@ -429,16 +431,9 @@ def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
     )
 
 
-@register(
-    "phone",
-    summary="a number in a range reserved for fiction or unassignable; shape kept",
-    options=(UNIQUE, REGION),
-    kinds=frozenset({Kind.TEXT, Kind.OTHER, Kind.INTEGER, Kind.DECIMAL}),
-)
-def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
-    """Mask phone numbers; NULL stays NULL, values without digits stay as they are."""
-    region = region_for(ctx)
-    src = values.cast(pl.String)
+def _mask_general(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
+    """The phone mask for any value (extensions, `(0)`, non-ASCII digits, too few or too
+    many digits, NULL), as polars expressions; before the column's type and length."""
     frame = _plan_frame(_split_frame(src), region)
     # Key on country code + NSN, so `+1 (415) 555-2671` and `415.555.2671` mask alike.
     frame = frame.with_columns(h=ctx.hash(frame.get_column("key"), "phone"))
@@ -496,10 +491,283 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
             .when(pl.col("digits") == "")
             .then(pl.col("src"))
             .otherwise(pl.concat_str([pl.col("filled"), pl.col("ext")]))
-            .alias(values.name)
+            .alias(src.name)
         )
         .to_series()
     )
+    return out
+
+
+# --- the plain-number path: NumPy over the batch's bytes -------------------------------
+
+PLAIN_RE = r"^[0-9 +()\-./]+$"  # ASCII digits and the usual punctuation, nothing else
+PAREN_ZERO_RE = r"\(\s*0\s*\)"  # `+44 (0)20 …`: a written trunk prefix
+PLAIN_WIDTH = 32  # longest plain value in bytes; longer ones take the general path
+_ZERO, _PLUS, _SPACE = ord("0"), ord("+"), ord(" ")
+
+
+@dataclass(frozen=True)
+class _Dialing:
+    """How numbers of one home region are read: country-code lookup tables by the value of
+    their first 1, 2 or 3 digits, the home country code and its trunk prefix."""
+
+    by_width: tuple[np.ndarray, np.ndarray, np.ndarray]
+    home_cc: int
+    trunk: tuple[int, ...]
+
+
+@cache
+def _dialing(region: str) -> _Dialing:
+    import phonenumbers
+
+    codes, _ = _cc_maps()
+    tables = (np.zeros(10, np.int64), np.zeros(100, np.int64), np.zeros(1000, np.int64))
+    for text, cc in codes.items():
+        tables[len(text) - 1][int(text)] = cc
+    trunk = tuple(int(c) for c in _national_prefix(region) if c.isdigit())
+    if len(trunk) != len(_national_prefix(region)):
+        trunk = ()
+    return _Dialing(tables, phonenumbers.country_code_for_region(region), trunk)
+
+
+@cache
+def _area_digits() -> np.ndarray:
+    return np.array([[int(c) for c in a] for a in nanp_area_codes()], dtype=np.uint8)
+
+
+def _lane_digits(lanes: np.ndarray, first: int, count: int) -> np.ndarray:
+    """NumPy twin of `_digits_expr`: ``count`` digits from lanes ``first`` and ``first + 1``."""
+    if count <= 0:
+        return np.zeros((len(lanes), 0), dtype=np.uint8)
+    if count <= 9:
+        return decimal_digits(lanes[:, first] % np.uint64(10**count), count)
+    head = decimal_digits(lanes[:, first] % np.uint64(10**9), 9)
+    tail = decimal_digits(lanes[:, first + 1] % np.uint64(10 ** (count - 9)), count - 9)
+    return np.concatenate([head, tail], axis=1)
+
+
+def safe_nsn_digits(lanes: np.ndarray, cc: int, region: str, length: int) -> np.ndarray:
+    """NumPy twin of `safe_nsn`: a safe NSN per row of hash lanes, as an (n, length) matrix
+    of digit values."""
+    if cc == 1 and length == 10:
+        areas = _area_digits()
+        area = areas[(lanes[:, 0] % np.uint64(len(areas))).astype(np.int64)]
+        office = decimal_digits(lanes[:, 1] % np.uint64(200), 3)
+        return np.concatenate([area, office, _lane_digits(lanes, 2, 4)], axis=1)
+    blocks = blocks_for(cc, region, length)
+    prefixes = np.array([[int(c) for c in b.prefix] for b in blocks], dtype=np.uint8)
+    prefixes = prefixes.reshape(len(blocks), -1)
+    chosen = prefixes[(lanes[:, 0] % np.uint64(len(blocks))).astype(np.int64)]
+    return np.concatenate([chosen, _lane_digits(lanes, 1, blocks[0].free)], axis=1)
+
+
+def _layouts(is_digit: np.ndarray) -> np.ndarray:
+    """A number per row that tells where its digits are (rows alike have digits alike)."""
+    packed = np.packbits(is_digit, axis=1)
+    packed = np.pad(packed, ((0, 0), (0, 4 - packed.shape[1] % 4 if packed.shape[1] % 4 else 0)))
+    words = np.ascontiguousarray(packed).view(">u4")
+    out = words[:, 0].astype(np.uint64)
+    for k in range(1, words.shape[1]):
+        out = out * np.uint64(0x9E3779B1) ^ words[:, k].astype(np.uint64)  # only W > 32
+    return out
+
+
+def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
+    """Mask the batch: plain numbers here, in NumPy; every other value by `_mask_general`.
+
+    Reads each plain value the way `_plan_frame` does (international prefix, country code,
+    trunk prefix, NSN), hashes ``cc:nsn`` once for the batch, draws the new NSN per
+    (country, region, length) group with `safe_nsn_digits`, and writes the new digits into
+    the digit positions of the value's own bytes, so punctuation and spacing stay. Rows are
+    handled per layout (where the digits are), one NumPy step per distinct layout.
+    """
+    n = len(src)
+
+    def plain(values: pl.Series) -> np.ndarray:
+        ok = values.str.contains(PLAIN_RE) & (values.str.len_bytes() <= PLAIN_WIDTH)
+        return np.asarray(ok.fill_null(False).to_numpy(), dtype=bool)
+
+    idx = np.flatnonzero(plain(src))
+    sub = src.gather(idx)
+    ext_row = np.full(n, -1, dtype=np.int64)  # where a row's extension is in `ext`
+    ext = pl.Series(src.name, [], dtype=pl.String)
+    lettered = src.str.contains(r"[A-Za-z#]").fill_null(False).to_numpy()
+    if lettered.any():  # an extension (`x12`, `ext. 12`) is kept as written: cut it off
+        rows = np.flatnonzero(lettered)
+        part = src.gather(rows)
+        cut = part.str.extract(EXTENSION_RE, 1).fill_null(part)
+        taken = plain(cut)  # a value still plain without its extension
+        if taken.any():
+            idx = np.concatenate([idx, rows[taken]])
+            sub = pl.concat([sub, cut.filter(pl.Series(taken))])
+            ext = part.str.extract(EXTENSION_RE, 2).filter(pl.Series(taken))
+            ext_row[rows[taken]] = np.arange(len(ext))
+    done = (src.is_null() | (src == "")).fill_null(True).to_numpy()  # they stay as they are
+    kept_as_is = np.flatnonzero(done)
+    fake: pl.Series | None = None
+    if len(idx):
+        width = int(sub.str.len_bytes().max() or 1)  # type: ignore[arg-type]
+        mat = padded_matrix(sub, width)
+        is_digit = (mat - np.uint8(_ZERO)) < 10  # uint8 wraps: only '0'..'9' are below 10
+        layout = _layouts(is_digit)
+        order = np.argsort(layout, kind="stable")  # rows alike next to each other
+        idx, mat, layout = idx[order], mat[order], layout[order]
+        lengths = sub.str.len_bytes().to_numpy()[order]
+        is_digit = (mat - np.uint8(_ZERO)) < 10
+        m = len(idx)
+        bounds = np.flatnonzero(np.r_[True, layout[1:] != layout[:-1], True])
+        spans: list[tuple[int, int, np.ndarray]] = []  # rows a:b have their digits at pos
+        ok = np.zeros(m, dtype=bool)
+        count = np.zeros(m, dtype=np.int64)
+        digits = np.zeros((m, MAX_DIGITS + 3), dtype=np.uint8)  # 3 spare for look-ahead
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            pos = np.flatnonzero(is_digit[a])
+            count[a:b] = len(pos)
+            if MIN_DIGITS <= len(pos) <= MAX_DIGITS:
+                ok[a:b] = True
+                digits[a:b, : len(pos)] = mat[a:b, pos] - np.uint8(_ZERO)
+                spans.append((a, b, pos))
+        r = np.arange(m)
+        # international: the first character that is not a space is `+`, or `00` starts it
+        first = np.argmax(mat != _SPACE, axis=1)
+        c0 = mat[r, first]
+        c1 = mat[r, np.minimum(first + 1, width - 1)] * (first + 1 < width)
+        intl = (c0 == _PLUS) | ((c0 == _ZERO) & (c1 == _ZERO))
+        lead = np.where(intl & (digits[:, 0] == 0) & (digits[:, 1] == 0), 2, 0)
+        d0, d1, d2 = (digits[r, lead + k].astype(np.int64) for k in range(3))
+        dialing = _dialing(region)
+        t1, t2, t3 = dialing.by_width
+        found = np.stack([t1[d0], t2[d0 * 10 + d1], t3[d0 * 100 + d1 * 10 + d2]], axis=1)
+        has_cc = found > 0
+        width_cc = np.argmax(has_cc, axis=1) + 1
+        code = found[r, width_cc - 1]
+        intl_cc = intl & has_cc.any(axis=1)
+        home = dialing.home_cc
+        trunk_len = np.zeros(m, dtype=np.int64)
+        if dialing.trunk:
+            t = np.array(dialing.trunk, dtype=np.uint8)
+            begins = (digits[:, : len(t)] == t[None, :]).all(axis=1)
+            trunk_len[begins & (count > len(t) + 4)] = len(t)
+        if home == 1:
+            trunk_len[(count == 11) & (digits[:, 0] == 1)] = 1
+        kept = np.where(intl_cc, lead + width_cc, trunk_len)
+        if sub.str.contains(PAREN_ZERO_RE).any():  # `+44 (0)20 …`: the `0` is kept as written
+            written = sub.str.extract(PAREN_TRUNK_RE, 1).gather(order)
+            paren = pl.DataFrame({"c": written, "cc": code}).select(
+                (pl.col("c") == pl.col("cc").cast(pl.String)).fill_null(False)
+            )
+            kept = kept + (intl_cc & paren.to_series().to_numpy())
+        cc = np.where(intl_cc, code, home)
+        nsn_len = count - kept
+        # rows alike in country, region, NSN length and kept prefix, handled group by group
+        groups = ((np.where(intl_cc, cc, -cc) * 64 + nsn_len) * 8 + kept).astype(np.int64)
+        groups[~ok] = np.iinfo(np.int64).max
+        by_group = np.argsort(groups, kind="stable")
+        g_sorted = groups[by_group]
+        edges = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1], True])
+        spans_g = [
+            by_group[a:b]
+            for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)
+            if ok[by_group[a]]
+        ]
+        # the key `cc:nsn` for the keyed hash, as `_plan_frame` writes it
+        key = np.zeros((m, 4 + MAX_DIGITS), dtype=np.uint8)
+        key_len = np.zeros(m, dtype=np.int64)
+        for members in spans_g:
+            head = f"{int(cc[members[0]])}:".encode()
+            k, length = int(kept[members[0]]), int(nsn_len[members[0]])
+            key[members, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+            key[members, len(head) : len(head) + length] = digits[members, k : k + length] + _ZERO
+            key_len[members] = len(head) + length
+        hexes = ctx.hash(matrix_strings(key, lengths=key_len), "phone")
+        lanes = hex_lanes(hexes, 3)
+        new = digits.copy()
+        moved: list[np.ndarray] = []
+        for members in spans_g:
+            g_cc, length = int(cc[members[0]]), int(nsn_len[members[0]])
+            k = int(kept[members[0]])
+            g_region = _cc_maps()[1].get(g_cc, region) if intl_cc[members[0]] else region
+            if not has_safe_space(g_cc, g_region, length):
+                # no undialable space known in this country: move to North America's
+                ok[members] = False
+                moved.append(members)
+                continue
+            old = digits[members, k : k + length]
+            nsn = safe_nsn_digits(lanes[members], g_cc, g_region, length)
+            same = (nsn == old).all(axis=1)
+            if same.any():  # never the input: the rotated hash's number (as `safe_nsn`)
+                again = hex_lanes(hexes.gather(members[same]))
+                rotated = np.roll(again, -4, axis=1)
+                nsn[same] = safe_nsn_digits(rotated, g_cc, g_region, length)
+            new[members, k : k + length] = nsn
+        out = mat.copy()
+        for a, b, pos in spans:
+            out[a:b, pos] = new[a:b, : len(pos)] + np.uint8(_ZERO)
+        fake = (
+            matrix_strings(out, src.name, lengths)
+            if ok.all()
+            else matrix_strings(out[ok], src.name, lengths[ok])
+        )
+        if moved:
+            away = np.concatenate(moved)
+            fake = pl.concat([fake, _nanp_written(lanes[away])])
+            ok[away] = True
+            idx = np.concatenate([idx[ok & ~np.isin(r, away)], idx[away]])
+        else:
+            idx = idx[ok]
+        at = np.flatnonzero(ext_row[idx] >= 0)
+        if len(at):
+            fake = _put(fake, at, fake.gather(at) + ext.gather(ext_row[idx[at]]))
+        done[idx] = True
+    rest = np.flatnonzero(~done)
+    parts = [src.gather(kept_as_is)]
+    placed = [kept_as_is]
+    if fake is not None:
+        parts.append(fake)
+        placed.append(idx)
+    if len(rest):
+        parts.append(_mask_general(src.gather(rest), region, ctx))
+        placed.append(rest)
+    where = np.empty(n, dtype=np.int64)
+    where[np.concatenate(placed)] = np.arange(n)
+    return pl.concat([p.alias(src.name) for p in parts]).gather(where)
+
+
+def _nanp_written(lanes: np.ndarray) -> pl.Series:
+    """What `_mask_general` writes for a number moved to North America: `NANP_TEMPLATE`
+    filled with ``1`` and a safe NANP number."""
+    digits = np.concatenate(
+        [np.ones((len(lanes), 1), dtype=np.uint8), safe_nsn_digits(lanes, 1, "US", 10)], axis=1
+    )
+    template = np.frombuffer(NANP_TEMPLATE.encode(), dtype=np.uint8)
+    out = np.repeat(template[None, :], len(lanes), axis=0)
+    out[:, template == ord("#")] = digits + np.uint8(_ZERO)
+    return matrix_strings(out)
+
+
+def _put(target: pl.Series, rows: np.ndarray, values: pl.Series) -> pl.Series:
+    """``target`` with ``values`` at positions ``rows`` (a new Series)."""
+    where = np.arange(len(target), dtype=np.int64)
+    where[rows] = len(target) + np.arange(len(rows))
+    return pl.concat([target, values.alias(target.name)]).gather(where)
+
+
+@register(
+    "phone",
+    summary="a number in a range reserved for fiction or unassignable; shape kept",
+    options=(UNIQUE, REGION),
+    kinds=frozenset({Kind.TEXT, Kind.OTHER, Kind.INTEGER, Kind.DECIMAL}),
+)
+def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
+    """Mask phone numbers; NULL stays NULL, values without digits stay as they are.
+
+    Plain numbers (ASCII digits and ``+ ( ) - . /`` and spaces) take a NumPy path over the
+    batch's bytes (`_mask_plain`); the rest take the polars path (`_mask_general`). Both
+    give the same fake for the same number.
+    """
+    region = region_for(ctx)
+    src = values.cast(pl.String)
+    out = _mask_plain(src, region, ctx)
     if ctx.column is not None and ctx.column.kind in (Kind.INTEGER, Kind.DECIMAL):
         out = out.str.replace_all(r"\D", "")  # a number column holds the digits only
     if ctx.max_length is not None:

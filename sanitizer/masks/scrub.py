@@ -228,7 +228,7 @@ def _cut_phones(texts: pl.Series, regions: tuple[str, ...]) -> pl.DataFrame:
     )
 
 
-def _split(text: str, hits: list[PhoneHit]) -> tuple[list[str], list[str], list[str | None]]:
+def _split(text: str, hits: tuple[PhoneHit, ...]) -> tuple[list[str], list[str], list[str | None]]:
     parts: list[str] = []
     kinds: list[str] = []
     regions: list[str | None] = []

@@ -1,7 +1,7 @@
 """The `url` mask: links and webhook endpoints moved to a reserved domain, shape kept.
 
 `https://bot:pw@hooks.slack.com/services/T0/B0/XyZ123abc?token=abc&to=jo@gmail.com`
-becomes `https://nqk:xc@h-1f2e3d4c5b.invalid/services/T0/B0/QwE845kzq?token=kfz&to=<the email
+becomes `https://nqk:xc@h-lpnejdmcpb.invalid/services/T0/B0/QwE845kzq?token=kfz&to=<the email
 mask's address>`:
 
 * the host moves to ``h-<hash>.<domain>`` (default `invalid`: RFC 2606 guarantees it never
@@ -32,7 +32,7 @@ import polars as pl
 import pyarrow as pa
 
 from sanitizer.masks.base import MaskContext, Option, register
-from sanitizer.masks.chars import scramble
+from sanitizer.masks.chars import hex_as_letters, scramble
 from sanitizer.masks.domains import RESERVED_SECOND_LEVEL, RESERVED_TLDS, parse_reserved_domain
 
 DEFAULT_URL_DOMAIN = "invalid"  # RFC 2606: guaranteed never to resolve, so nothing is called
@@ -311,7 +311,7 @@ def _mask_urls(frame: pl.DataFrame, ctx: MaskContext, depth: int) -> pl.Series:
         pl.concat_str(
             [
                 pl.lit("h-"),
-                pl.lit(ctx.hash(host, "url-host")).str.slice(0, HOST_HEX),
+                hex_as_letters(pl.lit(ctx.hash(host, "url-host")).str.slice(0, HOST_HEX)),
                 pl.lit("." + _domain(ctx)),
             ]
         )

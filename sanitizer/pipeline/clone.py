@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
@@ -98,6 +102,29 @@ def unique_overrides(
     return overrides
 
 
+def masked_text(frame: pl.DataFrame, tp: TablePlan) -> pl.DataFrame | None:
+    """The masked columns of one batch as text (what the masks and the checks read)."""
+    masked = tp.masked_columns
+    if not masked:
+        return None
+    return pl.DataFrame([text_series(frame.get_column(c.column.name)) for c in masked])
+
+
+def apply_masks(
+    frame: pl.DataFrame,
+    text: pl.DataFrame | None,
+    tp: TablePlan,
+    overrides: Mapping[str, pl.DataFrame] | None = None,
+) -> pl.DataFrame:
+    """``frame`` with its masked columns replaced by the masks' output for ``text``."""
+    if text is None:
+        return frame
+    out = mask_frame(text, tp, overrides)
+    for col in tp.masked_columns:
+        check_fits(out.get_column(col.column.name), col, tp.table.key)
+    return frame.with_columns(out.get_columns())
+
+
 def mask_batch(
     frame: pl.DataFrame,
     tp: TablePlan,
@@ -106,20 +133,225 @@ def mask_batch(
 ) -> pl.DataFrame:
     """Replace the masked columns of one batch by their masked text; ``stats`` counts the
     batch as read for the checks (rows, NULLs, keep digests, the leak index)."""
-    masked = tp.masked_columns
-    text = (
-        pl.DataFrame([text_series(frame.get_column(c.column.name)) for c in masked])
-        if masked
-        else None
-    )
+    text = masked_text(frame, tp)
     if stats is not None:
         stats.add(frame.get_columns(), text)
-    if text is None:
-        return frame
-    out = mask_frame(text, tp, overrides)
-    for col in masked:
-        check_fits(out.get_column(col.column.name), col, tp.table.key)
-    return frame.with_columns(out.get_columns())
+    return apply_masks(frame, text, tp, overrides)
+
+
+@dataclass
+class TableTiming:
+    """Where one table's clone spent its time. ``read``, ``mask`` and ``write`` are each
+    stage's busy seconds; they overlap (three threads), so they add up to more than
+    ``seconds``, the table's wall time, when the overlap works."""
+
+    rows: int = 0
+    seconds: float = 0.0
+    prepare: float = 0.0  # distinct reads for unique columns
+    read: float = 0.0
+    mask: float = 0.0
+    write: float = 0.0
+    count: float = 0.0  # the checks' statistics of the rows as read
+
+
+QUEUE_DEPTH = 2  # batches waiting between two stages: memory stays a few batches per table
+_POLL = 0.1  # seconds between looks at the stop flag while a queue is full or empty
+
+
+class _Done:
+    """The end of a stage's stream."""
+
+
+_DONE = _Done()
+
+
+class _Pipe:
+    """Bounded queues between reader, masker and writer, with one stop flag: the first
+    failure in any stage stops the others (none waits forever on a queue)."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self._lock = threading.Lock()
+
+    def fail(self, e: BaseException) -> None:
+        with self._lock:
+            if self.error is None:
+                self.error = e
+        self.stop.set()
+
+    def put(self, q: queue.Queue[object], item: object) -> bool:
+        """False when the pipe stopped before the item could be queued."""
+        while not self.stop.is_set():
+            try:
+                q.put(item, timeout=_POLL)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self, q: queue.Queue[object]) -> object:
+        """The next item, or ``_DONE`` when the pipe stopped."""
+        while not self.stop.is_set():
+            try:
+                return q.get(timeout=_POLL)
+            except queue.Empty:
+                continue
+        return _DONE
+
+
+T = TypeVar("T")
+
+
+def read_ahead(items: Iterator[T], depth: int = QUEUE_DEPTH) -> Iterator[T]:
+    """``items`` as they are, read up to ``depth`` ahead in a thread (the next batch comes
+    off the database while the caller works on this one). An error of the reader is
+    raised here; a caller that stops early stops the reader."""
+    pipe = _Pipe()
+    q: queue.Queue[object] = queue.Queue(depth)
+
+    def reader() -> None:
+        try:
+            for item in items:
+                if not pipe.put(q, item):
+                    break
+            pipe.put(q, _DONE)
+        except BaseException as e:
+            pipe.fail(e)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+
+    thread = threading.Thread(target=reader, name="read ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = pipe.get(q)
+            if isinstance(item, _Done):
+                break
+            yield item  # type: ignore[misc]
+    finally:
+        pipe.stop.set()
+        thread.join(timeout=30)
+    if pipe.error is not None:
+        raise pipe.error
+
+
+def _copy_error(key: str, e: BaseException) -> BaseException:
+    if isinstance(e, SanitizeError) or not is_driver_error(e):
+        return e
+    return SanitizeError(
+        f"copying table `{key}` failed: {describe_db_error(e)}", exit_code=EXIT_FAILED
+    )
+
+
+def _copy_table(
+    key: str,
+    frames: Iterator[pl.DataFrame],
+    mask: Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame | None]],
+    write: Callable[[pl.DataFrame], None],
+    timing: TableTiming,
+    on_rows: Callable[[int], None],
+    count: Callable[[pl.DataFrame, pl.DataFrame | None], None] | None = None,
+) -> None:
+    """Read batch k+1 and write batch k-1 while batch k is masked: a reader thread and a
+    writer thread around the caller's, joined by bounded queues. Batches keep their order.
+    ``mask`` returns the masked batch and the text it masked; ``count`` (the checks'
+    source statistics) gets the batch as read and that text, in a thread of its own.
+
+    Raises:
+        SanitizeError: the first stage that failed (a driver error named by its class and
+            code only); the other stages are stopped and joined first.
+    """
+    pipe = _Pipe()
+    read_q: queue.Queue[object] = queue.Queue(QUEUE_DEPTH)
+    write_q: queue.Queue[object] = queue.Queue(QUEUE_DEPTH)
+
+    def reader() -> None:
+        try:
+            while not pipe.stop.is_set():
+                t = time.perf_counter()
+                frame = next(frames, None)
+                timing.read += time.perf_counter() - t
+                if frame is None:
+                    break
+                if not pipe.put(read_q, frame):
+                    break
+            pipe.put(read_q, _DONE)
+        except BaseException as e:
+            pipe.fail(e)
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()  # ends the source's COPY / cursor in this thread
+
+    def writer() -> None:
+        try:
+            while True:
+                item = pipe.get(write_q)
+                if isinstance(item, _Done):
+                    break
+                assert isinstance(item, pl.DataFrame)
+                t = time.perf_counter()
+                write(item)
+                timing.write += time.perf_counter() - t
+        except BaseException as e:
+            pipe.fail(e)
+
+    count_q: queue.Queue[object] = queue.Queue(QUEUE_DEPTH)
+
+    def counter() -> None:
+        assert count is not None
+        try:
+            while True:
+                item = pipe.get(count_q)
+                if isinstance(item, _Done):
+                    break
+                assert isinstance(item, tuple)
+                t = time.perf_counter()
+                count(*item)
+                timing.count += time.perf_counter() - t
+        except BaseException as e:
+            pipe.fail(e)
+
+    threads = [
+        threading.Thread(target=reader, name=f"read {key}", daemon=True),
+        threading.Thread(target=writer, name=f"write {key}", daemon=True),
+    ]
+    if count is not None:
+        threads.append(threading.Thread(target=counter, name=f"count {key}", daemon=True))
+    for th in threads:
+        th.start()
+    try:
+        while True:
+            item = pipe.get(read_q)
+            if isinstance(item, _Done):
+                break
+            assert isinstance(item, pl.DataFrame)
+            t = time.perf_counter()
+            masked, text = mask(item)
+            timing.mask += time.perf_counter() - t
+            if count is not None and not pipe.put(count_q, (item, text)):
+                break
+            if not pipe.put(write_q, masked):
+                break
+            timing.rows += item.height
+            on_rows(item.height)
+        pipe.put(write_q, _DONE)
+        if count is not None:
+            pipe.put(count_q, _DONE)
+    except BaseException as e:
+        pipe.fail(e)
+    finally:
+        for th in threads:
+            # the writer finishes what was queued; a stage stuck in a driver call is left
+            # to die with the process (daemon) rather than hang the run
+            th.join(timeout=None if pipe.error is None else 30)
+    if pipe.error is not None:
+        raise _copy_error(key, pipe.error) from None
 
 
 def clone_tables(
@@ -131,16 +363,21 @@ def clone_tables(
     batch_size: int,
     progress: Progress,
     stats: SourceStats | None = None,
+    timings: dict[str, TableTiming] | None = None,
 ) -> dict[str, int]:
     """Copy every table through its masks into the target; returns rows written per table.
 
     The target's tables must exist (``target.create(ddl)``); keys, indexes and foreign keys
-    come after (``target.finish(ddl)``).
+    come after (``target.finish(ddl)``). Reading, masking and writing of one table overlap
+    (`_copy_table`); ``timings`` gets each table's `TableTiming`.
     """
     rows: dict[str, int] = {}
     cross = family(snapshot.dialect) != family(target.dialect)
     for tp in tables:
         key = tp.table.key
+        timing = TableTiming()
+        if timings is not None:
+            timings[key] = timing
         if tp.truncate:
             progress.table_started(key, 0)
             progress.table_done(key, 0, 0.0)
@@ -152,23 +389,41 @@ def clone_tables(
         masked = {c.column.name for c in tp.masked_columns}
         foreign = {c.name for c in table.columns} if cross else masked
         write = target.writer(ddl.tables[key], foreign)
-        total = 0
         table_stats = stats.table(key) if stats is not None else None
         try:
+            t = time.perf_counter()
             overrides = unique_overrides(snapshot, table, tp, batch_size)
-            for frame in snapshot.batches(table, batch_size):
-                write(mask_batch(frame, tp, overrides, table_stats))
-                total += frame.height
-                progress.advance(key, frame.height)
-            target.commit()
-        except SanitizeError:
-            raise
+            timing.prepare = time.perf_counter() - t
         except Exception as e:
-            if not is_driver_error(e):
-                raise
-            raise SanitizeError(
-                f"copying table `{key}` failed: {describe_db_error(e)}", exit_code=EXIT_FAILED
-            ) from None
-        rows[key] = total
-        progress.table_done(key, total, time.monotonic() - start)
+            raise _copy_error(key, e) from None
+
+        def mask(
+            frame: pl.DataFrame,
+            tp: TablePlan = tp,
+            overrides: Mapping[str, pl.DataFrame] = overrides,
+        ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+            text = masked_text(frame, tp)
+            return apply_masks(frame, text, tp, overrides), text
+
+        def advance(n: int, key: str = key) -> None:
+            progress.advance(key, n)
+
+        count = None
+        if table_stats is not None:
+
+            def count(
+                frame: pl.DataFrame, text: pl.DataFrame | None, ts: TableStats = table_stats
+            ) -> None:
+                ts.add(frame.get_columns(), text)
+
+        _copy_table(
+            key, snapshot.batches(table, batch_size), mask, write, timing, advance, count
+        )
+        try:
+            target.commit()
+        except Exception as e:
+            raise _copy_error(key, e) from None
+        rows[key] = timing.rows
+        timing.seconds = time.monotonic() - start
+        progress.table_done(key, timing.rows, timing.seconds)
     return rows

@@ -1,0 +1,91 @@
+"""Whole-batch helpers on Arrow buffers: short strings as byte matrices, hex digests as lanes.
+
+Masks whose values are short (phone numbers) or fixed-width (hex digests) work faster on a
+NumPy matrix with one row per value than through per-value string expressions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+_OLDEST = pl.CompatLevel.oldest()  # large_string: plain offsets + data buffers
+
+# hex digit -> its value; anything else maps to 0 (digests are lower-case hex)
+_HEX = np.zeros(256, dtype=np.uint8)
+_HEX[np.frombuffer(b"0123456789", dtype=np.uint8)] = np.arange(10, dtype=np.uint8)
+_HEX[np.frombuffer(b"abcdef", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+_HEX[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+
+
+def _buffers(values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets as int64 with len(values) + 1 entries, data bytes) of a string Series."""
+    arr = values.cast(pl.String).to_arrow(compat_level=_OLDEST)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def padded_matrix(values: pl.Series, width: int, pad: str = "\x00") -> np.ndarray:
+    """ASCII values (no NULL, none longer than ``width``) as an (n, width) uint8 matrix,
+    padded on the right with ``pad``."""
+    n = len(values)
+    if n == 0:
+        return np.zeros((0, width), dtype=np.uint8)
+    offsets, data = _buffers(values.str.pad_end(width, pad))
+    if offsets[-1] - offsets[0] != n * width:
+        raise ValueError("values must be ASCII, non-NULL and at most `width` long")
+    return data[offsets[0] : offsets[0] + n * width].reshape(n, width)
+
+
+def matrix_strings(
+    matrix: np.ndarray, name: str = "", lengths: np.ndarray | None = None, pad: str = "\x00"
+) -> pl.Series:
+    """Strings from the rows of an (n, width) uint8 matrix of ASCII: the first ``lengths``
+    bytes of each row, or (without ``lengths``) the row without its right padding ``pad``
+    (inverse of `padded_matrix`)."""
+    n, width = matrix.shape
+    if lengths is not None:
+        inside = np.arange(width)[None, :] < lengths[:, None]
+        data = np.ascontiguousarray(matrix)[inside]
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+    else:
+        data = np.ascontiguousarray(matrix, dtype=np.uint8).reshape(-1)
+        offsets = np.arange(n + 1, dtype=np.int64) * width
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    series = pl.Series(name, arr, dtype=pl.String)
+    return series.str.strip_chars_end(pad) if lengths is None and width else series
+
+
+def hex_lanes(hexes: pl.Series, count: int = 8) -> np.ndarray:
+    """The first ``count`` 32-bit lanes of SHA-256 hex digests, as an (n, count) uint64
+    matrix; lane ``i`` equals ``int(hex[8*i:8*i+8], 16)`` (see `keyed.lane`). NULL digests
+    give zeros."""
+    n = len(hexes)
+    if n == 0:
+        return np.zeros((0, count), dtype=np.uint64)
+    if hexes.null_count():
+        hexes = hexes.fill_null("0" * 64)
+    offsets, data = _buffers(hexes)
+    if bool(np.all(np.diff(offsets) == 64)):
+        digits = data[offsets[0] : offsets[0] + 64 * n].reshape(n, 64)
+    else:
+        digits = padded_matrix(hexes.str.slice(0, 64), 64, "0")
+    nib = _HEX[digits[:, : 8 * count]]
+    raw = (nib[:, 0::2] << 4) | nib[:, 1::2]
+    return np.ascontiguousarray(raw).view(">u4").astype(np.uint64)
+
+
+def decimal_digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Every (unsigned) integer as ``width`` decimal digits, zero-padded on the left; an
+    (n, width) uint8 matrix of digit values (0-9)."""
+    v = values.astype(np.uint64)
+    powers = np.uint64(10) ** np.arange(width - 1, -1, -1, dtype=np.uint64)
+    return ((v[:, None] // powers[None, :]) % np.uint64(10)).astype(np.uint8)

@@ -1,0 +1,184 @@
+"""The vectorized mask paths: same fakes as the general path, per value, batch by batch."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import phonenumbers
+import polars as pl
+import pytest
+
+from sanitizer.masks import MaskContext, Pools, get_mask
+from sanitizer.masks import phone as phone_mod
+from sanitizer.masks.keyed import keyed_hex, lane
+from sanitizer.masks.vector import hex_lanes, matrix_strings, padded_matrix
+
+POOLS = Pools()
+
+
+def _writings(seed: int, n: int) -> list[str | None]:
+    """Phone numbers written every way the mask meets: country codes of several lengths,
+    `+`, `00`, trunk prefixes, `(0)`, extensions, too short, too long, not numbers."""
+    rng = random.Random(seed)
+    codes = ["1", "44", "49", "33", "81", "61", "55", "41", "7", "36", "352", "998", "999", ""]
+    out: list[str | None] = []
+    for _ in range(n):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 22)))
+        sep = rng.choice([" ", "-", ".", "", "/", " - "])
+        body = sep.join(digits[i : i + rng.randint(2, 4)] for i in range(0, len(digits), 3))
+        cc = rng.choice(codes)
+        head = rng.choice(["+", "00", " +", "+ ", "("]) + cc if cc else rng.choice(["", "0", "1-"])
+        if cc and rng.random() < 0.15:
+            head += rng.choice([" (0) ", "(0)", " ( 0 ) "])
+        value = f"{head} {body}".strip() if rng.random() < 0.9 else f"({body[:3]}) {body[3:]}"
+        if rng.random() < 0.1:
+            value += rng.choice([" x12", " ext. 345", " #9", " Extension 4"])
+        out.append(value)
+    out += [
+        None,
+        "",
+        "   ",
+        "n/a",
+        "12",
+        "1234",
+        "+44",
+        "０２０ ７９４６ ０９５８",
+        "+44 20 7946 0958",
+    ]
+    return out
+
+
+@pytest.mark.parametrize("region", ["US", "GB", "DE", "FR", "CA", "RU", "HU", "JP"])
+def test_phone_plain_path_gives_what_the_general_path_gives(region: str) -> None:
+    values = pl.Series("p", _writings(sum(map(ord, region)), 3000), dtype=pl.String)
+    ctx = MaskContext(secret=b"k", pools=POOLS, region=region)
+    fast = phone_mod._mask_plain(values, region, ctx)
+    slow = phone_mod._mask_general(values, region, ctx)
+    assert len(fast) == len(values)
+    diff = pl.DataFrame({"v": values, "fast": fast, "slow": slow}).filter(
+        ~pl.col("fast").eq_missing(pl.col("slow"))
+    )
+    assert diff.height == 0, diff.head(5)
+
+
+def test_phone_plain_path_takes_most_numbers() -> None:
+    """The test above can fail: most of the values do go through the NumPy path."""
+    values = pl.Series("p", _writings(3, 2000), dtype=pl.String)
+    plain = values.str.contains(phone_mod.PLAIN_RE).fill_null(False)
+    assert plain.sum() > 1000
+
+
+def test_phone_batches_mask_alike() -> None:
+    """A value's fake does not depend on the rest of its batch (pure per value)."""
+    values = pl.Series("p", _writings(11, 4000), dtype=pl.String)
+    ctx = MaskContext(secret=b"k", pools=POOLS, region="GB")
+    whole = get_mask("phone").fn(values, ctx)
+    parts = pl.concat(
+        [get_mask("phone").fn(values.slice(i, 333), ctx) for i in range(0, 4009, 333)]
+    )
+    assert whole.to_list() == parts.to_list()
+    reverse = get_mask("phone").fn(values.reverse(), ctx).reverse()
+    assert whole.to_list() == reverse.to_list()
+
+
+def test_phone_plain_outputs_are_never_valid_numbers() -> None:
+    values = pl.Series("p", _writings(5, 3000), dtype=pl.String)
+    out = get_mask("phone").fn(values, MaskContext(secret=b"z", pools=POOLS, region="US"))
+    valid = []
+    for before, after in zip(values.to_list(), out.to_list(), strict=True):
+        if before is None:
+            assert after is None
+            continue
+        assert after != before or not any(c.isdigit() for c in before)
+        if after and after.lstrip().startswith("+"):
+            try:
+                num = phonenumbers.parse(after.split(" x")[0].split(" ext")[0], None)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(num):
+                region = phonenumbers.region_code_for_number(num)
+                nsn = str(num.national_number)
+                if not phone_mod.is_safe_nsn(num.country_code or 0, region or "US", nsn):
+                    valid.append(after)
+    assert valid == []
+
+
+@pytest.mark.parametrize("region", ["US", "GB"])
+def test_mask_many_batch_sizes_deterministic(region: str) -> None:
+    values = pl.Series("p", _writings(21, 500), dtype=pl.String)
+    a = get_mask("phone").fn(values, MaskContext(secret=b"s1", pools=POOLS, region=region))
+    b = get_mask("phone").fn(values, MaskContext(secret=b"s1", pools=POOLS, region=region))
+    c = get_mask("phone").fn(values, MaskContext(secret=b"s2", pools=POOLS, region=region))
+    assert a.to_list() == b.to_list()
+    assert (a != c).sum() > 400
+
+
+def test_hex_lanes_match_the_polars_lanes() -> None:
+    hexes = keyed_hex(pl.Series("v", [str(i) for i in range(500)] + [None]), b"k", "t")
+    lanes = hex_lanes(hexes)
+    for i in range(8):
+        expected = pl.select(lane(hexes, i)).to_series().fill_null(0).to_numpy()
+        assert (lanes[:, i] == expected).all()
+
+
+def test_byte_matrix_round_trip() -> None:
+    values = pl.Series("v", ["+1 (415) 555-2671", "", "0", "12345678901234567890"])
+    matrix = padded_matrix(values, 20)
+    assert matrix.shape == (4, 20)
+    assert matrix_strings(matrix).to_list() == values.to_list()
+    lengths = values.str.len_bytes().to_numpy()
+    assert matrix_strings(matrix, lengths=lengths).to_list() == values.to_list()
+    with pytest.raises(ValueError):
+        padded_matrix(pl.Series("v", ["Łódź"]), 4)
+    assert np.array_equal(padded_matrix(values.slice(1, 2), 3), matrix[1:3, :3])
+
+
+def test_the_mask_benchmark_runs_and_its_values_are_distinct() -> None:
+    """`scripts/bench.py` calls `run_mask_bench`; its inputs must be what it says."""
+    from scripts import bench_masks
+
+    rows = bench_masks.run_mask_bench(rows=400, repeat=1, masks=["email", "phone", "scrub"])
+    assert [r["mask"] for r in rows] == ["email", "phone", "scrub"]
+    assert [r["values"] for r in rows] == [400, 400, 20]
+    assert all(float(str(r["seconds"])) > 0 for r in rows)
+    gen = np.random.default_rng(1)
+    phones = bench_masks._phones(5000, gen).drop_nulls()
+    phones = phones.filter(phones != "")
+    assert phones.n_unique() == len(phones)
+    for kind in ("first_name", "last_name", "name"):
+        names = bench_masks._names(5000, kind, gen, POOLS)
+        assert names.n_unique() == 5000
+    emails = bench_masks._emails(5000, gen, POOLS)
+    assert emails.str.to_lowercase().str.strip_chars().n_unique() == 5000
+
+
+def test_keyed_hex_of_a_long_batch_is_the_same_cut_or_not() -> None:
+    from sanitizer.masks import keyed
+
+    values = pl.Series("v", [None if i % 97 == 0 else f"v{i}" for i in range(250_001)])
+    whole = keyed.keyed_hex(values, b"k", "p")
+    assert len(whole) == len(values)
+    assert whole.null_count() == values.null_count()
+    one = keyed._hmac(values.cast(pl.String), keyed.derive_key(b"k", "p"))
+    assert whole.equals(one.alias(whole.name))
+    tail = keyed.keyed_hex(values.slice(200_000, 10), b"k", "p")
+    assert tail.to_list() == whole.slice(200_000, 10).to_list()
+
+
+def _hash_in_child(values: pl.Series) -> list[str | None]:
+    from sanitizer.masks import keyed
+
+    return keyed.keyed_hex(values, b"k", "p").to_list()
+
+
+def test_keyed_hex_works_in_a_forked_child_after_the_parent_hashed() -> None:
+    import multiprocessing
+
+    from sanitizer.masks import keyed
+
+    values = pl.Series("v", [f"v{i}" for i in range(250_000)])
+    parent = keyed.keyed_hex(values, b"k", "p").to_list()  # the parent's thread pool exists
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_hash_in_child, (values,)).get(timeout=60)
+    assert child == parent
