@@ -9,6 +9,14 @@ EXIT_FAILED = 1  # checks failed, verification failed, lint findings
 EXIT_BAD_INPUT = 2  # the user gave us something we cannot work with
 
 
+def printable(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``, ``\\x00``):
+    names from rules files and databases are echoed in one-line messages."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a problem is: a rules file and line, and/or a table and column."""
@@ -25,7 +33,7 @@ class Location:
             parts.append(f"{self.file}:{self.line}" if self.line else self.file)
         if self.table:
             parts.append(f"{self.table}.{self.column}" if self.column else self.table)
-        return ": ".join(parts)
+        return printable(": ".join(parts))
 
 
 class SanitizeError(Exception):

@@ -214,6 +214,13 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
 
     progress = progress or SilentProgress()
     printable = check_targets(options)
+    if options.run.secret is None:
+        from sanitizer.pipeline.run import SECRET_ENV
+
+        raise SanitizeError(
+            f"{SECRET_ENV} is not set: refresh needs a fixed masking secret (e.g. the output "
+            "of `openssl rand -hex 32`), or the test environments get other fakes every night"
+        )
     name = options.run.name or database_name(parse_url(options.run.source, "source URL"))
     store = Store(options.run.store)
     folder = store.folder(name)

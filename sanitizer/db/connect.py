@@ -7,10 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 
 from sanitizer.db.urls import parse_url, safe_url, sqlite_path
 from sanitizer.errors import SanitizeError
+
+CONNECT_TIMEOUT = 10  # seconds to reach a server and hear its greeting
+KNOWN_DRIVERS = ("sqlite", "postgresql+psycopg", "mysql+pymysql", "mariadb+pymysql")
 
 
 def describe_db_error(exc: BaseException) -> str:
@@ -65,7 +68,7 @@ def open_source(text: str) -> Engine:
             return conn
 
         # the real URL (not "sqlite://"): it is what tells the source apart from a target
-        engine = sa.create_engine(
+        engine = _create_engine(
             url.set(database=str(path.resolve())),
             creator=creator,
             poolclass=sa.pool.StaticPool,
@@ -83,7 +86,7 @@ def open_target(text: str | URL) -> Engine:
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(
+        engine = _create_engine(
             url, poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False}
         )
     else:
@@ -95,23 +98,55 @@ def open_target(text: str | URL) -> Engine:
 def _server_engine(url: URL, *, read_only: bool) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     backend = url.get_backend_name()
+    handshake_timeout = False
     if backend == "postgresql":
-        kwargs["connect_args"] = {"connect_timeout": 10}
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
         if read_only:
             kwargs["execution_options"] = {"postgresql_readonly": True}
     elif backend in ("mysql", "mariadb"):
         # LOAD DATA LOCAL (the bulk path) only towards targets: a client that allows it sends
         # whatever local file the server asks for, which a source has no business asking
-        kwargs["connect_args"] = {"connect_timeout": 10, "local_infile": not read_only}
-    try:
-        engine = sa.create_engine(url, **kwargs)
-    except (SQLAlchemyError, ImportError) as e:
-        raise SanitizeError(f"cannot use {safe_url(url)}: {type(e).__name__}") from None
+        args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "local_infile": not read_only}
+        if "read_timeout" not in url.query:
+            # pymysql's connect_timeout covers the TCP connect only: a server (or a proxy)
+            # that accepts and never answers would hang the handshake for ever
+            args["read_timeout"] = CONNECT_TIMEOUT
+            handshake_timeout = True
+        kwargs["connect_args"] = args
+    engine = _create_engine(url, **kwargs)
+    if handshake_timeout:
+        sa.event.listen(engine, "connect", _no_read_timeout)
     if read_only and backend in ("mysql", "mariadb"):
         # every transaction of every source session read-only, not only the run's snapshot:
         # reflection, sampling (scan, lint) and checks use plain engine connections
         sa.event.listen(engine, "connect", _mysql_read_only)
     return engine
+
+
+def _no_read_timeout(dbapi_connection: Any, _record: Any) -> None:
+    """After the handshake, queries wait as long as they take (a long SELECT on a big source
+    is not a dead server); pymysql applies ``_read_timeout`` before its next read."""
+    if hasattr(dbapi_connection, "_read_timeout"):
+        dbapi_connection._read_timeout = None
+
+
+def _create_engine(url: URL, **kwargs: Any) -> Engine:
+    """``sa.create_engine``, with an unknown dialect or a missing driver as bad input."""
+    try:
+        return sa.create_engine(url, **kwargs)
+    except NoSuchModuleError:
+        raise SanitizeError(
+            f"cannot use {safe_url(url)}: unknown database type `{url.drivername}` "
+            f"(sanitize reads {', '.join(KNOWN_DRIVERS)})"
+        ) from None
+    except ImportError as e:
+        module = f" (Python module `{e.name}`)" if e.name else ""
+        raise SanitizeError(
+            f"cannot use {safe_url(url)}: the driver for `{url.drivername}` is not installed"
+            f"{module}; sanitize ships {', '.join(KNOWN_DRIVERS)}"
+        ) from None
+    except (SQLAlchemyError, ValueError, TypeError) as e:
+        raise SanitizeError(f"cannot use {safe_url(url)}: {type(e).__name__}") from None
 
 
 def _mysql_read_only(dbapi_conn: Any, _record: Any) -> None:
@@ -129,3 +164,8 @@ def probe(engine: Engine, url: URL) -> None:
             conn.exec_driver_sql("SELECT 1")
     except SQLAlchemyError as e:
         raise connection_problem(e, url) from None
+    except Exception as e:  # a driver choking on a URL option (pymysql: `charset=nope`)
+        raise SanitizeError(
+            f"cannot connect to {safe_url(url)}: the driver failed ({type(e).__name__}); "
+            "check the URL's options"
+        ) from None

@@ -123,8 +123,24 @@ def nanp_area_codes() -> tuple[str, ...]:
         code = str(n)
         if code[1:] == "11" or code in toll or code[1] == "9":
             continue
-        codes.append(code)
+        # in place, so every other area code keeps its index (and its fakes)
+        codes.append(code if _exchange_0_1_invalid(code) else "201")
     return tuple(codes)
+
+
+def _exchange_0_1_invalid(code: str) -> bool:
+    """True when libphonenumber agrees that ``code``-0XX/1XX-XXXX cannot exist. Its metadata
+    for the Dominican Republic (809, 829, 849) accepts 1XX exchanges, which the NANP never
+    assigns; the leak check and scrub read numbers with libphonenumber, so such area codes
+    are not used."""
+    import phonenumbers
+
+    for exchange in ("000", "011", "099", "100", "110", "155", "199"):
+        for line in ("0000", "7419", "9999"):
+            number = phonenumbers.parse(f"+1{code}{exchange}{line}", None)
+            if phonenumbers.is_valid_number(number):
+                return False
+    return True
 
 
 def _is_short_number_prefix(region: str, digits: str) -> bool:
@@ -768,7 +784,10 @@ def _never_same(out: pl.Series, src: pl.Series) -> pl.Series:
     same = ((out == src) & out.str.contains(r"\d")).fill_null(False)
     if not same.any():
         return out
-    frame = pl.DataFrame({"o": out}).with_columns(i=pl.col("o").str.find(r"\d"))
+    # the first digit's place in characters (`str.find` counts bytes: `é3` would break)
+    frame = pl.DataFrame({"o": out}).with_columns(
+        i=pl.col("o").str.extract(r"^(\D*)\d", 1).str.len_chars()
+    )
     rotated = frame.select(
         pl.concat_str(
             [

@@ -175,9 +175,9 @@ def mask_secret(values: pl.Series, ctx: MaskContext) -> pl.Series:
     )
 
 
-EMAIL_VALUE = (
-    r"^\s*[A-Za-z0-9._%+'\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\s*$"
-)
+# any script: `Łukasz@wp.pl`, `josé@bücher.de` are addresses too (scrambled letters would
+# keep their shape at a random domain)
+EMAIL_VALUE = r"^\s*[^\s@]+@(?:[^\W_](?:[\w\-]*[^\W_])?\.)+[^\W\d_]{2,63}\s*$"
 PHONE_VALUE = r"^\s*\+\d[\d\s().\-]{5,22}\d\s*$"
 
 

@@ -107,7 +107,6 @@ def run(
 
         signing = load_private_key(options.signing_key)  # a bad key fails before any work
     with ExitStack() as stack:
-        previous = None if dry_run else _hold_name(stack, store, name, options.keep, progress)
         source = open_source(options.source)
         stack.callback(source.dispose)
         _metadata, schema = reflect(source)
@@ -119,7 +118,6 @@ def run(
         plan = make_plan(schema, rules, fk_order(schema), secret, Pools())
         timings["plan"] = time.monotonic() - t0
         result = RunResult(plan=plan, name=name, timings=timings, secret_was_random=random_secret)
-        result.previous = previous
         if dry_run:
             return result
         target = None
@@ -133,6 +131,9 @@ def run(
                 probe.check_empty(options.replace)
             finally:
                 probe.close()
+        # the store is touched only once the rules, the source and the target are known good:
+        # bad input leaves no trace in it (not even the name's folder and lock file)
+        result.previous = _hold_name(stack, store, name, options.keep, progress)
         if random_secret:
             progress.note(
                 f"warning: {SECRET_ENV} is not set; masking uses a random key for this run, "

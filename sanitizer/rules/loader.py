@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import yaml
 
-from sanitizer.errors import Location, SanitizeError
+from sanitizer.errors import Location, SanitizeError, printable
 from sanitizer.masks import MASKS, TABLE_RULES, get_mask
 from sanitizer.masks.base import suggest
 from sanitizer.masks.domains import parse_reserved_domain
@@ -27,6 +28,7 @@ from sanitizer.rules.model import (
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000  # after alias expansion: stops "billion laughs" documents
+MAX_DEPTH = 32  # rules nest 4 levels deep; [[[[…]]]] must not exhaust the stack
 TOP_KEYS = ("version", "defaults", "tables", "canaries")
 MAX_CANARIES = 10  # per table: a few marked rows, not a data set
 DEFAULT_KEYS = {
@@ -71,19 +73,22 @@ class _File:
 
     def count(self, node: yaml.Node) -> None:
         """Walk ``node`` (aliases included), refusing foreign tags and oversized documents."""
-        stack = [node]
+        stack = [(node, 1)]
         while stack:
-            n = stack.pop()
+            n, depth = stack.pop()
             self.nodes += 1
             if self.nodes > MAX_NODES:
                 raise self.fail(f"the document is too large (more than {MAX_NODES} YAML nodes)", n)
+            if depth > MAX_DEPTH:
+                raise self.fail(f"the document nests more than {MAX_DEPTH} levels deep", n)
             if n.tag not in _SAFE_TAGS:
                 raise self.fail(f"YAML tag `{n.tag}` is not allowed in rules", n)
+            # pushed in reverse, so the first offending node in document order is reported
             if isinstance(n, yaml.MappingNode):
-                for k, v in n.value:
-                    stack.extend((k, v))
+                for k, v in reversed(n.value):
+                    stack.extend(((v, depth + 1), (k, depth + 1)))
             elif isinstance(n, yaml.SequenceNode):
-                stack.extend(n.value)
+                stack.extend((c, depth + 1) for c in reversed(n.value))
 
     @staticmethod
     def scalar(node: yaml.Node) -> Any:
@@ -117,7 +122,10 @@ class _File:
 def _read(path: Path) -> tuple[yaml.Node, bytes, _File]:
     f = _File(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+            raise f.fail("not a regular file", None)
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise f.fail(f"file is {size} bytes; rules files are limited to {MAX_FILE_BYTES}", None)
         raw = path.read_bytes()
@@ -135,14 +143,28 @@ def _read(path: Path) -> tuple[yaml.Node, bytes, _File]:
         at_line = mark.line + 1 if mark else None
         problem = e.problem or e.context or "malformed YAML"
         raise SanitizeError(
-            f"malformed YAML: {problem}", Location(file=f.name, line=at_line)
+            f"malformed YAML: {_one_line(problem)}", Location(file=f.name, line=at_line)
+        ) from None
+    except yaml.reader.ReaderError as e:  # a control character (NUL, BEL…): no mark, a position
+        line = text[: e.position].count("\n") + 1
+        raise SanitizeError(
+            f"malformed YAML: character #x{e.character:04x} is not allowed in YAML",
+            Location(file=f.name, line=line),
         ) from None
     except yaml.YAMLError as e:
-        raise SanitizeError(f"malformed YAML: {e}", Location(file=f.name)) from None
+        raise SanitizeError(f"malformed YAML: {_one_line(str(e))}", Location(file=f.name)) from None
+    except RecursionError:  # the composer recurses once per nesting level
+        raise SanitizeError(
+            f"the document nests more than {MAX_DEPTH} levels deep", Location(file=f.name)
+        ) from None
     if node is None:
         raise f.fail("the file is empty; a rules file needs `version: 1` and `tables:`", None)
     f.count(node)
     return node, raw, f
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _defaults(f: _File, node: yaml.Node | None) -> Defaults:
@@ -315,12 +337,32 @@ def load_rules(folder: str | os.PathLike[str]) -> RuleSet:
     """Read every ``*.yml``/``*.yaml`` file of ``folder`` into one RuleSet.
 
     Raises:
-        SanitizeError: for any problem, naming the file and line.
+        SanitizeError: for any problem, naming the file and line, on one line (names and
+            values echoed from the file have their control characters escaped).
     """
+    try:
+        return _load_rules(folder)
+    except SanitizeError as e:
+        if e.message.isprintable():
+            raise
+        raise SanitizeError(printable(e.message), e.where, exit_code=e.exit_code) from None
+
+
+def _load_rules(folder: str | os.PathLike[str]) -> RuleSet:
     root = Path(folder)
     if not root.is_dir():
-        raise SanitizeError(f"rules folder `{_display(root)}` does not exist")
-    paths = sorted(p for p in root.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise SanitizeError(f"rules folder `{_display(root)}` {what}")
+    try:
+        # Not only regular files: a dangling symlink or a FIFO named *.yml is an error, not a
+        # file silently skipped. Editor lock files (`.#a.yml`, dangling symlinks) are skipped.
+        paths = sorted(
+            p
+            for p in root.iterdir()
+            if p.suffix in (".yml", ".yaml") and not p.is_dir() and not p.name.startswith(".#")
+        )
+    except OSError as e:
+        raise SanitizeError(f"rules folder `{_display(root)}`: cannot list: {e.strerror}") from None
     if not paths:
         raise SanitizeError(f"rules folder `{_display(root)}` has no *.yml or *.yaml files")
     digest = hashlib.sha256()
@@ -338,8 +380,9 @@ def load_rules(folder: str | os.PathLike[str]) -> RuleSet:
             raise f.fail("missing `version: 1`", node)
         version = f.scalar(entries["version"][1])
         if version != FORMAT_VERSION or isinstance(version, bool):
+            shown = f"`{version}`" if not isinstance(version, str) else f"'{version}' (text)"
             raise f.fail(
-                f"unsupported rules version `{version}`; this sanitize reads version {FORMAT_VERSION}",
+                f"unsupported rules version {shown}; this sanitize reads version {FORMAT_VERSION}",
                 entries["version"][1],
             )
         if "tables" not in entries and "canaries" not in entries:
