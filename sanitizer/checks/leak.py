@@ -38,6 +38,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -186,8 +187,15 @@ class LeakIndex:
         self._key = secrets.token_hex(32)
         self.origins: list[str] = []
         self._origin_ids: dict[str, int] = {}
-        self._hashes: list[np.ndarray] = []
+        self._hashes: list[np.ndarray] = []  # pending batches, not yet sorted
         self._owners: list[np.ndarray] = []
+        # the compacted part: sorted, unique hashes and their origins
+        self._index = np.empty(0, dtype=np.uint64)
+        masked = sum(len(tp.masked_columns) for tp in plan.tables)
+        self._owner_dtype: type[np.unsignedinteger[Any]] = (
+            np.uint8 if masked <= 1 << 8 else np.uint16 if masked <= 1 << 16 else np.uint32
+        )
+        self._index_owner = np.empty(0, dtype=self._owner_dtype)
         self._pending = 0
         self._sorted: np.ndarray | None = None
         self._sorted_owner: np.ndarray | None = None
@@ -227,19 +235,41 @@ class LeakIndex:
             return
         self.kinds.add(kind)
         self._hashes.append(hashes)
-        self._owners.append(np.full(hashes.size, origin, dtype=np.uint32))
+        self._owners.append(np.full(hashes.size, origin, dtype=self._owner_dtype))
         self._pending += hashes.size
         if self._pending >= COMPACT_AT:
             self._compact()
 
     def _compact(self) -> None:
+        """Sort the pending hashes (at most about COMPACT_AT) and merge the new ones into the
+        index. The merge needs the index twice over for a moment, never the ~60 bytes per
+        value a sort of the whole index would: what keeps memory flat on big tables."""
         if not self._hashes:
             return
         hashes = np.concatenate(self._hashes)
         owners = np.concatenate(self._owners)
-        uniq, first = np.unique(hashes, return_index=True)
-        self._hashes, self._owners = [uniq], [owners[first]]
+        self._hashes, self._owners = [], []
         self._pending = 0
+        new, first = np.unique(hashes, return_index=True)
+        new_owner = owners[first]
+        del hashes, owners, first
+        index = self._index
+        if index.size:
+            pos = np.searchsorted(index, new)
+            known = index[np.minimum(pos, index.size - 1)] == new
+            new, new_owner, pos = new[~known], new_owner[~known], pos[~known]
+            if new.size == 0:
+                return
+            at = pos + np.arange(new.size)  # where each new hash lands in the merged index
+            merged = np.empty(index.size + new.size, dtype=np.uint64)
+            merged_owner = np.empty(merged.size, dtype=self._owner_dtype)
+            old = np.ones(merged.size, dtype=bool)
+            old[at] = False
+            merged[at], merged_owner[at] = new, new_owner
+            merged[old], merged_owner[old] = index, self._index_owner
+            del index, old
+            new, new_owner = merged, merged_owner
+        self._index, self._index_owner = new, new_owner
 
     def add_source(self, tp: TablePlan, frame: pl.DataFrame) -> None:
         """Hash the original values of one batch of ``tp``'s masked columns (as text)."""
@@ -285,19 +315,14 @@ class LeakIndex:
     def freeze(self) -> None:
         """Finish building: sort the hashes for lookups."""
         self._compact()
-        if self._hashes:
-            self._sorted, self._sorted_owner = self._hashes[0], self._owners[0]
-        else:
-            self._sorted = np.empty(0, dtype=np.uint64)
-            self._sorted_owner = np.empty(0, dtype=np.uint32)
-        self._hashes, self._owners = [], []
+        self._sorted, self._sorted_owner = self._index, self._index_owner
 
     @property
     def size(self) -> int:
         """How many distinct original values are indexed."""
         if self._sorted is not None:
             return int(self._sorted.size)
-        return int(sum(h.size for h in self._hashes))
+        return int(self._index.size + sum(h.size for h in self._hashes))
 
     # --- scanning the output --------------------------------------------------------
 
