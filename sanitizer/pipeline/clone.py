@@ -14,6 +14,7 @@ from sanitizer.db.ddl import TargetDDL, family
 from sanitizer.db.source import SourceSnapshot
 from sanitizer.db.target import TargetDatabase
 from sanitizer.errors import EXIT_FAILED, Location, SanitizeError
+from sanitizer.faults import fault_point
 from sanitizer.pipeline.plan import ColumnPlan, TablePlan, mask_frame
 from sanitizer.progress import Progress
 
@@ -160,7 +161,9 @@ def clone_tables(
                 write(mask_batch(frame, tp, overrides, table_stats))
                 total += frame.height
                 progress.advance(key, frame.height)
+                fault_point("clone.batch")
             target.commit()
+            fault_point("clone.table")
         except SanitizeError:
             raise
         except Exception as e:

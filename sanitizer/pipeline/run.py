@@ -19,6 +19,8 @@ from sanitizer.db.ddl import build_ddl
 from sanitizer.db.source import consistency_notes, open_snapshot
 from sanitizer.db.target import check_not_source, drop_created, open_target_database
 from sanitizer.db.urls import database_name, parse_url, safe_url
+from sanitizer.errors import EXIT_FAILED, SanitizeError, disk_full
+from sanitizer.faults import fault_point
 from sanitizer.masks import Pools
 from sanitizer.pipeline.clone import clone_tables
 from sanitizer.pipeline.plan import Plan, TablePlan, make_plan
@@ -146,6 +148,7 @@ def run(
         stats = SourceStats(plan)
         staging = store.new_staging(name)
         result.snapshot_id = staging.snapshot_id
+        fault_point("run.staging")
         created = None
         try:
             snapshot = open_snapshot(source)
@@ -179,6 +182,7 @@ def run(
             t2 = time.monotonic()
             tgt.finish(ddl)
             timings["constraints"] = time.monotonic() - t2
+            fault_point("run.cloned")
             snapshot.close()
             tgt.close()
             if options.target is None:
@@ -197,17 +201,29 @@ def run(
                 batch_size=options.batch_size,
             )
             timings["checks"] = time.monotonic() - t3
+            fault_point("run.checked")
             timings["total"] = time.monotonic() - t0
             if not result.checks.passed:
                 raise keep_failed_report(store, staging, result)
             _add_canaries(plan, result, staging.path, progress)
             write_report(staging.path, result)
+            fault_point("run.reported")
             certify(staging, result, signing, name)
+            fault_point("run.certified")
             result.snapshot = store.publish(staging)
-        except BaseException:
+            fault_point("run.published")
+        except BaseException as e:
             staging.discard()
             if created is not None and target is not None and options.target:
                 drop_created(target, created)  # no half-written or unchecked copy in the target
+            full, path = disk_full(e)
+            if full:
+                where = path or (str(staging.path / DATA_FILE) if not options.target else result.target)
+                raise SanitizeError(
+                    f"no space left on device writing {where}; nothing was published "
+                    "(the staging folder was removed)",
+                    exit_code=EXIT_FAILED,
+                ) from None
             raise
     return result
 
@@ -224,6 +240,7 @@ def _hold_name(
     stale = stack.enter_context(name_lock(store.folder(name), label, "run"))
     if stale is not None:
         progress.note(f"took over the lock of {stale.render()}: that run ended without releasing it")
+    fault_point("run.locked")
     removed = store.clean_stale_staging(name)
     if removed:
         progress.note(f"removed {removed} staging folder(s) left by runs that died")
