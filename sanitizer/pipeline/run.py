@@ -150,6 +150,7 @@ def run(
         result.snapshot_id = staging.snapshot_id
         fault_point("run.staging")
         created = None
+        data = staging.path / DATA_FILE
         try:
             snapshot = open_snapshot(source)
             stack.callback(snapshot.close)
@@ -157,7 +158,6 @@ def run(
             catalog = snapshot.catalog().subset(keys)
             catalog.save(staging.path / SCHEMA_FILE)
             result.notes.extend(consistency_notes(catalog))
-            data = staging.path / DATA_FILE
             if target is None:
                 target = open_target(f"sqlite:///{data}")
                 stack.callback(target.dispose)
@@ -216,9 +216,12 @@ def run(
             staging.discard()
             if created is not None and target is not None and options.target:
                 drop_created(target, created)  # no half-written or unchecked copy in the target
-            full, path = disk_full(e)
-            if full:
-                where = path or (str(staging.path / DATA_FILE) if not options.target else result.target)
+            full = disk_full(e)
+            if full is not None:
+                if full == "sqlite":
+                    where = str(data) if options.target is None else str(result.target)
+                else:
+                    where = full or f"a file in {staging.path}"
                 raise SanitizeError(
                     f"no space left on device writing {where}; nothing was published "
                     "(the staging folder was removed)",

@@ -104,8 +104,10 @@ class Store:
                 os.fsync(f.fileno())
             fault_point("publish.latest_written")
             os.replace(tmp, folder / LATEST)
-        except BaseException:
+        except BaseException as e:
             tmp.unlink(missing_ok=True)
+            if isinstance(e, OSError) and e.filename is None:
+                e.filename = str(folder / LATEST)  # name the file in the message
             raise
         fault_point("publish.latest_moved")
         _fsync_dir(folder)
