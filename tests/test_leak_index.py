@@ -1,5 +1,5 @@
-"""The leak index's compaction: merging sorted batches keeps exactly the distinct hashes, each
-with the origin that saw it first (what a sort of everything at once gave)."""
+"""The leak index's compaction: its sorted runs hold exactly the distinct hashes, each once,
+with the origin that saw it first (what a sort of everything at once gives)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ def _bare_index() -> LeakIndex:
     index = LeakIndex.__new__(LeakIndex)
     index._hashes, index._owners, index._pending = [], [], 0
     index._owner_dtype = np.uint8
-    index._index = np.empty(0, dtype=np.uint64)
-    index._index_owner = np.empty(0, dtype=np.uint8)
+    index._runs = []
     return index
 
 
@@ -42,6 +41,9 @@ def test_compaction_keeps_every_distinct_hash_with_its_first_origin(
     everything = np.concatenate([h for h, _ in batches])
     owners = np.concatenate([np.full(h.size, o) for h, o in batches])
     want, first = np.unique(everything, return_index=True)
-    assert np.array_equal(index._index, want)
-    assert np.array_equal(index._index_owner, owners[first])
-    assert index._index.dtype == np.uint64
+    got = np.concatenate([run for run, _ in index._runs])
+    got_owner = np.concatenate([owner for _, owner in index._runs])
+    order = np.argsort(got)
+    assert np.array_equal(got[order], want)  # every distinct hash, in exactly one run
+    assert np.array_equal(got_owner[order], owners[first])
+    assert all(np.all(run[1:] > run[:-1]) for run, _ in index._runs)  # each run sorted

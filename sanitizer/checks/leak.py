@@ -189,16 +189,14 @@ class LeakIndex:
         self._origin_ids: dict[str, int] = {}
         self._hashes: list[np.ndarray] = []  # pending batches, not yet sorted
         self._owners: list[np.ndarray] = []
-        # the compacted part: sorted, unique hashes and their origins
-        self._index = np.empty(0, dtype=np.uint64)
+        # the compacted part: runs of sorted hashes with their origins, no hash in two runs
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
         masked = sum(len(tp.masked_columns) for tp in plan.tables)
         self._owner_dtype: type[np.unsignedinteger[Any]] = (
             np.uint8 if masked <= 1 << 8 else np.uint16 if masked <= 1 << 16 else np.uint32
         )
-        self._index_owner = np.empty(0, dtype=self._owner_dtype)
         self._pending = 0
-        self._sorted: np.ndarray | None = None
-        self._sorted_owner: np.ndarray | None = None
+        self._frozen = False
         self.kinds: set[str] = set()
         self.regions: set[str] = set()
         for tp in plan.tables:
@@ -241,9 +239,10 @@ class LeakIndex:
             self._compact()
 
     def _compact(self) -> None:
-        """Sort the pending hashes (at most about COMPACT_AT) and merge the new ones into the
-        index. The merge needs the index twice over for a moment, never the ~60 bytes per
-        value a sort of the whole index would: what keeps memory flat on big tables."""
+        """Sort the pending hashes (about COMPACT_AT at most), drop those already indexed and
+        keep the rest as one more sorted run. Runs are never merged: memory is the index plus
+        one batch of pending hashes, never the index twice over (what a sort or a merge of
+        the whole index needs), which keeps a big table's peak close to a small one's."""
         if not self._hashes:
             return
         hashes = np.concatenate(self._hashes)
@@ -253,23 +252,12 @@ class LeakIndex:
         new, first = np.unique(hashes, return_index=True)
         new_owner = owners[first]
         del hashes, owners, first
-        index = self._index
-        if index.size:
-            pos = np.searchsorted(index, new)
-            known = index[np.minimum(pos, index.size - 1)] == new
-            new, new_owner, pos = new[~known], new_owner[~known], pos[~known]
-            if new.size == 0:
-                return
-            at = pos + np.arange(new.size)  # where each new hash lands in the merged index
-            merged = np.empty(index.size + new.size, dtype=np.uint64)
-            merged_owner = np.empty(merged.size, dtype=self._owner_dtype)
-            old = np.ones(merged.size, dtype=bool)
-            old[at] = False
-            merged[at], merged_owner[at] = new, new_owner
-            merged[old], merged_owner[old] = index, self._index_owner
-            del index, old
-            new, new_owner = merged, merged_owner
-        self._index, self._index_owner = new, new_owner
+        for run, _ in self._runs:
+            pos = np.searchsorted(run, new)
+            fresh = run[np.minimum(pos, run.size - 1)] != new
+            new, new_owner = new[fresh], new_owner[fresh]
+        if new.size:
+            self._runs.append((new, new_owner))
 
     def add_source(self, tp: TablePlan, frame: pl.DataFrame) -> None:
         """Hash the original values of one batch of ``tp``'s masked columns (as text)."""
@@ -315,33 +303,34 @@ class LeakIndex:
     def freeze(self) -> None:
         """Finish building: sort the hashes for lookups."""
         self._compact()
-        self._sorted, self._sorted_owner = self._index, self._index_owner
+        self._frozen = True
 
     @property
     def size(self) -> int:
         """How many distinct original values are indexed."""
-        if self._sorted is not None:
-            return int(self._sorted.size)
-        return int(self._index.size + sum(h.size for h in self._hashes))
+        return int(sum(run.size for run, _ in self._runs) + sum(h.size for h in self._hashes))
 
     # --- scanning the output --------------------------------------------------------
 
     def _lookup(self, frame: pl.DataFrame, kind: str) -> tuple[np.ndarray, set[str]]:
         """Rows of ``frame`` whose value is an indexed original, and the origin columns."""
-        assert self._sorted is not None and self._sorted_owner is not None
-        if frame.height == 0 or self._sorted.size == 0 or kind not in self.kinds:
+        if frame.height == 0 or not self._runs or kind not in self.kinds:
             return np.empty(0, dtype=np.uint32), set()
         hashes = self._hash(frame, kind)
-        idx = np.searchsorted(self._sorted, hashes)
-        idx[idx >= self._sorted.size] = 0
-        found = self._sorted[idx] == hashes
+        found = np.zeros(hashes.size, dtype=bool)
+        owners: set[str] = set()
+        for run, run_owner in self._runs:
+            idx = np.minimum(np.searchsorted(run, hashes), run.size - 1)
+            hit = run[idx] == hashes
+            if hit.any():
+                found |= hit
+                owners |= {self.origins[int(o)] for o in np.unique(run_owner[idx[hit]])}
         rows = frame.get_column("row").to_numpy()[found]
-        owners = {self.origins[int(o)] for o in np.unique(self._sorted_owner[idx[found]])}
         return rows, owners
 
     def scan(self, text: pl.Series, column: ColumnInfo, col_plan: ColumnPlan | None) -> LeakHits:
         """Look for original values in one batch of one output column (values as text)."""
-        if self._sorted is None:
+        if not self._frozen:
             self.freeze()
         mask = col_plan.spec.name if col_plan is not None else "keep"
         is_text = column.kind in TEXT_KINDS
