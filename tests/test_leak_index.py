@@ -3,6 +3,8 @@ with the origin that saw it first (what a sort of everything at once gives)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -47,3 +49,46 @@ def test_compaction_keeps_every_distinct_hash_with_its_first_origin(
     assert np.array_equal(got[order], want)  # every distinct hash, in exactly one run
     assert np.array_equal(got_owner[order], owners[first])
     assert all(np.all(run[1:] > run[:-1]) for run, _ in index._runs)  # each run sorted
+
+
+def test_digits_in_a_masked_email_are_not_taken_for_a_source_phone(tmp_path: Path) -> None:
+    """The email mask's hex part is sometimes all digits; on a 1,000,000-row table one such
+    fake (`jose.irwin.8395557890@example.com`) read as a source number and failed the run.
+    What the email mask wrote is not searched for phone numbers; a kept column still is."""
+    import sqlite3
+
+    import polars as pl
+
+    from sanitizer.db import fk_order, open_source, reflect
+    from sanitizer.masks import Pools
+    from sanitizer.pipeline import make_plan
+    from sanitizer.rules import load_rules
+
+    db = tmp_path / "s.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, phone TEXT, notes TEXT)")
+    con.execute("INSERT INTO people VALUES (1, 'a@mail.org', '+1 (839) 555-7890', 'x')")
+    con.commit()
+    con.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  people:\n    id: keep\n    email: email\n    phone: phone\n"
+        "    notes: keep\n"
+    )
+    engine = open_source(f"sqlite:///{db}")
+    try:
+        _, schema = reflect(engine)
+        plan = make_plan(schema, load_rules(str(rules)), fk_order(schema), b"k" * 16, Pools())
+        with engine.connect() as conn:
+            from sanitizer.checks.stats import gather_source_stats
+
+            stats = gather_source_stats(conn, plan)
+    finally:
+        engine.dispose()
+    tp = plan.tables[0]
+    cols = {c.column.name: c for c in tp.columns}
+    info = {c.name: c for c in tp.table.columns}
+    fake = pl.Series(["jose.irwin.8395557890@example.com"])
+    assert stats.leak.scan(fake, info["email"], cols["email"]).rows == 0
+    assert stats.leak.scan(fake, info["notes"], cols["notes"]).by_kind == {"phone": 1}

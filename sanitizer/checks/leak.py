@@ -29,7 +29,8 @@ What counts as an original value, and how it is normalized:
   a token inside text.
 
 In the output, emails are looked for as whole values in every column and inside text; phone
-numbers as whole values (text and integer columns) and as phone-looking runs inside text, read in
+numbers as whole values (text and integer columns) and as phone-looking runs inside text (not in
+columns the email mask wrote: its fakes carry no input, and their hex part can be all digits), read in
 the column's own region for `phone`/`scrub` columns and in every region the rules use elsewhere.
 """
 
@@ -341,7 +342,9 @@ class LeakIndex:
             hits.by_kind[EMAIL] = int(np.unique(rows).size)
             hits.origins |= owners
             found_rows.append(rows)
-        if PHONE in self.kinds and (is_text or column.kind in NUMBER_KINDS):
+        # not inside what the email mask wrote: its hex part is sometimes all digits and, on a
+        # big table, then reads as some source number ("…8395557890@example.com")
+        if PHONE in self.kinds and (is_text or column.kind in NUMBER_KINDS) and mask != "email":
             runs = phone_runs(text, whole=True, inside=is_text)
             if col_plan is not None and mask in ("phone", "scrub"):
                 regions = [region_for(col_plan.ctx)]
