@@ -91,4 +91,9 @@ def test_digits_in_a_masked_email_are_not_taken_for_a_source_phone(tmp_path: Pat
     info = {c.name: c for c in tp.table.columns}
     fake = pl.Series(["jose.irwin.8395557890@example.com"])
     assert stats.leak.scan(fake, info["email"], cols["email"]).rows == 0
-    assert stats.leak.scan(fake, info["notes"], cols["notes"]).by_kind == {"phone": 1}
+    in_text = pl.Series(["write to jose.irwin.8395557890@example.com"])  # as scrub writes it
+    assert stats.leak.scan(in_text, info["notes"], cols["notes"]).rows == 0
+    plain = pl.Series(["call 839 555 7890 or write to jose.irwin.x@example.com"])
+    assert stats.leak.scan(plain, info["notes"], cols["notes"]).by_kind == {"phone": 1}
+    at_real = pl.Series(["8395557890@sms.carrier.net"])  # not a reserved domain: still read
+    assert stats.leak.scan(at_real, info["notes"], cols["notes"]).by_kind == {"phone": 1}
