@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 EXIT_OK = 0
@@ -67,3 +68,25 @@ class ChecksFailed(SanitizeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, exit_code=EXIT_FAILED)
+
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_SQLITE_FULL = 13  # sqlite3.SQLITE_FULL: "database or disk is full"
+
+
+def disk_full(exc: BaseException) -> str | None:
+    """What a full disk, a quota or a file-size limit stopped: ``exc`` or an error it was
+    raised from (or while handling). Returns the file being written when known, ``""`` for
+    a file the error does not name, ``"sqlite"`` for SQLite's own "database or disk is full",
+    None when it was something else."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in _FULL_ERRNOS:
+            return e.filename if isinstance(e.filename, str) else ""
+        orig = getattr(e, "orig", None) or e
+        if getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return "sqlite"
+        e = e.__cause__ or e.__context__
+    return None

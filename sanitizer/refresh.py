@@ -33,6 +33,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sanitizer.errors import EXIT_FAILED, Location, SanitizeError
+from sanitizer.faults import fault_point
 from sanitizer.pipeline.run import RunOptions
 from sanitizer.progress import Progress, SilentProgress, event
 
@@ -307,6 +308,7 @@ def _steps(
             EXIT_FAILED,
         )
     _step_done(progress, "verify", result.steps["verify"], signature=v.signature)
+    fault_point("refresh.verified")
     if options.after_step:
         options.after_step("verify", snapshot)
 

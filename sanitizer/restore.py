@@ -27,6 +27,7 @@ from sanitizer.db import parse_url, safe_url
 from sanitizer.db.load import sqlite_row_counts, sqlite_tables
 from sanitizer.db.urls import sqlite_path
 from sanitizer.errors import EXIT_FAILED, SanitizeError
+from sanitizer.faults import fault_point
 from sanitizer.progress import Progress, SilentProgress
 
 DATA_FILE = "data.sqlite"
@@ -143,6 +144,7 @@ def restore_sqlite(load: Load) -> dict[str, int]:
             )
         for suffix in ("-wal", "-shm", "-journal"):  # the old file's, or they would be replayed
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+        fault_point("restore.copied")
         os.replace(tmp, path)
     except OSError as e:
         raise SanitizeError(f"cannot write {path}: {e.strerror}") from None

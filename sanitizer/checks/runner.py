@@ -16,6 +16,7 @@ from sanitizer.checks.suite import Expectation, derive_suite
 from sanitizer.db import open_source
 from sanitizer.db.catalog import Table
 from sanitizer.db.source import SourceSnapshot, open_snapshot
+from sanitizer.faults import fault_point
 from sanitizer.masks.phone import number_keys, region_for, safe_key_pattern
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.progress import Progress, SilentProgress
@@ -241,6 +242,7 @@ def run_checks(
     finally:
         engine.dispose()
     report.seconds["scan"] = time.monotonic() - t1
+    fault_point("checks.scanned")
     t2 = time.monotonic()
     suite = derive_suite(plan, stats)
     if isinstance(data, Path):

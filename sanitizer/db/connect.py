@@ -14,6 +14,7 @@ from sanitizer.errors import SanitizeError
 
 CONNECT_TIMEOUT = 10  # seconds to reach a server and hear its greeting
 KNOWN_DRIVERS = ("sqlite", "postgresql+psycopg", "mysql+pymysql", "mariadb+pymysql")
+APPLICATION_NAME = "sanitize"  # PostgreSQL's application_name of every connection we open
 
 
 def describe_db_error(exc: BaseException) -> str:
@@ -29,7 +30,21 @@ def describe_db_error(exc: BaseException) -> str:
         orig.args[0] if getattr(orig, "args", None) and isinstance(orig.args[0], int) else None
     )
     text = f"{name}" + (f" ({code})" if code else "")
-    return text
+    what = _known_cause(orig, name, code)
+    return f"{text}: {what}" if what else text
+
+
+def _known_cause(orig: BaseException, name: str, code: object) -> str | None:
+    """Causes worth naming in words, from codes only (never from the driver's text)."""
+    if isinstance(code, str) and code.startswith(("08", "57P")):
+        return "the connection to the database was lost (terminated or dropped)"
+    if name == "OperationalError" and type(orig).__module__.startswith("psycopg") and not code:
+        return "the connection to the database was lost (terminated or dropped)"
+    if getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return "database or disk is full"
+    if code in (1021, 1114, 3):  # MySQL: disk full, table full, error writing file
+        return "the server's disk or table is full"
+    return None
 
 
 def connection_problem(exc: BaseException, url: URL) -> SanitizeError:
@@ -101,6 +116,9 @@ def _server_engine(url: URL, *, read_only: bool) -> Engine:
     handshake_timeout = False
     if backend == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
+        if "application_name" not in url.query:
+            # names our sessions in pg_stat_activity (what a DBA, or a test, looks for)
+            kwargs["connect_args"]["application_name"] = APPLICATION_NAME
         if read_only:
             kwargs["execution_options"] = {"postgresql_readonly": True}
     elif backend in ("mysql", "mariadb"):

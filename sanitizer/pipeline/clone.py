@@ -18,6 +18,7 @@ from sanitizer.db.ddl import TargetDDL, family
 from sanitizer.db.source import SourceSnapshot
 from sanitizer.db.target import TargetDatabase
 from sanitizer.errors import EXIT_FAILED, Location, SanitizeError
+from sanitizer.faults import fault_point
 from sanitizer.pipeline.plan import ColumnPlan, TablePlan, mask_frame
 from sanitizer.progress import Progress
 
@@ -407,6 +408,7 @@ def clone_tables(
 
         def advance(n: int, key: str = key) -> None:
             progress.advance(key, n)
+            fault_point("clone.batch")  # a batch was written (a test hook; see faults.py)
 
         count = None
         if table_stats is not None:
@@ -423,6 +425,7 @@ def clone_tables(
             target.commit()
         except Exception as e:
             raise _copy_error(key, e) from None
+        fault_point("clone.table")
         rows[key] = timing.rows
         timing.seconds = time.monotonic() - start
         progress.table_done(key, timing.rows, timing.seconds)

@@ -20,6 +20,8 @@ from sanitizer.db.ddl import build_ddl
 from sanitizer.db.source import consistency_notes, open_snapshot
 from sanitizer.db.target import check_not_source, drop_created, open_target_database
 from sanitizer.db.urls import database_name, parse_url, safe_url
+from sanitizer.errors import EXIT_FAILED, SanitizeError, disk_full
+from sanitizer.faults import fault_point
 from sanitizer.masks import Pools
 from sanitizer.pipeline.clone import TableTiming, clone_tables
 from sanitizer.pipeline.plan import Plan, TablePlan, make_plan
@@ -150,7 +152,9 @@ def run(
         stats = SourceStats(plan)
         staging = store.new_staging(name)
         result.snapshot_id = staging.snapshot_id
+        fault_point("run.staging")
         created = None
+        data = staging.path / DATA_FILE
         try:
             snapshot = open_snapshot(source)
             stack.callback(snapshot.close)
@@ -158,7 +162,6 @@ def run(
             catalog = snapshot.catalog().subset(keys)
             catalog.save(staging.path / SCHEMA_FILE)
             result.notes.extend(consistency_notes(catalog))
-            data = staging.path / DATA_FILE
             if target is None:
                 target = open_target(f"sqlite:///{data}")
                 stack.callback(target.dispose)
@@ -194,6 +197,7 @@ def run(
             loader = _import_checks()  # while the target builds keys and indexes
             tgt.finish(ddl)
             timings["constraints"] = time.monotonic() - t2
+            fault_point("run.cloned")
             snapshot.close()
             tgt.close()
             if options.target is None:
@@ -216,20 +220,35 @@ def run(
             if "ge_import" in result.checks.seconds:  # the rest of the import, waited for here
                 result.checks.seconds["ge_import"] += waited
             timings["checks"] = time.monotonic() - t3
+            fault_point("run.checked")
             timings["total"] = time.monotonic() - t0
             if not result.checks.passed:
                 raise keep_failed_report(store, staging, result)
             t4 = time.monotonic()
             _add_canaries(plan, result, staging.path, progress)
             write_report(staging.path, result)
+            fault_point("run.reported")
             certify(staging, result, signing, name)
+            fault_point("run.certified")
             result.snapshot = store.publish(staging)
             # after the report: it and run.json stop at "total" (the checks' end)
             timings["publish"] = time.monotonic() - t4
-        except BaseException:
+            fault_point("run.published")
+        except BaseException as e:
             staging.discard()
             if created is not None and target is not None and options.target:
                 drop_created(target, created)  # no half-written or unchecked copy in the target
+            full = disk_full(e)
+            if full is not None:
+                if full == "sqlite":
+                    where = str(data) if options.target is None else str(result.target)
+                else:
+                    where = full or f"a file in {staging.path}"
+                raise SanitizeError(
+                    f"no space left on device writing {where}; nothing was published "
+                    "(the staging folder was removed)",
+                    exit_code=EXIT_FAILED,
+                ) from None
             raise
     return result
 
@@ -259,6 +278,7 @@ def _hold_name(
     stale = stack.enter_context(name_lock(store.folder(name), label, "run"))
     if stale is not None:
         progress.note(f"took over the lock of {stale.render()}: that run ended without releasing it")
+    fault_point("run.locked")
     removed = store.clean_stale_staging(name)
     if removed:
         progress.note(f"removed {removed} staging folder(s) left by runs that died")

@@ -52,8 +52,9 @@ def find_overrides(batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan) 
     if not parts:
         return pl.DataFrame(schema={"raw": pl.String, "masked": pl.String})
     taken = np.concatenate(parts)
-    values, counts = np.unique(taken, return_counts=True)
-    dup = values[counts > 1]
+    del parts
+    taken.sort()  # in place: a big column's hashes are not copied (np.unique would, thrice)
+    dup = np.unique(taken[1:][taken[1:] == taken[:-1]])
     if len(dup) == 0:
         return pl.DataFrame(schema={"raw": pl.String, "masked": pl.String})
     raws: list[pl.Series] = []
@@ -68,7 +69,7 @@ def find_overrides(batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan) 
     frame = frame.with_columns(order=col.ctx.hash(frame.get_column("raw"), "unique-order"))
     frame = frame.sort(["out", "order"]).with_columns(rank=pl.int_range(pl.len()).over("out"))
     losers = frame.filter(pl.col("rank") > 0).get_column("raw")
-    taken_sorted = np.sort(taken)
+    taken_sorted = taken
     found_raw: list[pl.Series] = []
     found_out: list[pl.Series] = []
     for salt in range(1, MAX_REDRAWS + 1):

@@ -150,9 +150,15 @@ def name_lock(folder: Path, label: str, command: str) -> Iterator[Holder | None]
         "command": command,
     }
     data = (json.dumps(record) + "\n").encode("utf-8")
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, data, 0)
-    os.fsync(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, data, 0)
+        os.fsync(fd)
+    except OSError as e:
+        os.close(fd)  # releases the lock
+        raise SanitizeError(
+            f"cannot write the lock file {path}: {e.strerror}", exit_code=EXIT_FAILED
+        ) from None
     _HELD[key] = [fd, 1]
     try:
         yield stale

@@ -8,14 +8,16 @@ snapshots (no ``certificate.json``: not ours to judge).
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sanitizer.certify.certificate import CERTIFICATE_FILE
+from sanitizer.faults import fault_point
 from sanitizer.progress import Progress
 from sanitizer.store.lock import READING_SUFFIX, unread
-from sanitizer.store.store import Store
+from sanitizer.store.store import DELETING_PREFIX, Store
 
 
 @dataclass
@@ -80,8 +82,13 @@ def prune(store: Store, name: str, keep: int) -> Pruned:
             if not free:
                 out.kept_busy.append(old.name)
                 continue
+            # out of the store's sight in one rename first: a run killed mid-delete must not
+            # leave a half snapshot that readers (or `latest`) could take for a whole one
+            aside = old.parent / f"{DELETING_PREFIX}{old.name}"
             try:
-                shutil.rmtree(old)
+                os.rename(old, aside)
+                fault_point("retention.aside")
+                shutil.rmtree(aside)
             except OSError as e:
                 out.problems.append(f"cannot delete {old}: {e.strerror}")
                 continue

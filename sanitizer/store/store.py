@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sanitizer.errors import SanitizeError
+from sanitizer.faults import fault_point
 
 LATEST = "latest"
 STAGING_PREFIX = ".staging-"
+DELETING_PREFIX = ".deleting-"  # a snapshot retention is deleting, out of readers' sight
 FAILED = "failed"  # <name>/failed/<id>/: the reports of runs whose checks failed
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -81,26 +83,45 @@ class Store:
         """
         final = self.folder(staging.name) / staging.snapshot_id
         _fsync_tree(staging.path)
+        fault_point("publish.synced")
         os.rename(staging.path, final)
-        self.set_latest(staging.name, staging.snapshot_id)
+        fault_point("publish.renamed")
+        try:
+            self.set_latest(staging.name, staging.snapshot_id)
+        except BaseException:
+            if self._latest_id(staging.name) != staging.snapshot_id:
+                os.rename(final, staging.path)  # `latest` did not move: the run did not publish
+            raise
         return final
 
     def set_latest(self, name: str, snapshot_id: str) -> None:
         folder = self.folder(name)
         tmp = folder / f".{LATEST}.{secrets.token_hex(4)}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(snapshot_id + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, folder / LATEST)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(snapshot_id + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            fault_point("publish.latest_written")
+            os.replace(tmp, folder / LATEST)
+        except BaseException as e:
+            tmp.unlink(missing_ok=True)
+            if isinstance(e, OSError) and e.filename is None:
+                e.filename = str(folder / LATEST)  # name the file in the message
+            raise
+        fault_point("publish.latest_moved")
         _fsync_dir(folder)
+
+    def _latest_id(self, name: str) -> str | None:
+        try:
+            return (self.folder(name) / LATEST).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
 
     def latest(self, name: str) -> Path | None:
         """The folder ``latest`` names, or None."""
-        pointer = self.folder(name) / LATEST
-        try:
-            snapshot_id = pointer.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+        snapshot_id = self._latest_id(name)
+        if snapshot_id is None:
             return None
         path = self.folder(name) / snapshot_id
         return path if snapshot_id and path.is_dir() else None
@@ -117,13 +138,20 @@ class Store:
         )
 
     def clean_stale_staging(self, name: str) -> int:
-        """Remove staging folders left by runs that died; returns how many."""
+        """Remove what runs that died left (call it with the name's lock held): staging
+        folders, snapshots retention was deleting, and `latest` pointers never moved into
+        place. Returns how many staging folders were removed."""
         folder = self.folder(name)
         if not folder.is_dir():
             return 0
         stale = [p for p in folder.iterdir() if p.name.startswith(STAGING_PREFIX)]
         for p in stale:
             shutil.rmtree(p, ignore_errors=True)
+        for p in folder.iterdir():
+            if p.name.startswith(DELETING_PREFIX):
+                shutil.rmtree(p, ignore_errors=True)
+            elif p.name.startswith(f".{LATEST}.") and p.is_file():
+                p.unlink(missing_ok=True)
         return len(stale)
 
 
