@@ -278,6 +278,7 @@ def _copy_table(
                 timing.read += time.perf_counter() - t
                 if frame is None:
                     break
+                fault_point("clone.batch")  # a batch was read (a test hook; see faults.py)
                 if not pipe.put(read_q, frame):
                     break
             pipe.put(read_q, _DONE)
@@ -408,7 +409,6 @@ def clone_tables(
 
         def advance(n: int, key: str = key) -> None:
             progress.advance(key, n)
-            fault_point("clone.batch")  # a batch was written (a test hook; see faults.py)
 
         count = None
         if table_stats is not None:
