@@ -65,3 +65,21 @@ def test_missing_prefix_is_remembered() -> None:
         unallocated_prefix("US")
     with pytest.raises(LookupError):
         unallocated_prefix("US")
+
+
+def test_an_address_typed_into_a_phone_field_is_not_kept_deliverable() -> None:
+    # the digit mask alone turned `joe@1and1.com` into `joe@2and1.com` (a real domain)
+    import polars as pl
+
+    from sanitizer.masks import MaskContext, Pools
+    from sanitizer.masks.phone import mask_phone
+    from sanitizer.masks.scrub import unreserved_emails
+
+    ctx = MaskContext(secret=b"phone-at-secret", pools=Pools(), region="US")
+    values = pl.Series("p", ["joe@1and1.com", "555-0100 / jo@x.com", "+1 415 555 2671", None, ""])
+    out = mask_phone(values, ctx)
+    assert unreserved_emails(out).len() == 0
+    assert out[0] is not None and out[0].endswith("@example.com")
+    assert out[1] is not None and "jo@x.com" not in out[1] and out[1].endswith("@example.com")
+    assert out[3] is None and out[4] == ""
+    assert mask_phone(values, ctx).to_list() == out.to_list()  # deterministic

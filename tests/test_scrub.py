@@ -154,3 +154,24 @@ def test_links_in_text_lose_their_host_and_tokens() -> None:
     (out,) = get_mask("scrub").fn(pl.Series([text]), ctx).to_list()
     assert "shop.io" not in out and "abcdef123456" not in out and "partner.io" not in out
     assert out.startswith("Reset here: https://h-") and ".invalid/reset?token=" in out
+
+
+def test_a_cut_to_the_column_length_never_turns_a_fake_address_into_a_real_one() -> None:
+    # `…@example.com` cut at 43 characters is `…@example.co`, a real registered domain
+    from dataclasses import replace
+
+    from sanitizer.masks.scrub import mask_scrub, unreserved_emails
+    from sanitizer.schema import ColumnInfo, Kind
+
+    texts = pl.Series("n", ["write to a.person@gmail.com now", "hello x@y.org", "mail: jo@mail.de"])
+    base = MaskContext(secret=SECRET, pools=POOLS)
+    full = mask_scrub(texts, base)
+    assert unreserved_emails(full).len() == 0
+    cuts_into_co = 0
+    for length in range(5, 70):
+        col = ColumnInfo(name="n", kind=Kind.TEXT, type_sql=f"VARCHAR({length})", max_length=length)
+        out = mask_scrub(texts, replace(base, column=col))
+        assert all(v is None or len(v) <= length for v in out)
+        assert unreserved_emails(out).len() == 0, (length, out.to_list())
+        cuts_into_co += int(any((v or "").endswith("@example.co") for v in full.str.slice(0, length)))
+    assert cuts_into_co > 0  # the plain cut did produce such an address: the test can fail

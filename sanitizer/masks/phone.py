@@ -18,7 +18,7 @@ country code, trunk prefix, punctuation and extension are kept):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -770,8 +770,17 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
     out = _mask_plain(src, region, ctx)
     if ctx.column is not None and ctx.column.kind in (Kind.INTEGER, Kind.DECIMAL):
         out = out.str.replace_all(r"\D", "")  # a number column holds the digits only
+    elif (at := src.str.contains("@", literal=True).fill_null(False)).any():
+        # an address typed into a phone field (`joe@1and1.com`, `555-0100 / jo@x.com`): the
+        # digit mask alone would keep it deliverable, so these values are scrubbed instead
+        from sanitizer.masks.scrub import scrub_texts
+
+        scrubbed = scrub_texts(src.filter(at), replace(ctx, column=None, row=None))
+        out = out.scatter(at.arg_true(), scrubbed)
     if ctx.max_length is not None:
-        out = out.str.slice(0, ctx.max_length)
+        from sanitizer.masks.scrub import fit_text
+
+        out = fit_text(out, ctx.max_length)
     return _never_same(out, src).alias(values.name)
 
 

@@ -80,8 +80,20 @@ def mask_scrub(values: pl.Series, ctx: MaskContext) -> pl.Series:
         return mask_json_documents(values, ctx)
     out = scrub_texts(values.cast(pl.String), ctx)
     if ctx.max_length is not None:
-        out = out.str.slice(0, ctx.max_length)
+        out = fit_text(out, ctx.max_length)
     return out.alias(values.name)
+
+
+def fit_text(texts: pl.Series, max_length: int) -> pl.Series:
+    """Cut scrubbed texts to ``max_length`` characters without leaving a fake address whose
+    reserved domain was cut into a real one (`…@example.com` cut to `…@example.co`): an
+    address that the cut made unreserved is dropped from the end of the text."""
+    cut = texts.str.slice(0, max_length)
+    bad = _has_unreserved_email(cut) & ~_has_unreserved_email(texts)
+    if not bad.any():
+        return cut
+    trimmed = cut.str.replace(r"\S*@\S*$", "")
+    return pl.select(pl.when(bad).then(trimmed).otherwise(cut)).to_series().alias(texts.name)
 
 
 def scrub_texts(texts: pl.Series, ctx: MaskContext, rows: pl.Series | None = None) -> pl.Series:
