@@ -290,41 +290,41 @@ def _copy_table(
                 with contextlib.suppress(Exception):
                     close()  # ends the source's COPY / cursor in this thread
 
-    def writer() -> None:
+    def consumer(q: queue.Queue[object], work: Callable[[object], None], stage: str) -> None:
+        """Feed each queued item to ``work`` until the end mark, adding its busy seconds to
+        ``timing.<stage>``."""
         try:
-            while True:
-                item = pipe.get(write_q)
-                if isinstance(item, _Done):
-                    break
-                assert isinstance(item, pl.DataFrame)
+            while not isinstance(item := pipe.get(q), _Done):
                 t = time.perf_counter()
-                write(item)
-                timing.write += time.perf_counter() - t
+                work(item)
+                setattr(timing, stage, getattr(timing, stage) + time.perf_counter() - t)
         except BaseException as e:
             pipe.fail(e)
+
+    def write_item(item: object) -> None:
+        assert isinstance(item, pl.DataFrame)
+        write(item)
+
+    def count_item(item: object) -> None:
+        assert count is not None and isinstance(item, tuple)
+        count(*item)
 
     count_q: queue.Queue[object] = queue.Queue(QUEUE_DEPTH)
-
-    def counter() -> None:
-        assert count is not None
-        try:
-            while True:
-                item = pipe.get(count_q)
-                if isinstance(item, _Done):
-                    break
-                assert isinstance(item, tuple)
-                t = time.perf_counter()
-                count(*item)
-                timing.count += time.perf_counter() - t
-        except BaseException as e:
-            pipe.fail(e)
-
     threads = [
         threading.Thread(target=reader, name=f"read {key}", daemon=True),
-        threading.Thread(target=writer, name=f"write {key}", daemon=True),
+        threading.Thread(
+            target=consumer, args=(write_q, write_item, "write"), name=f"write {key}", daemon=True
+        ),
     ]
     if count is not None:
-        threads.append(threading.Thread(target=counter, name=f"count {key}", daemon=True))
+        threads.append(
+            threading.Thread(
+                target=consumer,
+                args=(count_q, count_item, "count"),
+                name=f"count {key}",
+                daemon=True,
+            )
+        )
     for th in threads:
         th.start()
     try:
