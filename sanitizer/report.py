@@ -41,7 +41,15 @@ def _status(result: RunResult) -> str:
 
 
 TABLE_TIMINGS_HEADER = [
-    "table", "rows", "seconds", "rows/s", "unique", "read", "mask", "count", "write"
+    "table",
+    "rows",
+    "seconds",
+    "rows/s",
+    "unique",
+    "read",
+    "mask",
+    "count",
+    "write",
 ]
 TABLE_TIMINGS_NOTE = (
     "seconds: the table's wall time in the clone; unique: reading the distinct values of "

@@ -164,7 +164,9 @@ def _restore_server(load: Load) -> dict[str, int]:
 
     schema = load.data.parent / "schema.json"
     if not schema.is_file():
-        raise SanitizeError(f"snapshot {load.data.parent} has no schema.json", exit_code=EXIT_FAILED)
+        raise SanitizeError(
+            f"snapshot {load.data.parent} has no schema.json", exit_code=EXIT_FAILED
+        )
     url = load.target.render_as_string(hide_password=False)
     if load.replace:
         from sanitizer.db.swap import load_replacing
@@ -191,10 +193,14 @@ def _restore_server(load: Load) -> dict[str, int]:
         engine = open_target(url)
         try:
             catalog = Catalog.load(schema)
-            drop_created(engine, build_ddl(catalog, engine.dialect.name, list(catalog.tables), frozenset()))
+            drop_created(
+                engine, build_ddl(catalog, engine.dialect.name, list(catalog.tables), frozenset())
+            )
         finally:
             engine.dispose()
-        raise SanitizeError(f"restored copy: {problem}; the loaded tables were dropped", exit_code=EXIT_FAILED)
+        raise SanitizeError(
+            f"restored copy: {problem}; the loaded tables were dropped", exit_code=EXIT_FAILED
+        )
     load.progress.note(f"restored {sum(result.rows.values()):,} rows into {safe_url(load.target)}")
     return dict(result.rows)
 
@@ -240,8 +246,12 @@ def restore(
     folder = resolve_snapshot(snapshot)
     with reading(folder):  # retention leaves a snapshot alone while it is read
         if not folder.is_dir():
-            raise SanitizeError(f"snapshot {folder} was deleted (retention) before it could be read")
-        return _verified_restore(folder, url, loader, replace, public_key, require_signature, progress)
+            raise SanitizeError(
+                f"snapshot {folder} was deleted (retention) before it could be read"
+            )
+        return _verified_restore(
+            folder, url, loader, replace, public_key, require_signature, progress
+        )
 
 
 def _verified_restore(

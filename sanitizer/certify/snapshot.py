@@ -46,7 +46,11 @@ def certify(
             tp.table.key: {
                 "rows": result.rows.get(tp.table.key, 0),
                 "truncated": tp.truncate,
-                **({"canaries": result.canaries[tp.table.key]} if tp.table.key in result.canaries else {}),
+                **(
+                    {"canaries": result.canaries[tp.table.key]}
+                    if tp.table.key in result.canaries
+                    else {}
+                ),
             }
             for tp in plan.tables
         },

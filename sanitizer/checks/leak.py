@@ -39,12 +39,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import polars as pl
 import polars_hash as plh
 
+from sanitizer.checks.spill import SpillFolder
 from sanitizer.masks.phone import EXTENSION_RE, number_keys, region_for, safe_flags
 from sanitizer.masks.textscan import EMAIL_IN_TEXT
 from sanitizer.pii import NOT_PHONE
@@ -56,6 +56,7 @@ from sanitizer.schema import ColumnInfo, Kind
 PHONE_IN_TEXT = r"(?:\+|\b00)?\d(?:[ \t().\-]{0,2}\d){6,}"
 
 EMAIL, PHONE, NAME, HOST, SECRET = "email", "phone", "name", "host", "secret"
+KINDS = (EMAIL, PHONE, NAME, HOST, SECRET)
 # A host inside text: after `scheme://` or `user@`, or a bare name.tld; lower-cased for lookup.
 HOST_IN_TEXT = r"(?i)(?:[a-z][a-z0-9+.\-]*://)?(?:[^\s/@:]+@)?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63})"
 # A credential-looking token inside text (keys, tokens, hashes).
@@ -66,12 +67,9 @@ TEXT_KINDS = frozenset({Kind.TEXT, Kind.OTHER, Kind.JSON, Kind.ENUM, Kind.ARRAY,
 NUMBER_KINDS = frozenset({Kind.INTEGER, Kind.DECIMAL})
 MIN_NSN = 7
 MIN_NAME = 5
-COMPACT_AT = 1_000_000  # pending hashes before duplicates are squeezed out
 RESERVED_AT = r"@(?:[a-z0-9-]+\.)*(?:example\.(?:com|net|org)|test|example|invalid|localhost)\.?$"
 PHONE_SHAPED = r"^\s*\+?\s*\(?[0-9][0-9 ().\-/]*$"
-RESERVED_EMAIL_IN_TEXT = (
-    r"(?i)[a-z0-9._%+\-]+@(?:[a-z0-9-]+\.)*(?:example\.(?:com|net|org)|test|example|invalid|localhost)\b"
-)
+RESERVED_EMAIL_IN_TEXT = r"(?i)[a-z0-9._%+\-]+@(?:[a-z0-9-]+\.)*(?:example\.(?:com|net|org)|test|example|invalid|localhost)\b"
 RESERVED_HOST = r"(?:^|\.)(?:example\.(?:com|net|org)|test|example|invalid|localhost)\.?$"
 
 
@@ -188,22 +186,24 @@ def name_candidates(text: pl.Series) -> pl.DataFrame:
 
 
 class LeakIndex:
-    """Keyed 64-bit hashes of every original value of every masked column (see module doc)."""
+    """Keyed 64-bit hashes of every original value of every masked column (see module doc),
+    and of every candidate the scan of the output finds, both spilled to disk in hash
+    partitions (``spill.py``) so that memory does not grow with the database."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, folder: SpillFolder | None = None) -> None:
         self._key = secrets.token_hex(32)
+        self.folder = folder or SpillFolder()
         self.origins: list[str] = []
         self._origin_ids: dict[str, int] = {}
-        self._hashes: list[np.ndarray] = []  # pending batches, not yet sorted
-        self._owners: list[np.ndarray] = []
-        # the compacted part: runs of sorted hashes with their origins, no hash in two runs
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
         masked = sum(len(tp.masked_columns) for tp in plan.tables)
-        self._owner_dtype: type[np.unsignedinteger[Any]] = (
+        owner = np.dtype(
             np.uint8 if masked <= 1 << 8 else np.uint16 if masked <= 1 << 16 else np.uint32
         )
-        self._pending = 0
-        self._frozen = False
+        self._index = self.folder.spill("leak-index", owner)
+        # what the scan found: a hash, and which output column, kind and row it came from
+        self._found = self.folder.spill("leak-scan", np.dtype([("c", "<u4"), ("r", "<u8")]))
+        self._columns: list[tuple[str, str]] = []
+        self._column_ids: dict[tuple[str, str], int] = {}
         self.kinds: set[str] = set()
         self.regions: set[str] = set()
         for tp in plan.tables:
@@ -239,32 +239,7 @@ class LeakIndex:
         if hashes.size == 0:
             return
         self.kinds.add(kind)
-        self._hashes.append(hashes)
-        self._owners.append(np.full(hashes.size, origin, dtype=self._owner_dtype))
-        self._pending += hashes.size
-        if self._pending >= COMPACT_AT:
-            self._compact()
-
-    def _compact(self) -> None:
-        """Sort the pending hashes (about COMPACT_AT at most), drop those already indexed and
-        keep the rest as one more sorted run. Runs are never merged: memory is the index plus
-        one batch of pending hashes, never the index twice over (what a sort or a merge of
-        the whole index needs), which keeps a big table's peak close to a small one's."""
-        if not self._hashes:
-            return
-        hashes = np.concatenate(self._hashes)
-        owners = np.concatenate(self._owners)
-        self._hashes, self._owners = [], []
-        self._pending = 0
-        new, first = np.unique(hashes, return_index=True)
-        new_owner = owners[first]
-        del hashes, owners, first
-        for run, _ in self._runs:
-            pos = np.searchsorted(run, new)
-            fresh = run[np.minimum(pos, run.size - 1)] != new
-            new, new_owner = new[fresh], new_owner[fresh]
-        if new.size:
-            self._runs.append((new, new_owner))
+        self._index.add(hashes, np.full(hashes.size, origin, dtype=self._index.dtype["p"]))
 
     def add_source(self, tp: TablePlan, frame: pl.DataFrame) -> None:
         """Hash the original values of one batch of ``tp``'s masked columns (as text)."""
@@ -289,9 +264,13 @@ class LeakIndex:
 
                 found = find_in_texts(text, col.ctx).filter(pl.col("kind") == "phone")
                 for (region,), group in found.group_by("region"):
-                    runs = group.select(pl.col("i").cast(pl.UInt32).alias("row"), pl.col("s").alias("v"))
+                    runs = group.select(
+                        pl.col("i").cast(pl.UInt32).alias("row"), pl.col("s").alias("v")
+                    )
                     self._add(
-                        phone_key_frame(runs, [str(region)], fiction_in=self.all_regions), PHONE, origin
+                        phone_key_frame(runs, [str(region)], fiction_in=self.all_regions),
+                        PHONE,
+                        origin,
                     )
             elif mask == "name":
                 self._add(name_candidates(text), NAME, origin)
@@ -304,50 +283,55 @@ class LeakIndex:
             elif mask == "secret":
                 values = pl.DataFrame({"v": text.str.strip_chars()}).with_row_index("row")
                 self._add(
-                    _rows_values(values).filter(pl.col("v").str.len_chars() >= MIN_SECRET), SECRET, origin
+                    _rows_values(values).filter(pl.col("v").str.len_chars() >= MIN_SECRET),
+                    SECRET,
+                    origin,
                 )
 
     def freeze(self) -> None:
-        """Finish building: sort the hashes for lookups."""
-        self._compact()
-        self._frozen = True
+        """Finish building (write out what is buffered)."""
+        self._index.flush()
 
     @property
     def size(self) -> int:
-        """How many distinct original values are indexed."""
-        return int(sum(run.size for run, _ in self._runs) + sum(h.size for h in self._hashes))
+        """How many original values were indexed (with repeats across batches)."""
+        return self._index.count
 
     # --- scanning the output --------------------------------------------------------
 
-    def _lookup(self, frame: pl.DataFrame, kind: str) -> tuple[np.ndarray, set[str]]:
-        """Rows of ``frame`` whose value is an indexed original, and the origin columns."""
-        if frame.height == 0 or not self._runs or kind not in self.kinds:
-            return np.empty(0, dtype=np.uint32), set()
-        hashes = self._hash(frame, kind)
-        found = np.zeros(hashes.size, dtype=bool)
-        owners: set[str] = set()
-        for run, run_owner in self._runs:
-            idx = np.minimum(np.searchsorted(run, hashes), run.size - 1)
-            hit = run[idx] == hashes
-            if hit.any():
-                found |= hit
-                owners |= {self.origins[int(o)] for o in np.unique(run_owner[idx[hit]])}
-        rows = frame.get_column("row").to_numpy()[found]
-        return rows, owners
+    def _column_id(self, table: str, column: str) -> int:
+        key = (table, column)
+        if key not in self._column_ids:
+            self._column_ids[key] = len(self._columns)
+            self._columns.append(key)
+        return self._column_ids[key]
 
-    def scan(self, text: pl.Series, column: ColumnInfo, col_plan: ColumnPlan | None) -> LeakHits:
-        """Look for original values in one batch of one output column (values as text)."""
-        if not self._frozen:
-            self.freeze()
+    def _collect(self, frame: pl.DataFrame, kind: str, column: int, offset: int) -> None:
+        """Remember the candidates of one kind in one batch of one output column (their
+        hashes, rows and the column), to look them up in ``resolve``."""
+        if frame.height == 0 or kind not in self.kinds:
+            return
+        hashes = self._hash(frame, kind)
+        payload = np.empty(hashes.size, dtype=self._found.dtype["p"])
+        payload["c"] = column * len(KINDS) + KINDS.index(kind)
+        payload["r"] = frame.get_column("row").to_numpy().astype(np.uint64) + np.uint64(offset)
+        self._found.add(hashes, payload)
+
+    def collect(
+        self,
+        text: pl.Series,
+        column: ColumnInfo,
+        col_plan: ColumnPlan | None,
+        *,
+        table: str = "",
+        offset: int = 0,
+    ) -> None:
+        """Look for original values in one batch of one output column (values as text):
+        rows count from ``offset``; what was found is told by ``resolve``."""
         mask = col_plan.spec.name if col_plan is not None else "keep"
         is_text = column.kind in TEXT_KINDS
-        hits = LeakHits()
-        found_rows: list[np.ndarray] = []
-        rows, owners = self._lookup(email_candidates(text, inside=is_text), EMAIL)
-        if rows.size:
-            hits.by_kind[EMAIL] = int(np.unique(rows).size)
-            hits.origins |= owners
-            found_rows.append(rows)
+        cid = self._column_id(table, column.name)
+        self._collect(email_candidates(text, inside=is_text), EMAIL, cid, offset)
         # not inside what the email mask wrote: its hex part is sometimes all digits and, on a
         # big table, then reads as some source number ("…8395557890@example.com")
         if PHONE in self.kinds and (is_text or column.kind in NUMBER_KINDS) and mask != "email":
@@ -356,17 +340,9 @@ class LeakIndex:
                 regions = [region_for(col_plan.ctx)]
             else:
                 regions = sorted(self.regions) or ["US"]
-            rows, owners = self._lookup(phone_key_frame(runs, regions), PHONE)
-            if rows.size:
-                hits.by_kind[PHONE] = int(np.unique(rows).size)
-                hits.origins |= owners
-                found_rows.append(rows)
+            self._collect(phone_key_frame(runs, regions), PHONE, cid, offset)
         if NAME in self.kinds and is_text and mask not in NAME_MASKS:
-            rows, owners = self._lookup(name_candidates(text), NAME)
-            if rows.size:
-                hits.by_kind[NAME] = int(np.unique(rows).size)
-                hits.origins |= owners
-                found_rows.append(rows)
+            self._collect(name_candidates(text), NAME, cid, offset)
         if HOST in self.kinds and is_text:
             frame = pl.DataFrame({"t": text.cast(pl.String)}).with_row_index("row")
             hosts = frame.select("row", v=pl.col("t").str.extract_all(HOST_IN_TEXT)).explode("v")
@@ -377,21 +353,61 @@ class LeakIndex:
                 .str.replace(r"^[^@]*@", "")
                 .str.strip_chars_end(".")
             )
-            rows, owners = self._lookup(hosts, HOST)
-            if rows.size:
-                hits.by_kind[HOST] = int(np.unique(rows).size)
-                hits.origins |= owners
-                found_rows.append(rows)
+            self._collect(hosts, HOST, cid, offset)
         if SECRET in self.kinds and is_text:
             frame = pl.DataFrame({"t": text.cast(pl.String)}).with_row_index("row")
             whole = frame.select("row", v=pl.col("t").str.strip_chars())
             inside = frame.select("row", v=pl.col("t").str.extract_all(TOKEN_IN_TEXT)).explode("v")
             inside = inside.with_columns(pl.col("v").str.strip_chars(".,;:=/"))
-            rows, owners = self._lookup(_rows_values(pl.concat([whole, inside])), SECRET)
-            if rows.size:
-                hits.by_kind[SECRET] = int(np.unique(rows).size)
-                hits.origins |= owners
-                found_rows.append(rows)
-        if found_rows:
-            hits.rows = int(np.unique(np.concatenate(found_rows)).size)
-        return hits
+            self._collect(_rows_values(pl.concat([whole, inside])), SECRET, cid, offset)
+
+    def resolve(self) -> dict[tuple[str, str], LeakHits]:
+        """Join what ``collect`` found with the index, one hash partition at a time (memory:
+        one partition of each, plus the hits), and forget it. Keyed by (table, column); only
+        columns with hits are in it."""
+        self.freeze()
+        hit_cols: list[np.ndarray] = []
+        hit_rows: list[np.ndarray] = []
+        hit_owner: list[np.ndarray] = []
+        index = self._index.partition
+        for p, found in self._found.partitions():
+            idx = index(p)
+            if idx.size == 0:
+                continue
+            keys, first = np.unique(idx["k"], return_index=True)  # the first origin of a hash
+            owners = idx["p"][first]
+            del idx
+            pos = np.minimum(np.searchsorted(keys, found["k"]), keys.size - 1)
+            hit = keys[pos] == found["k"]
+            if hit.any():
+                hit_cols.append(found["p"]["c"][hit])
+                hit_rows.append(found["p"]["r"][hit])
+                hit_owner.append(owners[pos[hit]].astype(np.uint32))
+        self._found.remove()
+        if not hit_cols:
+            return {}
+        hits = pl.DataFrame(
+            {
+                "c": np.concatenate(hit_cols),
+                "r": np.concatenate(hit_rows),
+                "o": np.concatenate(hit_owner),
+            }
+        ).with_columns(col=pl.col("c") // len(KINDS), kind=pl.col("c") % len(KINDS))
+        out: dict[tuple[str, str], LeakHits] = {}
+        for (col,), group in hits.group_by("col"):
+            result = LeakHits(rows=group.get_column("r").n_unique())
+            for (kind,), by_kind in group.group_by("kind"):
+                result.by_kind[KINDS[int(kind)]] = by_kind.get_column("r").n_unique()
+            result.origins = {self.origins[int(o)] for o in group.get_column("o").unique()}
+            out[self._columns[int(col)]] = result
+        return out
+
+    def scan(self, text: pl.Series, column: ColumnInfo, col_plan: ColumnPlan | None) -> LeakHits:
+        """Look for original values in one batch at once (``collect`` and ``resolve``)."""
+        self.collect(text, column, col_plan, table="\x00scan")
+        return self.resolve().get(("\x00scan", column.name), LeakHits())
+
+    def close(self) -> None:
+        """Remove the spilled files."""
+        self._index.remove()
+        self._found.remove()

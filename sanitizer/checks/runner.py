@@ -102,15 +102,14 @@ def _scan_table(
     same readers as the source's, so both sides see values in the same forms.
     """
     key = tp.table.key
-    names = tp.table.column_names
     kind_of = {c.name: c.kind for c in tp.table.columns}
     plans = {c.column.name: c for c in tp.columns}
     digests = {name: ColumnDigest() for name in ts.digests}
     phones = {c.column.name: _PhoneColumn(key, c, ge) for c in tp.columns if c.spec.name == "phone"}
-    hits = {name: LeakHits() for name in names}
     pk = list(tp.table.primary_key) if ts.keyed else []
     from sanitizer.pipeline.clone import read_ahead
 
+    offset = 0
     for frame in read_ahead(snapshot.batches(table, batch_size)):
         keys = (
             row_keys([frame.get_column(p) for p in pk], pk, [kind_of[p] for p in pk])
@@ -122,9 +121,10 @@ def _scan_table(
             text = canonical_text(name, frame.get_column(name), col.kind)
             if name in digests:
                 digests[name].add(text, keys)
-            hits[name].merge(ts.leak.scan(text, col, plans.get(name)))
+            ts.leak.collect(text, col, plans.get(name), table=key, offset=offset)
             if name in phones:
                 phones[name].add(text)
+        offset += frame.height
     results: list[CheckResult] = []
     for name, digest in digests.items():
         source = ts.digests[name]
@@ -145,7 +145,15 @@ def _scan_table(
             )
         )
     results += [p.result() for p in phones.values()]
-    leaked = {n: h for n, h in hits.items() if h.rows}
+    return results
+
+
+def _leak_results(tp: TablePlan, found: dict[tuple[str, str], LeakHits]) -> list[CheckResult]:
+    """The leak check's lines for one table: one per column holding originals, or one pass."""
+    key = tp.table.key
+    names = tp.table.column_names
+    results = []
+    leaked = {n: found[(key, n)] for n in names if (key, n) in found}
     for name, h in leaked.items():
         kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(h.by_kind.items()))
         origins = ", ".join(sorted(h.origins))
@@ -239,6 +247,10 @@ def run_checks(
                     batch_size,
                 )
         dialect = engine.dialect.name
+        found = stats.leak.resolve()
+        for tp in plan.tables:
+            if not tp.truncate:
+                results += _leak_results(tp, found)
     finally:
         engine.dispose()
     report.seconds["scan"] = time.monotonic() - t1

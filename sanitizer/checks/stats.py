@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import polars_hash as plh
 
 from sanitizer.checks.digest import ColumnDigest, canonical_text, row_keys
 from sanitizer.checks.leak import LeakIndex
+from sanitizer.checks.spill import HashSpill, SpillFolder
 from sanitizer.masks.email import normalize_email
 from sanitizer.masks.names import normalize_name
 from sanitizer.masks.phone import number_keys, region_for
@@ -72,14 +74,16 @@ class TableStats:
         self.digests: dict[str, ColumnDigest] = {names[i]: ColumnDigest() for i in self._keep_idx}
         # columns that must stay unique where the source was: one-to-one masks and
         # `unique: true` (columns with a unique constraint are checked whatever happens)
-        self._unique: dict[str, list[np.ndarray]] = {
-            c.column.name: []
+        # their seeded hashes, spilled to disk (8 bytes a row would grow with the table)
+        self._unique: dict[str, HashSpill] = {
+            c.column.name: leak.folder.spill(f"unique-{secrets.token_hex(6)}")
             for c in tp.masked_columns
             if (c.spec.name in ONE_TO_ONE or c.rule.options.get("unique"))
             and not tp.table.is_unique(c.column.name)
         }
         self._normalize = {c.column.name: _normalizer(c) for c in tp.masked_columns}
         self._duplicated: set[str] = set()
+        self._unique_result: list[str] | None = None
         self._seed = secrets.randbits(63)  # hashes of originals are seeded per run, never kept
 
     def add(
@@ -119,33 +123,43 @@ class TableStats:
             )
             if hashes.n_unique() < hashes.len():
                 self._duplicated.add(name)
-                seen.clear()
+                seen.remove()
                 continue
-            seen.append(hashes.to_numpy())
+            seen.add(hashes.to_numpy())
 
     def unique_in_source(self) -> list[str]:
         """Masked columns that are one-to-one or `unique: true`, whose source values (non-NULL,
         as the mask tells them apart) were unique."""
-        out = []
-        for name, seen in self._unique.items():
-            if name in self._duplicated or not seen:
-                continue
-            hashes = np.concatenate(seen)
-            if hashes.size > 1 and np.unique(hashes).size == hashes.size:
-                out.append(name)
-        return out
+        if self._unique_result is None:
+            out = []
+            for name, seen in self._unique.items():
+                if name in self._duplicated or seen.count < 2:
+                    continue
+                # equal hashes share a partition: one partition in memory at a time
+                if all(np.unique(part["k"]).size == part.size for _, part in seen.partitions()):
+                    out.append(name)
+                seen.remove()
+            self._unique_result = out
+        return list(self._unique_result)
 
 
 class SourceStats:
     """The source's counts for every table of a plan, and the leak index."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, folder: Path | None = None) -> None:
+        """``folder``: where the checks' hashes are spilled (created owner-only; removed by
+        ``close``); a private temporary folder by default."""
         self.plan = plan
-        self.leak = LeakIndex(plan)
+        self.folder = SpillFolder(folder)
+        self.leak = LeakIndex(plan, self.folder)
         self.tables = {tp.table.key: TableStats(tp, self.leak) for tp in plan.tables}
 
     def table(self, key: str) -> TableStats:
         return self.tables[key]
+
+    def close(self) -> None:
+        """Remove the spilled hashes."""
+        self.folder.close()
 
 
 def gather_source_stats(conn: object, plan: Plan, batch_size: int = 50_000) -> SourceStats:

@@ -51,7 +51,9 @@ def iter_batches(
         result.close()
 
 
-def iter_distinct(conn: Connection, table: TableInfo, column: str, batch_size: int) -> Iterator[list[Any]]:
+def iter_distinct(
+    conn: Connection, table: TableInfo, column: str, batch_size: int
+) -> Iterator[list[Any]]:
     """Stream the distinct non-NULL values of one column."""
     prep = conn.dialect.identifier_preparer
     col = prep.quote(column)

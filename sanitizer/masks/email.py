@@ -93,7 +93,12 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
 
     def build(suffix_at: int) -> pl.Expr:
         return pl.concat_str(
-            [local, sep, hex_as_letters(pl.col("h").str.slice(suffix_at, SUFFIX_HEX)), pl.lit("@" + domain)]
+            [
+                local,
+                sep,
+                hex_as_letters(pl.col("h").str.slice(suffix_at, SUFFIX_HEX)),
+                pl.lit("@" + domain),
+            ]
         )
 
     out = frame.select(build(16).alias(values.name)).to_series()

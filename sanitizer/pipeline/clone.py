@@ -418,9 +418,7 @@ def clone_tables(
             ) -> None:
                 ts.add(frame.get_columns(), text)
 
-        _copy_table(
-            key, snapshot.batches(table, batch_size), mask, write, timing, advance, count
-        )
+        _copy_table(key, snapshot.batches(table, batch_size), mask, write, timing, advance, count)
         try:
             target.commit()
         except Exception as e:

@@ -83,6 +83,9 @@ def secret_from_env() -> bytes | None:
     return value.encode("utf-8") if value else None
 
 
+CHECKS_SPILL = ".checks"  # in the staging folder: the checks' spilled hashes, never published
+
+
 def run(
     options: RunOptions, progress: Progress | None = None, *, dry_run: bool = False
 ) -> RunResult:
@@ -149,8 +152,10 @@ def run(
         progress.note(f"source {safe_url(source_url)}: {len(plan.tables)} tables")
         from sanitizer.checks import SourceStats
 
-        stats = SourceStats(plan)
         staging = store.new_staging(name)
+        # the checks' hashes spill here: removed once the checks are done, before the
+        # certificate lists the snapshot's files (and with the staging folder if the run dies)
+        stats = SourceStats(plan, staging.path / CHECKS_SPILL)
         result.snapshot_id = staging.snapshot_id
         fault_point("run.staging")
         created = None
@@ -178,7 +183,9 @@ def run(
             t1 = time.monotonic()
             created = ddl
             tgt.create(ddl)
-            plan = result.plan = _with_known_names(snapshot, catalog, plan, secret, options.batch_size)
+            plan = result.plan = _with_known_names(
+                snapshot, catalog, plan, secret, options.batch_size
+            )
             timings["names"] = time.monotonic() - t1
             t1 = time.monotonic()
             result.rows = clone_tables(
@@ -210,13 +217,16 @@ def run(
             t3 = time.monotonic()
             loader.join()
             waited = time.monotonic() - t3
-            result.checks = run_checks(
-                data if options.target is None else result.data_url,
-                plan,
-                stats,
-                progress,
-                batch_size=options.batch_size,
-            )
+            try:
+                result.checks = run_checks(
+                    data if options.target is None else result.data_url,
+                    plan,
+                    stats,
+                    progress,
+                    batch_size=options.batch_size,
+                )
+            finally:
+                stats.close()
             if "ge_import" in result.checks.seconds:  # the rest of the import, waited for here
                 result.checks.seconds["ge_import"] += waited
             timings["checks"] = time.monotonic() - t3
@@ -277,7 +287,9 @@ def _hold_name(
     label = f"store {store.folder(name)}"
     stale = stack.enter_context(name_lock(store.folder(name), label, "run"))
     if stale is not None:
-        progress.note(f"took over the lock of {stale.render()}: that run ended without releasing it")
+        progress.note(
+            f"took over the lock of {stale.render()}: that run ended without releasing it"
+        )
     fault_point("run.locked")
     removed = store.clean_stale_staging(name)
     if removed:
@@ -293,7 +305,9 @@ def _retain(store: Store, name: str, keep: int, progress: Progress) -> None:
     retain(store, name, keep, progress)
 
 
-def _with_known_names(snapshot: Any, catalog: Any, plan: Plan, secret: bytes, batch_size: int) -> Plan:
+def _with_known_names(
+    snapshot: Any, catalog: Any, plan: Plan, secret: bytes, batch_size: int
+) -> Plan:
     """Give text masks the keyed hashes of every name in the source (any table)."""
     from sanitizer.pipeline.names import collect_known_names, needs_known_names, with_known_names
 

@@ -79,7 +79,9 @@ def find_overrides(batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan) 
         new = col.spec.fn(losers, ctx)
         h = _hashes(new)
         pos = np.searchsorted(taken_sorted, h)
-        clash = (pos < len(taken_sorted)) & (taken_sorted[np.minimum(pos, len(taken_sorted) - 1)] == h)
+        clash = (pos < len(taken_sorted)) & (
+            taken_sorted[np.minimum(pos, len(taken_sorted) - 1)] == h
+        )
         clash |= pl.Series(h).is_duplicated().to_numpy()
         ok = ~clash & new.is_not_null().to_numpy()
         found_raw.append(losers.filter(pl.Series(ok)))
@@ -100,9 +102,19 @@ def apply_overrides(raw: pl.Series, masked: pl.Series, overrides: pl.DataFrame) 
     """Replace the fakes of the overridden inputs."""
     if overrides.is_empty():
         return masked
-    mapping = dict(zip(overrides.get_column("raw").to_list(), overrides.get_column("masked").to_list(), strict=True))
+    mapping = dict(
+        zip(
+            overrides.get_column("raw").to_list(),
+            overrides.get_column("masked").to_list(),
+            strict=True,
+        )
+    )
     hit = raw.is_in(overrides.get_column("raw"))
     if not hit.any():
         return masked
     replaced = raw.replace_strict(mapping, default=None, return_dtype=pl.String)
-    return pl.select(pl.when(hit).then(pl.lit(replaced)).otherwise(pl.lit(masked))).to_series().alias(masked.name)
+    return (
+        pl.select(pl.when(hit).then(pl.lit(replaced)).otherwise(pl.lit(masked)))
+        .to_series()
+        .alias(masked.name)
+    )
