@@ -104,3 +104,47 @@ def test_a_key_folder_that_exists_gets_owner_only_keys(loose_umask: None, tmp_pa
     assert run_cli("keygen", str(folder)).code == 0
     for name in ("sanitize-signing.key", "sanitize-signing.pub"):
         assert oct(stat.S_IMODE(os.stat(folder / name).st_mode)) == "0o600"
+
+
+def test_the_checks_spill_is_owner_only_holds_no_value_and_is_not_published(
+    loose_umask: None, demo_db: Path, rules_dir: Path, tmp_path: Path
+) -> None:
+    """The leak index's hashes are spilled to the staging folder's `.checks/` during the
+    checks (memory stays flat): owner-only, no raw value in them, gone before publishing."""
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT, TEST_SECRET
+    from raw_values import assert_no_raw_values
+
+    store = tmp_path / "store"
+    marker = tmp_path / "paused"
+    env = {**os.environ, "SANITIZE_SECRET": TEST_SECRET, "PYTHONPATH": str(ROOT),
+           "SANITIZE_FAULT_PAUSE": "checks.scanned", "SANITIZE_FAULT_MARKER": str(marker)}  # fmt: skip
+    env.pop("SANITIZE_FAULT_AT", None)
+    argv = [sys.executable, "-m", "sanitizer", "run", "--source", f"sqlite:///{demo_db}",
+            "--rules", str(rules_dir), "--store", str(store)]  # fmt: skip
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        while not marker.exists():  # the run reached the end of its scan; no timing
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            time.sleep(0.05)
+        spills = list(store.glob("shop/.staging-*/.checks"))
+        assert len(spills) == 1
+        files = list(spills[0].iterdir())
+        assert files and all(f.name.startswith(("leak-index-", "unique-")) for f in files)
+        assert _assert_owner_only(spills[0]) == len(files) + 1
+        assert_no_raw_values(b"".join(f.read_bytes() for f in files).decode("latin-1"), demo_db)
+        marker.unlink()
+        _out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    snapshot = store / "shop" / (store / "shop" / "latest").read_text().strip()
+    assert not (snapshot / ".checks").exists()
+    assert not [p for p in (store / "shop").iterdir() if p.name.startswith(".staging-")]
