@@ -9,6 +9,8 @@ loaded (COPY, LOAD DATA).
 
 from __future__ import annotations
 
+import fcntl
+import glob
 import hashlib
 import os
 import secrets
@@ -117,13 +119,19 @@ def restore_sqlite(load: Load) -> dict[str, int]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise SanitizeError(f"cannot write {path.parent}: {e.strerror}") from None
-    tmp = path.parent / f".{path.name}.restore-{secrets.token_hex(4)}"
+    _remove_dead_copies(path)
+    tmp = path.parent / f".{path.name}{RESTORE_TMP}{secrets.token_hex(4)}"
     # a new file is owner-only (0600) like everything the tool writes; a replaced one keeps
     # the permissions it had, so a DBA's chmod for the test application survives each refresh
     mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o600
+    held: int | None = None
     try:
         h = hashlib.sha256()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # locked while the copy lives (a free lock means its writer died: the next restore
+        # removes it); on a descriptor of its own, held until the copy is renamed or gone
+        held = os.dup(fd)
+        fcntl.flock(held, fcntl.LOCK_EX)
         with open(load.data, "rb") as src, os.fdopen(fd, "wb") as dst:
             os.fchmod(dst.fileno(), mode)
             while chunk := src.read(_CHUNK):
@@ -150,8 +158,30 @@ def restore_sqlite(load: Load) -> dict[str, int]:
         raise SanitizeError(f"cannot write {path}: {e.strerror}") from None
     finally:
         tmp.unlink(missing_ok=True)
+        if held is not None:
+            os.close(held)
     load.progress.note(f"restored {sum(load.rows.values()):,} rows into {path}")
     return {t: int(n or 0) for t, n in counts.items()}
+
+
+RESTORE_TMP = ".restore-"  # `.app.db.restore-1a2b3c4d`: a copy being written next to the target
+
+
+def _remove_dead_copies(path: Path) -> None:
+    """Delete the copies that restores killed while writing left next to ``path`` (each
+    writer holds a lock on its copy while it lives; a copy whose lock is free is dead)."""
+    for old in path.parent.glob(f".{glob.escape(path.name)}{RESTORE_TMP}*"):
+        try:
+            fd = os.open(old, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live restore is writing it
+        finally:
+            os.close(fd)
+        old.unlink(missing_ok=True)
 
 
 def _restore_server(load: Load) -> dict[str, int]:

@@ -273,3 +273,28 @@ def test_sigkill_anywhere_leaves_the_store_sound(site: Site) -> None:
     assert killed >= len(KILL_POINTS)
     assert_no_raw_data(site, "the end")
     assert_target_whole(site, "the end")
+
+
+def test_a_restore_killed_while_copying_leaves_a_copy_the_next_one_removes(site: Site) -> None:
+    """SIGKILL after the copy next to the target was written and checked, before the rename:
+    the target is untouched, and the next restore deletes the dead copy (a copy whose writer
+    still lives, i.e. still holds its lock, is left alone)."""
+    import fcntl
+
+    assert site.run("refresh").returncode == 0
+    killed = site.run("refresh", SANITIZE_FAULT_AT="restore.copied")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    dead = [p for p in site.target.parent.iterdir() if ".restore-" in p.name]
+    assert len(dead) == 1
+    assert_target_whole(site, "after the kill")
+    live = site.target.parent / f".{site.target.name}.restore-0123abcd"
+    fd = os.open(live, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as a restore that is still writing holds it
+        again = site.run("refresh")
+        assert again.returncode == 0, again.stderr[-2000:]
+        left = sorted(p.name for p in site.target.parent.iterdir() if ".restore-" in p.name)
+        assert left == [live.name]
+    finally:
+        os.close(fd)
+    assert_target_whole(site, "after the next refresh")
