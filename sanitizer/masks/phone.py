@@ -23,10 +23,11 @@ from functools import cache
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
 from sanitizer.masks.keyed import lane
-from sanitizer.masks.vector import decimal_digits, hex_lanes, matrix_strings, padded_matrix
+from sanitizer.masks.vector import _buffers, decimal_digits, hex_lanes, matrix_strings
 from sanitizer.schema import Kind
 
 EXTENSION_RE = r"(?i)^(.*?\d[^a-z]*?)(\s*(?:ext\.?|extension|x|#)\s*\d{1,6}\s*)$"
@@ -572,14 +573,40 @@ def _layouts(is_digit: np.ndarray) -> np.ndarray:
     return out
 
 
+def _windows(buf: np.ndarray, width: int) -> np.ndarray:
+    """Row ``i`` is ``buf[i : i + width]``: a view (no copy) for reading or writing the bytes
+    of values that start at known offsets, by fancy indexing with those offsets."""
+    return np.lib.stride_tricks.as_strided(
+        buf, shape=(len(buf) - width + 1, width), strides=(1, 1), writeable=buf.flags.writeable
+    )
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, bounds): the rows ``order[bounds[i]:bounds[i + 1]]`` share the ``i``-th
+    smallest key (a hash grouping: cheaper than sorting the rows)."""
+    grouped = (
+        pl.DataFrame({"k": keys})
+        .with_row_index("i")
+        .group_by("k")
+        .agg("i")
+        .sort("k")
+        .get_column("i")
+    )
+    order = grouped.explode().to_numpy().astype(np.int64)
+    bounds = np.zeros(len(grouped) + 1, dtype=np.int64)
+    np.cumsum(grouped.list.len().to_numpy(), out=bounds[1:])
+    return order, bounds
+
+
 def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
     """Mask the batch: plain numbers here, in NumPy; every other value by `_mask_general`.
 
     Reads each plain value the way `_plan_frame` does (international prefix, country code,
     trunk prefix, NSN), hashes ``cc:nsn`` once for the batch, draws the new NSN per
-    (country, region, length) group with `safe_nsn_digits`, and writes the new digits into
-    the digit positions of the value's own bytes, so punctuation and spacing stay. Rows are
-    handled per layout (where the digits are), one NumPy step per distinct layout.
+    (country, region, length) group with `safe_nsn_digits`, and writes the new digits over
+    the old ones in a copy of the batch's bytes (a plain value keeps its length and its
+    punctuation; an extension after it is kept as written): one NumPy step per distinct
+    layout and per group, never per value.
     """
     n = len(src)
 
@@ -587,35 +614,37 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
         ok = values.str.contains(PLAIN_RE) & (values.str.len_bytes() <= PLAIN_WIDTH)
         return np.asarray(ok.fill_null(False).to_numpy(), dtype=bool)
 
-    idx = np.flatnonzero(plain(src))
-    sub = src.gather(idx)
-    ext_row = np.full(n, -1, dtype=np.int64)  # where a row's extension is in `ext`
-    ext = pl.Series(src.name, [], dtype=pl.String)
-    lettered = src.str.contains(r"[A-Za-z#]").fill_null(False).to_numpy()
-    if lettered.any():  # an extension (`x12`, `ext. 12`) is kept as written: cut it off
-        rows = np.flatnonzero(lettered)
-        part = src.gather(rows)
-        cut = part.str.extract(EXTENSION_RE, 1).fill_null(part)
-        taken = plain(cut)  # a value still plain without its extension
+    offsets, data = _buffers(src)
+    total = int(offsets[-1] - offsets[0])
+    is_plain = plain(src)
+    empty = (src.is_null() | (src == "")).fill_null(True).to_numpy()  # they stay as they are
+    sel = np.flatnonzero(is_plain)  # the values masked here, and how many of their bytes
+    size = np.diff(offsets)[sel]
+    rest = np.flatnonzero(~is_plain & ~empty)
+    if len(rest):  # an extension (`x12`, `ext. 12`) is kept as written: mask what is before
+        cut = src.gather(rest).str.extract(EXTENSION_RE, 1)  # a prefix of the value
+        taken = plain(cut)  # a value plain without its extension
         if taken.any():
-            idx = np.concatenate([idx, rows[taken]])
-            sub = pl.concat([sub, cut.filter(pl.Series(taken))])
-            ext = part.str.extract(EXTENSION_RE, 2).filter(pl.Series(taken))
-            ext_row[rows[taken]] = np.arange(len(ext))
-    done = (src.is_null() | (src == "")).fill_null(True).to_numpy()  # they stay as they are
-    kept_as_is = np.flatnonzero(done)
-    fake: pl.Series | None = None
-    if len(idx):
-        width = int(sub.str.len_bytes().max() or 1)  # type: ignore[arg-type]
-        mat = padded_matrix(sub, width)
+            sel = np.concatenate([sel, rest[taken]])
+            size = np.concatenate([size, cut.str.len_bytes().fill_null(0).to_numpy()[taken]])
+    size = size.astype(np.int64)
+    m = len(sel)
+    width = int(size.max()) if m else 1
+    buf = np.zeros(total + width + 1, dtype=np.uint8)  # room to read `width` past the end
+    buf[:total] = data[offsets[0] : offsets[-1]]
+    starts = offsets[:-1] - offsets[0]
+    handled = empty.copy()
+    patch_rows: list[np.ndarray] = []  # values whose fake is not written into `buf`
+    patch_values: list[pl.Series] = []
+    if m:
+        mat = _windows(buf, width)[starts[sel]]  # (m, width): each value's bytes, 0-padded
+        inside = np.arange(width, dtype=np.uint8)[None, :] < size.astype(np.uint8)[:, None]
+        np.multiply(mat, inside, out=mat, casting="unsafe")  # the next values' bytes: 0
         is_digit = (mat - np.uint8(_ZERO)) < 10  # uint8 wraps: only '0'..'9' are below 10
-        layout = _layouts(is_digit)
-        order = np.argsort(layout, kind="stable")  # rows alike next to each other
-        idx, mat, layout = idx[order], mat[order], layout[order]
-        lengths = sub.str.len_bytes().to_numpy()[order]
+        order, bounds = _runs(_layouts(is_digit))  # rows alike next to each other
+        sel, size = sel[order], size[order]
+        mat = np.take(mat, order, axis=0)
         is_digit = (mat - np.uint8(_ZERO)) < 10
-        m = len(idx)
-        bounds = np.flatnonzero(np.r_[True, layout[1:] != layout[:-1], True])
         spans: list[tuple[int, int, np.ndarray]] = []  # rows a:b have their digits at pos
         ok = np.zeros(m, dtype=bool)
         count = np.zeros(m, dtype=np.int64)
@@ -634,14 +663,17 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
         c1 = mat[r, np.minimum(first + 1, width - 1)] * (first + 1 < width)
         intl = (c0 == _PLUS) | ((c0 == _ZERO) & (c1 == _ZERO))
         lead = np.where(intl & (digits[:, 0] == 0) & (digits[:, 1] == 0), 2, 0)
-        d0, d1, d2 = (digits[r, lead + k].astype(np.int64) for k in range(3))
+        shifted = lead == 2
+        d0, d1, d2 = (
+            np.where(shifted, digits[:, k + 2], digits[:, k]).astype(np.int64) for k in range(3)
+        )
         dialing = _dialing(region)
         t1, t2, t3 = dialing.by_width
-        found = np.stack([t1[d0], t2[d0 * 10 + d1], t3[d0 * 100 + d1 * 10 + d2]], axis=1)
-        has_cc = found > 0
-        width_cc = np.argmax(has_cc, axis=1) + 1
-        code = found[r, width_cc - 1]
-        intl_cc = intl & has_cc.any(axis=1)
+        # the shortest leading 1, 2 or 3 digits that are a country code
+        f1, f2, f3 = t1[d0], t2[d0 * 10 + d1], t3[d0 * 100 + d1 * 10 + d2]
+        code = np.where(f1 > 0, f1, np.where(f2 > 0, f2, f3))
+        width_cc = np.where(f1 > 0, 1, np.where(f2 > 0, 2, 3))
+        intl_cc = intl & (code > 0)
         home = dialing.home_cc
         trunk_len = np.zeros(m, dtype=np.int64)
         if dialing.trunk:
@@ -651,86 +683,92 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
         if home == 1:
             trunk_len[(count == 11) & (digits[:, 0] == 1)] = 1
         kept = np.where(intl_cc, lead + width_cc, trunk_len)
-        if sub.str.contains(PAREN_ZERO_RE).any():  # `+44 (0)20 …`: the `0` is kept as written
-            written = sub.str.extract(PAREN_TRUNK_RE, 1).gather(order)
-            paren = pl.DataFrame({"c": written, "cc": code}).select(
-                (pl.col("c") == pl.col("cc").cast(pl.String)).fill_null(False)
-            )
-            kept = kept + (intl_cc & paren.to_series().to_numpy())
+        # `+44 (0)20 …`: the `0` is kept as written (only a value with a bracket can say so)
+        bracketed = np.flatnonzero(intl_cc & (mat == ord("(")).any(axis=1))
+        if len(bracketed):
+            written = matrix_strings(mat[bracketed]).str.extract(PAREN_TRUNK_RE, 1)
+            same_cc = written == pl.Series(code[bracketed]).cast(pl.String)
+            kept[bracketed[same_cc.fill_null(False).to_numpy()]] += 1
         cc = np.where(intl_cc, code, home)
         nsn_len = count - kept
-        # rows alike in country, region, NSN length and kept prefix, handled group by group
+        # rows alike in country, region, NSN length and kept prefix, handled group by group:
+        # in `by_group` order every group is one slice [a:b) (the rows not masked here last)
         groups = ((np.where(intl_cc, cc, -cc) * 64 + nsn_len) * 8 + kept).astype(np.int64)
         groups[~ok] = np.iinfo(np.int64).max
-        by_group = np.argsort(groups, kind="stable")
-        g_sorted = groups[by_group]
-        edges = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1], True])
+        by_group, edges = _runs(groups)
         spans_g = [
-            by_group[a:b]
+            (a, b)
             for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)
             if ok[by_group[a]]
         ]
+        digits_g = np.take(digits, by_group, axis=0)
         # the key `cc:nsn` for the keyed hash, as `_plan_frame` writes it
         key = np.zeros((m, 4 + MAX_DIGITS), dtype=np.uint8)
         key_len = np.zeros(m, dtype=np.int64)
-        for members in spans_g:
-            head = f"{int(cc[members[0]])}:".encode()
-            k, length = int(kept[members[0]]), int(nsn_len[members[0]])
-            key[members, : len(head)] = np.frombuffer(head, dtype=np.uint8)
-            key[members, len(head) : len(head) + length] = digits[members, k : k + length] + _ZERO
-            key_len[members] = len(head) + length
-        hexes = ctx.hash(matrix_strings(key, lengths=key_len), "phone")
-        lanes = hex_lanes(hexes, 3)
-        new = digits.copy()
-        moved: list[np.ndarray] = []
-        for members in spans_g:
-            g_cc, length = int(cc[members[0]]), int(nsn_len[members[0]])
-            k = int(kept[members[0]])
-            g_region = _cc_maps()[1].get(g_cc, region) if intl_cc[members[0]] else region
+        for a, b in spans_g:
+            head = f"{int(cc[by_group[a]])}:".encode()
+            k, length = int(kept[by_group[a]]), int(nsn_len[by_group[a]])
+            key[a:b, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+            key[a:b, len(head) : len(head) + length] = digits_g[a:b, k : k + length] + _ZERO
+            key_len[a:b] = len(head) + length
+        hashed = spans_g[-1][1] if spans_g else 0  # the rows after it are not numbers
+        hexes = ctx.hash(matrix_strings(key[:hashed], lengths=key_len[:hashed]), "phone")
+        lanes = np.zeros((m, 3), dtype=np.uint64)
+        lanes[:hashed] = hex_lanes(hexes, 3)
+        new_g = digits_g.copy()
+        moved: list[tuple[int, int]] = []
+        for a, b in spans_g:
+            at = by_group[a]
+            g_cc, length, k = int(cc[at]), int(nsn_len[at]), int(kept[at])
+            g_region = _cc_maps()[1].get(g_cc, region) if intl_cc[at] else region
             if not has_safe_space(g_cc, g_region, length):
                 # no undialable space known in this country: move to North America's
-                ok[members] = False
-                moved.append(members)
+                moved.append((a, b))
                 continue
-            old = digits[members, k : k + length]
-            nsn = safe_nsn_digits(lanes[members], g_cc, g_region, length)
+            old = digits_g[a:b, k : k + length]
+            nsn = safe_nsn_digits(lanes[a:b], g_cc, g_region, length)
             same = (nsn == old).all(axis=1)
             if same.any():  # never the input: the rotated hash's number (as `safe_nsn`)
-                again = hex_lanes(hexes.gather(members[same]))
+                again = hex_lanes(hexes.gather(a + np.flatnonzero(same)))
                 rotated = np.roll(again, -4, axis=1)
                 nsn[same] = safe_nsn_digits(rotated, g_cc, g_region, length)
-            new[members, k : k + length] = nsn
-        out = mat.copy()
-        for a, b, pos in spans:
-            out[a:b, pos] = new[a:b, : len(pos)] + np.uint8(_ZERO)
-        fake = (
-            matrix_strings(out, src.name, lengths)
-            if ok.all()
-            else matrix_strings(out[ok], src.name, lengths[ok])
-        )
+            new_g[a:b, k : k + length] = nsn
+        back = np.empty(m, dtype=np.int64)
+        back[by_group] = r
+        new = np.take(new_g, back, axis=0)  # in layout order again
         if moved:
-            away = np.concatenate(moved)
-            fake = pl.concat([fake, _nanp_written(lanes[away])])
-            ok[away] = True
-            idx = np.concatenate([idx[ok & ~np.isin(r, away)], idx[away]])
-        else:
-            idx = idx[ok]
-        at = np.flatnonzero(ext_row[idx] >= 0)
-        if len(at):
-            fake = _put(fake, at, fake.gather(at) + ext.gather(ext_row[idx[at]]))
-        done[idx] = True
-    rest = np.flatnonzero(~done)
-    parts = [src.gather(kept_as_is)]
-    placed = [kept_as_is]
-    if fake is not None:
-        parts.append(fake)
-        placed.append(idx)
-    if len(rest):
-        parts.append(_mask_general(src.gather(rest), region, ctx))
-        placed.append(rest)
-    where = np.empty(n, dtype=np.int64)
-    where[np.concatenate(placed)] = np.arange(n)
-    return pl.concat([p.alias(src.name) for p in parts]).gather(where)
+            away = np.concatenate([by_group[a:b] for a, b in moved])
+            ok[away] = False
+            rows = sel[away]
+            suffix = src.gather(rows).str.slice(pl.Series(size[away]))  # the extension
+            patch_rows.append(rows)
+            patch_values.append(
+                _nanp_written(np.concatenate([lanes[a:b] for a, b in moved])) + suffix
+            )
+            handled[rows] = True
+        # a fake has its value's length: write its digits over the value's, layout by layout
+        at_sel = starts[sel]
+        for a, b, pos in spans:
+            mat[a:b, pos] = new[a:b, : len(pos)] + np.uint8(_ZERO)
+            end = int(pos[-1]) + 1  # bytes after the last digit stay as they are
+            _windows(buf, end)[at_sel[a:b]] = mat[a:b, :end]
+        handled[sel[ok]] = True
+    offsets_out = offsets - offsets[0]
+    validity = None
+    if src.null_count():
+        validity = pa.py_buffer(np.packbits(src.is_not_null().to_numpy(), bitorder="little"))
+    arr = pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(offsets_out), pa.py_buffer(buf[:total]), validity, src.null_count()
+    )
+    result = pl.Series(src.name, arr, dtype=pl.String)
+    general = np.flatnonzero(~handled)
+    if len(general):
+        patch_rows.append(general)
+        patch_values.append(_mask_general(src.gather(general), region, ctx))
+    if patch_rows:
+        rows = np.concatenate(patch_rows)
+        result = result.scatter(rows, pl.concat([v.alias(src.name) for v in patch_values]))
+    return result
 
 
 def _nanp_written(lanes: np.ndarray) -> pl.Series:
@@ -743,13 +781,6 @@ def _nanp_written(lanes: np.ndarray) -> pl.Series:
     out = np.repeat(template[None, :], len(lanes), axis=0)
     out[:, template == ord("#")] = digits + np.uint8(_ZERO)
     return matrix_strings(out)
-
-
-def _put(target: pl.Series, rows: np.ndarray, values: pl.Series) -> pl.Series:
-    """``target`` with ``values`` at positions ``rows`` (a new Series)."""
-    where = np.arange(len(target), dtype=np.int64)
-    where[rows] = len(target) + np.arange(len(rows))
-    return pl.concat([target, values.alias(target.name)]).gather(where)
 
 
 @register(
@@ -790,9 +821,16 @@ _ROTATE = (list("0123456789"), list("1234567890"))
 def _never_same(out: pl.Series, src: pl.Series) -> pl.Series:
     """Where an output equals its input (only possible for very short digit strings),
     rotate its first digit."""
-    same = ((out == src) & out.str.contains(r"\d")).fill_null(False)
-    if not same.any():
+    equal = (out == src).fill_null(False)
+    if not equal.any():
         return out
+    at = equal.arg_true()  # a digit among these: the regular expression on them only
+    has_digit = out.gather(at).str.contains(r"\d").fill_null(False).to_numpy()
+    if not has_digit.any():
+        return out
+    flags = np.zeros(len(out), dtype=bool)
+    flags[at.to_numpy()[has_digit]] = True
+    same = pl.Series(flags)
     # the first digit's place in characters (`str.find` counts bytes: `é3` would break)
     frame = pl.DataFrame({"o": out}).with_columns(
         i=pl.col("o").str.extract(r"^(\D*)\d", 1).str.len_chars()

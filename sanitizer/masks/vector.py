@@ -76,11 +76,37 @@ def hex_lanes(hexes: pl.Series, count: int = 8) -> np.ndarray:
     offsets, data = _buffers(hexes)
     if bool(np.all(np.diff(offsets) == 64)):
         digits = data[offsets[0] : offsets[0] + 64 * n].reshape(n, 64)
+        return _hex_words(digits, count)
     else:
         digits = padded_matrix(hexes.str.slice(0, 64), 64, "0")
     nib = _HEX[digits[:, : 8 * count]]
     raw = (nib[:, 0::2] << 4) | nib[:, 1::2]
     return np.ascontiguousarray(raw).view(">u4").astype(np.uint64)
+
+
+_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
+_ONES = np.uint64(0x0101010101010101)
+_LOW = np.uint64(0x000F000F000F000F)
+
+
+def _hex_words(digits: np.ndarray, count: int) -> np.ndarray:
+    """`hex_lanes` for a C-contiguous (n, 64) matrix of hex digits: each lane's 8 characters
+    read as one little-endian 64-bit word and turned into 4 bytes with word-wide arithmetic."""
+    words = digits.view("<u8")[:, :count]  # (n, count): characters 0..7 of a lane, LSB first
+    # a digit's value: its low 4 bits, plus 9 for a letter (bit 6 set in 'a'-'f', 'A'-'F')
+    nib = words & _NIBBLES
+    letter = words >> np.uint64(6)
+    letter &= _ONES
+    letter *= np.uint64(9)
+    nib += letter
+    # characters 2j (high nibble) and 2j+1 (low) into the low byte of 16-bit slot j
+    pairs = nib & _LOW
+    pairs <<= np.uint64(4)
+    nib >>= np.uint64(8)
+    nib &= _LOW
+    pairs |= nib
+    data = pairs.astype("<u8", copy=False).view("<u2").astype(np.uint8)  # (n, 4 * count)
+    return np.ascontiguousarray(data).view(">u4").astype(np.uint64)
 
 
 def decimal_digits(values: np.ndarray, width: int) -> np.ndarray:
