@@ -110,7 +110,8 @@ def test_the_checks_spill_is_owner_only_holds_no_value_and_is_not_published(
     loose_umask: None, demo_db: Path, rules_dir: Path, tmp_path: Path
 ) -> None:
     """The leak index's hashes are spilled to the staging folder's `.checks/` during the
-    checks (memory stays flat): owner-only, no raw value in them, gone before publishing."""
+    checks (memory stays flat; here at once, with no memory budget): owner-only, no raw
+    value in them, gone before publishing."""
     import subprocess
     import sys
     import time
@@ -121,7 +122,8 @@ def test_the_checks_spill_is_owner_only_holds_no_value_and_is_not_published(
     store = tmp_path / "store"
     marker = tmp_path / "paused"
     env = {**os.environ, "SANITIZE_SECRET": TEST_SECRET, "PYTHONPATH": str(ROOT),
-           "SANITIZE_FAULT_PAUSE": "checks.scanned", "SANITIZE_FAULT_MARKER": str(marker)}  # fmt: skip
+           "SANITIZE_FAULT_PAUSE": "checks.scanned", "SANITIZE_FAULT_MARKER": str(marker),
+           "SANITIZE_CHECKS_MEMORY": "0"}  # fmt: skip
     env.pop("SANITIZE_FAULT_AT", None)
     argv = [sys.executable, "-m", "sanitizer", "run", "--source", f"sqlite:///{demo_db}",
             "--rules", str(rules_dir), "--store", str(store)]  # fmt: skip

@@ -12,16 +12,20 @@ import pytest
 
 from sanitizer.checks import spill
 from sanitizer.checks.leak import LeakIndex
-from sanitizer.checks.spill import HashSpill, SpillFolder
+from sanitizer.checks.spill import SpillFolder
 
 
-@pytest.mark.parametrize("buffer", [1, 7, 1000, 10**9])
+@pytest.mark.parametrize(
+    ("buffer", "budget"), [(1, 0), (7, 0), (1000, 0), (10**9, 0), (1000, 10**9), (1000, 40_000)]
+)
 def test_every_record_comes_back_once_in_its_partition_in_order(
-    buffer: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    buffer: int, budget: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On disk (budget 0), in memory (a big budget), and written out half way (40 kB)."""
     monkeypatch.setattr(spill, "BUFFER", buffer)
-    rng = np.random.default_rng(buffer)
-    s = HashSpill(tmp_path / "f", "t", np.dtype("<u2"))
+    rng = np.random.default_rng(buffer + budget)
+    folder = SpillFolder(tmp_path / "f", budget=budget)
+    s = folder.spill("t", np.dtype("<u2"))
     keys, payloads = [], []
     for batch in range(40):
         k = rng.integers(0, 2**64 - 1, rng.integers(0, 300), dtype=np.uint64)
@@ -41,16 +45,22 @@ def test_every_record_comes_back_once_in_its_partition_in_order(
         assert np.array_equal(part["p"], want_p[mine])
         seen += part.size
     assert seen == want_k.size
-    files = list((tmp_path / "f").iterdir())
-    assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
-    assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == 0o700
+    assert s.on_disk == (want_k.size * s.dtype.itemsize > budget)
+    if s.on_disk:
+        files = list((tmp_path / "f").iterdir())
+        assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+        assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == 0o700
+        assert folder.in_memory == 0
+    else:
+        assert not (tmp_path / "f").exists()  # nothing written while within the budget
+        assert folder.in_memory == s.count * s.dtype.itemsize
     s.remove()
-    assert list((tmp_path / "f").iterdir()) == []
-    assert s.count == 0
+    assert not (tmp_path / "f").exists() or list((tmp_path / "f").iterdir()) == []
+    assert s.count == 0 and folder.in_memory == 0
 
 
 def test_a_private_folder_is_removed_on_close_and_when_dropped() -> None:
-    folder = SpillFolder()
+    folder = SpillFolder(budget=0)
     s = folder.spill("x")
     s.add(np.arange(10, dtype=np.uint64) << np.uint64(50))
     s.flush()
@@ -64,8 +74,9 @@ def test_a_private_folder_is_removed_on_close_and_when_dropped() -> None:
     assert not path.exists()
 
 
+@pytest.mark.parametrize("budget", [0, 10**9])
 def test_the_leak_index_finds_across_batches_and_partitions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    budget: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Many originals, written out in many small flushes; the scan finds exactly the rows
     that hold one, names the first column that held it, and counts distinct rows."""
@@ -96,7 +107,7 @@ def test_the_leak_index_finds_across_batches_and_partitions(
     finally:
         engine.dispose()
     a, b = plan.tables if plan.tables[0].table.key == "a" else plan.tables[::-1]
-    folder = SpillFolder(tmp_path / "spill")
+    folder = SpillFolder(tmp_path / "spill", budget=budget)
     index = LeakIndex(plan, folder)
     originals = [f"person{i}@mail.org" for i in range(5000)]
     for start in range(0, 5000, 700):

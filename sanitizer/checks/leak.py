@@ -369,11 +369,14 @@ class LeakIndex:
         hit_cols: list[np.ndarray] = []
         hit_rows: list[np.ndarray] = []
         hit_owner: list[np.ndarray] = []
-        index = self._index.partition
+        index = self._index.partitions()  # both in partition order: a merge join
+        current = next(index, None)
         for p, found in self._found.partitions():
-            idx = index(p)
-            if idx.size == 0:
+            while current is not None and current[0] < p:
+                current = next(index, None)
+            if current is None or current[0] != p:
                 continue
+            idx = current[1]
             keys, first = np.unique(idx["k"], return_index=True)  # the first origin of a hash
             owners = idx["p"][first]
             del idx
