@@ -40,8 +40,10 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
-def _run(demo_db: Path, rules_dir: Path, store: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SANITIZE_SECRET": TEST_SECRET, "PYTHONPATH": str(ROOT)}
+def _run(
+    demo_db: Path, rules_dir: Path, store: Path, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SANITIZE_SECRET": TEST_SECRET, "PYTHONPATH": str(ROOT), **extra}
     env.pop("SANITIZE_FAULT_AT", None)
     return subprocess.run(
         [sys.executable, "-m", "sanitizer", "run", "--source", f"sqlite:///{demo_db}",
@@ -113,7 +115,9 @@ def test_full_disk_fails_cleanly_and_publishes_nothing(
     # room for: nothing, part of schema.json, part of data.sqlite, all but the last files
     rooms = [0, 16 * 1024, size // 2, size - 40 * 1024, size - 8 * 1024]
     # and a disk that fills up after the data is written: at the reports, at `latest`
-    cases: list[int | str] = [*rooms, "run.checked", "run.certified"]
+    # and room for the snapshot but not for the checks' hashes, spilled at once (no memory
+    # budget): the disk fills in the staging folder's `.checks/` while the source is read
+    cases: list[int | str] = [*rooms, "run.checked", "run.certified", "spill"]
     failures = 0
     for case in cases:
         latest = (store / NAME / "latest").read_text()
@@ -121,6 +125,10 @@ def test_full_disk_fails_cleanly_and_publishes_nothing(
         if isinstance(case, int):
             _fill(small_fs, case)
             done = _run(demo_db, rules_dir, store)
+        elif case == "spill":
+            _fill(small_fs, size + 64 * 1024)
+            done = _run(demo_db, rules_dir, store, SANITIZE_CHECKS_MEMORY="0")
+            assert done.returncode == 1, done.stderr  # it must not fit: the case is this one
         else:
             marker = small_fs.parent / "paused"
             done = _run_filling_at(demo_db, rules_dir, store, small_fs, case, marker)
@@ -153,7 +161,7 @@ def test_full_disk_fails_cleanly_and_publishes_nothing(
         for name in _published(store):
             v = verify_snapshot(store / NAME / name)
             assert v.ok, (context, name, v.problems)
-    assert failures >= 5
+    assert failures >= 6
     again = _run(demo_db, rules_dir, store)  # room again: the next run publishes
     assert again.returncode == 0, again.stderr
     assert (store / NAME / "latest").read_text().strip() == Path(
