@@ -98,23 +98,27 @@ class HashSpill:
             self.on_disk = True
             self.flush()
 
-    def _split(self) -> tuple[np.ndarray, np.ndarray]:
-        """The buffer's records ordered by partition (stable), and the partitions' bounds."""
+    def _split(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The buffer as one array (which replaces the buffer's pieces), the order that
+        sorts it by partition (stable: records of a partition stay in the order added), and
+        each partition's bounds in that order. Records are gathered a partition at a time,
+        never the whole buffer copied over again."""
         records = np.concatenate(self._buffer) if len(self._buffer) != 1 else self._buffer[0]
+        self._buffer = [records]
         part = (records["k"] >> SHIFT).astype(np.uint8)
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(PARTITIONS + 1), side="left")
-        return records[order], bounds
+        return records, order, bounds
 
     def flush(self) -> None:
         """Write the buffer out, each record to its partition's file (spills on disk only)."""
         if not self._buffer or not self.on_disk:
             return
-        records, bounds = self._split()
+        records, order, bounds = self._split()
         self._buffer, self._buffered = [], 0
         self.folder.path.mkdir(mode=0o700, parents=True, exist_ok=True)
         for p in map(int, np.flatnonzero(np.diff(bounds))):
-            chunk = records[bounds[p] : bounds[p + 1]]
+            chunk = records[order[bounds[p] : bounds[p + 1]]]
             fd = os.open(self._path(p), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(chunk.tobytes())
@@ -128,9 +132,9 @@ class HashSpill:
         if not self.on_disk:
             if not self._buffer:
                 return
-            records, bounds = self._split()
+            records, order, bounds = self._split()
             for q in map(int, np.flatnonzero(np.diff(bounds))):
-                yield q, records[bounds[q] : bounds[q + 1]]
+                yield q, records[order[bounds[q] : bounds[q + 1]]]
             return
         self.flush()
         for p in sorted(self._written):
