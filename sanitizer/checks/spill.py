@@ -32,7 +32,7 @@ import numpy as np
 PARTITIONS = 256
 SHIFT = np.uint64(64 - 8)  # the top 8 bits of a hash pick its partition
 BUFFER = 1 << 20  # entries a spill on disk holds in memory before it writes them out
-MEMORY_BUDGET = 64 << 20  # bytes all of a run's spills may hold in memory together
+MEMORY_BUDGET = 16 << 20  # bytes all of a run's spills may hold in memory together
 MEMORY_ENV = "SANITIZE_CHECKS_MEMORY"
 
 
@@ -96,7 +96,15 @@ class HashSpill:
         if self.folder.in_memory > self.folder.budget:
             self.folder.in_memory -= self._buffered * self.dtype.itemsize
             self.on_disk = True
-            self.flush()
+            # written out piece by piece as added, never gathered into one array: the moment
+            # a spill leaves memory costs no more than a buffer
+            pieces, self._buffer, self._buffered = self._buffer, [], 0
+            while pieces:
+                piece = pieces.pop(0)
+                self._buffer.append(piece)
+                self._buffered += piece.size
+                if self._buffered >= BUFFER or not pieces:
+                    self.flush()
 
     def _split(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The buffer as one array (which replaces the buffer's pieces), the order that
