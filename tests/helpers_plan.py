@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from sanitizer.masks import Pools
-from sanitizer.pipeline.plan import TablePlan, make_plan
+from sanitizer.pipeline.plan import Plan, TablePlan, make_plan
 from sanitizer.rules import load_rules
 from sanitizer.schema import ColumnInfo, Kind, SchemaInfo, TableInfo
 
@@ -33,3 +33,25 @@ def table_plan(
     )
     plan = make_plan(schema, rules, [table], SECRET, POOLS)
     return plan.tables[0]
+
+
+def sqlite_plan(tmp_path: Path, sql: str, rules_yaml: str) -> tuple[Path, Plan]:
+    """A SQLite database made by ``sql`` (a script) and the plan of all of it under
+    ``rules_yaml``, as a run reflects it."""
+    import sqlite3
+
+    from sanitizer.db import fk_order, open_source, reflect
+
+    db = tmp_path / "s.db"
+    con = sqlite3.connect(db)
+    con.executescript(sql)
+    con.close()
+    folder = tmp_path / "rules"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "r.yml").write_text(textwrap.dedent(rules_yaml), encoding="utf-8")
+    engine = open_source(f"sqlite:///{db}")
+    try:
+        _, schema = reflect(engine)
+        return db, make_plan(schema, load_rules(folder), fk_order(schema), SECRET, POOLS)
+    finally:
+        engine.dispose()

@@ -9,31 +9,21 @@ def test_digits_in_a_masked_email_are_not_taken_for_a_source_phone(tmp_path: Pat
     """The email mask's hex part is sometimes all digits; on a 1,000,000-row table one such
     fake (`jose.irwin.8395557890@example.com`) read as a source number and failed the run.
     What the email mask wrote is not searched for phone numbers; a kept column still is."""
-    import sqlite3
 
     import polars as pl
+    from helpers_plan import sqlite_plan
 
-    from sanitizer.db import fk_order, open_source, reflect
-    from sanitizer.masks import Pools
-    from sanitizer.pipeline import make_plan
-    from sanitizer.rules import load_rules
+    from sanitizer.db import open_source
 
-    db = tmp_path / "s.db"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, phone TEXT, notes TEXT)")
-    con.execute("INSERT INTO people VALUES (1, 'a@mail.org', '+1 (839) 555-7890', 'x')")
-    con.commit()
-    con.close()
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "r.yml").write_text(
+    db, plan = sqlite_plan(
+        tmp_path,
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, phone TEXT, notes TEXT);"
+        "INSERT INTO people VALUES (1, 'a@mail.org', '+1 (839) 555-7890', 'x');",
         "version: 1\ntables:\n  people:\n    id: keep\n    email: email\n    phone: phone\n"
-        "    notes: keep\n"
+        "    notes: keep\n",
     )
     engine = open_source(f"sqlite:///{db}")
     try:
-        _, schema = reflect(engine)
-        plan = make_plan(schema, load_rules(str(rules)), fk_order(schema), b"k" * 16, Pools())
         with engine.connect() as conn:
             from sanitizer.checks.stats import gather_source_stats
 

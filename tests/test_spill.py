@@ -80,32 +80,16 @@ def test_the_leak_index_finds_across_batches_and_partitions(
 ) -> None:
     """Many originals, written out in many small flushes; the scan finds exactly the rows
     that hold one, names the first column that held it, and counts distinct rows."""
-    from sanitizer.db import fk_order, open_source, reflect
-    from sanitizer.masks import Pools
-    from sanitizer.pipeline import make_plan
-    from sanitizer.rules import load_rules
+    from helpers_plan import sqlite_plan
 
     monkeypatch.setattr(spill, "BUFFER", 97)
-    import sqlite3
-
-    db = tmp_path / "s.db"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, email TEXT)")
-    con.execute("CREATE TABLE b (id INTEGER PRIMARY KEY, email TEXT, note TEXT)")
-    con.commit()
-    con.close()
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "r.yml").write_text(
+    _, plan = sqlite_plan(
+        tmp_path,
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, email TEXT);"
+        "CREATE TABLE b (id INTEGER PRIMARY KEY, email TEXT, note TEXT);",
         "version: 1\ntables:\n  a:\n    id: keep\n    email: email\n"
-        "  b:\n    id: keep\n    email: email\n    note: keep\n"
+        "  b:\n    id: keep\n    email: email\n    note: keep\n",
     )
-    engine = open_source(f"sqlite:///{db}")
-    try:
-        _, schema = reflect(engine)
-        plan = make_plan(schema, load_rules(str(rules)), fk_order(schema), b"k" * 16, Pools())
-    finally:
-        engine.dispose()
     a, b = plan.tables if plan.tables[0].table.key == "a" else plan.tables[::-1]
     folder = SpillFolder(tmp_path / "spill", budget=budget)
     index = LeakIndex(plan, folder)
