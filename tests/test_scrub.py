@@ -175,3 +175,39 @@ def test_a_cut_to_the_column_length_never_turns_a_fake_address_into_a_real_one()
         assert unreserved_emails(out).len() == 0, (length, out.to_list())
         cuts_into_co += int(any((v or "").endswith("@example.co") for v in full.str.slice(0, length)))
     assert cuts_into_co > 0  # the plain cut did produce such an address: the test can fail
+
+
+digit_texts = st.lists(
+    st.one_of(
+        st.text(alphabet="0123456789 \t().-/+x#:,\u00a0\u0663\u0664", max_size=12),
+        st.sampled_from(["call ", "card ", "ext. ", "Tel: ", "after 5pm; ", "2025-11-15 ", "١٢٣"]),
+    ),
+    max_size=6,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(digit_texts, min_size=1, max_size=8))
+def test_the_vectorized_phone_prefilter_drops_only_texts_the_matcher_finds_nothing_in(
+    texts: list[str],
+) -> None:
+    from sanitizer.masks.textscan import (
+        _DIGIT_RUN,
+        MIN_PHONE_DIGITS,
+        candidate_mask,
+        find_phones,
+    )
+
+    flags = candidate_mask(pl.Series(texts, dtype=pl.String)).to_list()
+    for text, flag in zip(texts, flags, strict=True):
+        runs = [m.group() for m in _DIGIT_RUN.finditer(text)]
+        assert flag == any(sum(c.isdigit() for c in r) >= MIN_PHONE_DIGITS for r in runs)
+        if not flag:
+            assert find_phones(text, ("US", "GB", "DE")) == ()
+
+
+def test_seven_digits_apart_are_not_a_phone_candidate() -> None:
+    from sanitizer.masks.textscan import candidate_mask
+
+    texts = pl.Series(["loyalty card 123456, after 5pm", "call 020 7946 0958", None, ""])
+    assert candidate_mask(texts).to_list() == [False, True, False, False]

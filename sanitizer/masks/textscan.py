@@ -271,5 +271,15 @@ def _judge(
 
 
 def candidate_mask(texts: pl.Series) -> pl.Series:
-    """Which texts may hold a phone number: a vectorized, over-inclusive test."""
-    return texts.str.count_matches(r"\d").fill_null(0) >= MIN_PHONE_DIGITS
+    """Which texts may hold a phone number: those with a run of digit groups (`_DIGIT_RUN`)
+    of at least `MIN_PHONE_DIGITS` digits, the test `phone_worthy_runs` starts with, done
+    for the whole batch in polars. A text it leaves out is one `find_phones` finds nothing
+    in (``loyalty card 123456, after 5pm`` has seven digits but no run of seven), so the
+    per-text matcher only sees texts where it may find something."""
+    enough = texts.str.count_matches(r"\d").fill_null(0) >= MIN_PHONE_DIGITS
+    if not enough.any():
+        return enough
+    where = enough.arg_true()
+    runs = texts.gather(where).str.extract_all(_DIGIT_RUN.pattern)
+    longest = runs.list.eval(pl.element().str.count_matches(r"\d")).list.max().fill_null(0)
+    return enough.clone().scatter(where, longest >= MIN_PHONE_DIGITS).alias(texts.name)
