@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,6 +45,9 @@ class GreatExpectations:
         self._n = 0
         self._pandas: Any = None
         self.run_seconds = 0.0  # time spent in GE validations
+        # the suite runs in a thread beside the scan, whose phone frames GE checks too: one
+        # validation at a time (a GE context is not made for threads)
+        self._lock = threading.RLock()
 
     def _name(self, prefix: str) -> str:
         self._n += 1
@@ -56,6 +60,12 @@ class GreatExpectations:
         return cls(**dict(spec.kwargs))
 
     def _run(self, batch_definition: Any, specs: list[Expectation], **params: Any) -> list[Any]:
+        with self._lock:
+            return self._run_locked(batch_definition, specs, **params)
+
+    def _run_locked(
+        self, batch_definition: Any, specs: list[Expectation], **params: Any
+    ) -> list[Any]:
         gx = self._gx
         t0 = time.monotonic()
         suite = self.ctx.suites.add(gx.ExpectationSuite(name=self._name("suite")))
@@ -71,18 +81,21 @@ class GreatExpectations:
     def validate_sqlite(self, path: Path, suite: dict[str, list[Expectation]]) -> list[CheckResult]:
         """Run each table's expectations against the SQLite file at ``path`` (read-only)."""
         url = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
-        ds = self.ctx.data_sources.add_sqlite(self._name("sanitized"), connection_string=url)
+        with self._lock:
+            ds = self.ctx.data_sources.add_sqlite(self._name("sanitized"), connection_string=url)
         out: list[CheckResult] = []
         for table, specs in suite.items():
             if not specs:
                 continue
             asset: Any
-            if _PLAIN_NAME.match(table):
-                asset = ds.add_table_asset(self._name("table"), table_name=table)
-            else:  # a flattened `schema.table` name: GE would split it at the dot
-                quoted = '"' + table.replace('"', '""') + '"'
-                asset = ds.add_query_asset(self._name("table"), query=f"SELECT * FROM {quoted}")
-            bd = asset.add_batch_definition_whole_table(self._name("all"))
+            with self._lock:
+                if _PLAIN_NAME.match(table):
+                    asset = ds.add_table_asset(self._name("table"), table_name=table)
+                else:  # a flattened `schema.table` name: GE would split it at the dot
+                    quoted = '"' + table.replace('"', '""') + '"'
+                    query = f"SELECT * FROM {quoted}"
+                    asset = ds.add_query_asset(self._name("table"), query=query)
+                bd = asset.add_batch_definition_whole_table(self._name("all"))
             for spec, res in zip(specs, self._run(bd, specs), strict=True):
                 out.append(to_result(spec, res))
         return out
@@ -99,10 +112,12 @@ class GreatExpectations:
         from sanitizer.db.ddl import quote
 
         ds: Any
-        if dialect == "postgresql":
-            ds = self.ctx.data_sources.add_postgres(self._name("sanitized"), connection_string=url)
-        else:
-            ds = self.ctx.data_sources.add_sql(self._name("sanitized"), connection_string=url)
+        with self._lock:
+            source = self._name("sanitized")
+            if dialect == "postgresql":
+                ds = self.ctx.data_sources.add_postgres(source, connection_string=url)
+            else:
+                ds = self.ctx.data_sources.add_sql(source, connection_string=url)
         out: list[CheckResult] = []
         for key, specs in suite.items():
             if not specs:
@@ -111,8 +126,9 @@ class GreatExpectations:
             name = quote(dialect, t.name)
             if t.schema:
                 name = f"{quote(dialect, t.schema)}.{name}"
-            asset = ds.add_query_asset(self._name("table"), query=f"SELECT * FROM {name}")
-            bd = asset.add_batch_definition_whole_table(self._name("all"))
+            with self._lock:
+                asset = ds.add_query_asset(self._name("table"), query=f"SELECT * FROM {name}")
+                bd = asset.add_batch_definition_whole_table(self._name("all"))
             for spec, res in zip(specs, self._run(bd, specs), strict=True):
                 out.append(to_result(spec, res))
         return out
@@ -123,10 +139,11 @@ class GreatExpectations:
         Returns:
             (unexpected count, element count, error) where error names an exception type.
         """
-        if self._pandas is None:
-            ds = self.ctx.data_sources.add_pandas(self._name("derived"))
-            asset = ds.add_dataframe_asset(self._name("frame"))
-            self._pandas = asset.add_batch_definition_whole_dataframe(self._name("all"))
+        with self._lock:
+            if self._pandas is None:
+                ds = self.ctx.data_sources.add_pandas(self._name("derived"))
+                asset = ds.add_dataframe_asset(self._name("frame"))
+                self._pandas = asset.add_batch_definition_whole_dataframe(self._name("all"))
         (res,) = self._run(self._pandas, [spec], batch_parameters={"dataframe": frame.to_pandas()})
         error = _error(res)
         if error:
