@@ -544,16 +544,19 @@ def replace_row_names(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
         + [row.masked.get_column(c).cast(pl.String).alias(f"m:{c}") for c, _ in columns]
     ).with_row_index("row")
     names = names.with_columns(pl.col("row").cast(pl.Int64))
+    text_pieces = pieces.filter(pl.col("kind") == TEXT).select("i", "k", "row", "out")
+    if text_pieces.height == 0:
+        return pieces
+    # only the rows that have text; their names folded once
+    names = names.join(text_pieces.select("row").unique(), on="row", how="semi")
+    folded = {c: fold_series(names.get_column(f"o:{c}").str.strip_chars()) for c, _ in columns}
     # vectorized pre-filter: the folded piece contains some folded name token of its row
     tokens = [
-        fold_expr(pl.col(f"o:{c}").str.strip_chars()).str.split(" ").list.get(i, null_on_oob=True)
+        pl.lit(folded[c]).str.split(" ").list.get(i, null_on_oob=True)
         for c, _ in columns
         for i in (0, -1)
     ]
     names = names.with_columns(pl.concat_list(tokens).list.drop_nulls().alias("_tokens"))
-    text_pieces = pieces.filter(pl.col("kind") == TEXT).select("i", "k", "row", "out")
-    if text_pieces.height == 0:
-        return pieces
     joined = text_pieces.join(names, on="row", how="inner")
     joined = joined.with_columns(_folded=fold_series(joined.get_column("out")))
     hit = joined.select(
