@@ -211,3 +211,19 @@ def test_seven_digits_apart_are_not_a_phone_candidate() -> None:
 
     texts = pl.Series(["loyalty card 123456, after 5pm", "call 020 7946 0958", None, ""])
     assert candidate_mask(texts).to_list() == [False, True, False, False]
+
+
+def test_the_statistics_get_the_pieces_the_mask_cut_and_never_another_batchs() -> None:
+    from sanitizer.masks.scrub import _pieces_kept, find_in_texts
+
+    ctx = _ctx()
+    a = pl.Series(["call 020 7946 0958 or ann@corp.org", "nothing here"])
+    b = pl.Series(["call 020 7946 0959 or bob@corp.org", "nothing here"])  # same shape
+    _pieces_kept.clear()
+    fresh = find_in_texts(a, ctx)
+    _pieces_kept.clear()
+    mask_scrub(a, ctx)
+    assert len(_pieces_kept) == 1
+    assert find_in_texts(a, ctx).equals(fresh)  # served from what the mask cut
+    found_b = find_in_texts(b, ctx).get_column("s").to_list()
+    assert any("0959" in s for s in found_b) and "bob@corp.org" in found_b

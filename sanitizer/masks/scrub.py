@@ -12,7 +12,9 @@ the column. In a table with name columns, plain-text pieces also lose the row's 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cache
@@ -112,7 +114,7 @@ def scrub_texts(texts: pl.Series, ctx: MaskContext, rows: pl.Series | None = Non
     work = frame.filter(pl.col("t").is_not_null() & (pl.col("t") != ""))
     if work.height == 0:
         return texts
-    pieces = _mask_pieces(_pieces(work, text_regions(ctx)), ctx)
+    pieces = _mask_pieces(_pieces_cached(work, text_regions(ctx)), ctx)
     return _scrub_urls(_rescrub_emails(_glue(frame, pieces), ctx), ctx)
 
 
@@ -152,7 +154,7 @@ def find_in_texts(texts: pl.Series, ctx: MaskContext) -> pl.DataFrame:
         return pl.DataFrame(
             schema={"i": pl.Int64, "kind": pl.String, "s": pl.String, "region": pl.String}
         )
-    pieces = _pieces(work, text_regions(ctx))
+    pieces = _pieces_cached(work, text_regions(ctx))
     return pieces.filter(pl.col("kind") != TEXT).sort("i", "k").select("i", "kind", "s", "region")
 
 
@@ -199,6 +201,36 @@ def _split_emails(work: pl.DataFrame) -> pl.DataFrame:
         )
         .filter(pl.col("s") != "")
     )
+
+
+# The last few batches cut into pieces: the clone's statistics (the leak index, in a thread
+# of their own) look for the numbers and addresses of the batch the mask just cut, and get
+# its pieces instead of cutting the texts a second time. Checked by equality, not trusted by
+# hash; bounded in entries and bytes, so memory stays flat.
+_PIECES_KEPT = 16
+_PIECES_BYTES = 64 << 20
+_pieces_kept: OrderedDict[tuple[object, ...], tuple[pl.DataFrame, pl.DataFrame, int]] = (
+    OrderedDict()
+)
+_pieces_lock = threading.Lock()
+
+
+def _pieces_cached(work: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
+    """`_pieces`, remembered for the last few batches (see above)."""
+    key = (regions, work.height, int(work.hash_rows(seed=7).sum()))
+    with _pieces_lock:
+        kept = _pieces_kept.get(key)
+    if kept is not None and kept[0].equals(work):
+        return kept[1]
+    pieces = _pieces(work, regions)
+    size = int(work.estimated_size() + pieces.estimated_size())
+    if size <= _PIECES_BYTES // 4:
+        with _pieces_lock:
+            _pieces_kept[key] = (work, pieces, size)
+            total = sum(v[2] for v in _pieces_kept.values())
+            while len(_pieces_kept) > _PIECES_KEPT or total > _PIECES_BYTES:
+                total -= _pieces_kept.popitem(last=False)[1][2]
+    return pieces
 
 
 def _pieces(work: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
