@@ -218,3 +218,72 @@ def test_profile_target_key(demo_db: Path, tmp_path: Path) -> None:
     assert result.code == 0, result.output
     with sqlite3.connect(target) as db:
         assert db.execute("SELECT count(*) FROM orders").fetchone()[0] > 0
+
+
+def test_sqlite_to_sqlite_keeps_every_value_and_its_type(tmp_path: Path) -> None:
+    """Read in batches and written in multi-row groups plus a tail, a SQLite table comes
+    back value for value, storage class for storage class, mixed-type columns included."""
+    from sanitizer.db.connect import open_target
+    from sanitizer.db.ddl import build_ddl
+    from sanitizer.db.target import SQLITE_GROUP_ROWS, open_target_database
+
+    pool = [
+        None,
+        0,
+        -1,
+        2**63 - 1,
+        -(2**63),
+        0.1,
+        -0.0,
+        1e308,
+        5e-324,
+        "",
+        "x",
+        "é\u2603",
+        "12",
+        b"",
+        b"\x00\xff",
+        7.0,
+    ]
+    rows = []
+    for i in range(2 * SQLITE_GROUP_ROWS + 57):
+        rows.append(
+            (
+                i,  # rowid
+                pool[i % len(pool)],  # every storage class in one column
+                pool[(i * 7) % len(pool)] if i % 3 else None,
+                f"t{i}",
+                float(i) / 3,
+                None if i % 5 else b"\x01" * (i % 4),
+            )
+        )
+    src = tmp_path / "src.db"
+    with sqlite3.connect(src) as db:
+        db.execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, any_, n NUMERIC, s TEXT, r REAL, b BLOB)"
+        )
+        db.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", rows)
+    engine = open_source(f"sqlite:///{src}")
+    out = open_target(f"sqlite:///{tmp_path / 'out.db'}")
+    try:
+        with open_snapshot(engine) as snap:
+            catalog = snap.catalog()
+            ddl = build_ddl(catalog, "sqlite")
+            target = open_target_database(out, fresh_file=True)
+            target.create(ddl)
+            write = target.writer(ddl.tables["t"], set())
+            for frame in snap.batches(catalog.tables["t"], 120):  # 120, 120, 17 rows
+                write(frame)
+            target.commit()
+            target.close()
+    finally:
+        engine.dispose()
+        out.dispose()
+
+    def stored(path: Path) -> list[list[tuple[str, str]]]:
+        with sqlite3.connect(path) as db:
+            got = db.execute("SELECT * FROM t ORDER BY id").fetchall()
+        return [[(type(v).__name__, repr(v)) for v in r] for r in got]
+
+    assert stored(src) == stored(tmp_path / "out.db")
+    assert len(stored(src)) == len(rows)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import polars as pl
@@ -289,10 +290,17 @@ class SQLiteSnapshot(SourceSnapshot):
 
 def native_frame(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
     """A frame from rows of Python values, keeping each value exactly: a column that mixes
-    types (SQLite allows it) becomes an Object column instead of being coerced."""
-    cols = list(zip(*rows, strict=True))
+    types (SQLite allows it) becomes an Object column instead of being coerced.
+
+    Each column is picked out of the rows with ``itemgetter`` into a plain list: transposing
+    with ``zip(*rows)`` makes one tuple iterator per row, which the garbage collector tracks,
+    and with a large heap (the checks' imports) the full collections they set off cost more
+    than the rest of the read."""
+    if rows and len(rows[0]) != len(names):
+        raise ValueError(f"rows of {len(rows[0])} values for {len(names)} columns")
     series = []
-    for name, values in zip(names, cols, strict=True):
+    for i, name in enumerate(names):
+        values = list(map(itemgetter(i), rows))
         try:
             series.append(pl.Series(name, values, strict=True))
         except (TypeError, OverflowError, pl.exceptions.PolarsError):

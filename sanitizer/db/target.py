@@ -2,7 +2,7 @@
 
 Bulk paths: PostgreSQL ``COPY ... FROM STDIN (FORMAT csv)`` fed by polars; MySQL/MariaDB
 ``LOAD DATA LOCAL INFILE`` fed polars CSV through a pipe (multi-row INSERTs where the server
-refuses LOCAL INFILE); SQLite executemany in one transaction per batch. Other SQLAlchemy
+refuses LOCAL INFILE); SQLite multi-row INSERTs in one transaction per batch. Other SQLAlchemy
 dialects: the driver's executemany. Before any of it, `check_not_source` refuses a target that is the source and
 `TargetDatabase.check_empty` one that holds tables (unless replacing).
 """
@@ -14,6 +14,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 import polars as pl
@@ -30,6 +31,8 @@ from sanitizer.schema import Kind
 TRUE_WORDS = ["t", "true", "1", "y", "yes", "on"]
 FALSE_WORDS = ["f", "false", "0", "n", "no", "off"]
 MYSQL_STMT_BYTES = 4 * 1024 * 1024  # below MariaDB's default max_allowed_packet (16 MB)
+SQLITE_GROUP_ROWS = 100  # rows per INSERT statement into a SQLite target
+SQLITE_MAX_PARAMS = 999  # parameters a statement may bind in every SQLite version
 
 Writer = Callable[[pl.DataFrame], None]
 
@@ -375,14 +378,12 @@ class TargetDatabase:
                     raise self._fail(e, f"writing table `{table.key}`", where) from None
 
             return write_pg
-        mark = "?" if self.dialect == "sqlite" else "%s"
+        if self.dialect == "sqlite":
+            return self._sqlite_writer(table, foreign)
         col_sql = ", ".join(quote(self.dialect, n) for n in names)
-        marks = ", ".join([mark] * len(names))
+        marks = ", ".join(["%s"] * len(names))
         insert = f"INSERT INTO {table.qualified} ({col_sql}) VALUES ({marks})"
-        convert = {
-            "mysql": mysql_frame,
-            "sqlite": sqlite_frame,
-        }.get(self.dialect, lambda f, c, k, x: f)
+        convert = {"mysql": mysql_frame}.get(self.dialect, lambda f, c, k, x: f)
 
         load_data = self.dialect == "mysql" and self._load_data_ok
 
@@ -401,8 +402,6 @@ class TargetDatabase:
                 if self.dialect == "mysql":
                     cur.max_stmt_length = MYSQL_STMT_BYTES
                 cur.executemany(insert, rows)
-                if self.dialect == "sqlite":
-                    self.commit()  # one transaction per batch: the journal stays small
             except Exception as e:
                 self.rollback()
                 raise self._fail(e, f"writing table `{table.key}`", where) from None
@@ -410,6 +409,47 @@ class TargetDatabase:
                 cur.close()
 
         return write_rows
+
+    def _sqlite_writer(self, table: TargetTable, foreign: set[str]) -> Writer:
+        """Batches into SQLite, one transaction each, as INSERTs of up to `SQLITE_GROUP_ROWS`
+        rows a statement: the values are the same, but SQLite steps (and Python hands the
+        GIL over and back) once a group instead of once a row. Values go to Python column by
+        column (``to_list``), which is cheaper than row by row."""
+        cols = table.source_columns
+        names = table.columns
+        where = Location(table=table.key)
+        width = len(names)
+        group = max(1, min(SQLITE_GROUP_ROWS, SQLITE_MAX_PARAMS // max(width, 1)))
+        row = "(" + ", ".join(["?"] * width) + ")"
+        col_sql = ", ".join(quote("sqlite", n) for n in names)
+        head = f"INSERT INTO {table.qualified} ({col_sql}) VALUES "
+        one = head + row
+        many = head + ", ".join([row] * group)
+
+        def write_sqlite(frame: pl.DataFrame) -> None:
+            prepared = sqlite_frame(frame.select(names), cols, table.key, foreign)
+            columns = [s.to_list() for s in prepared.get_columns()]
+            height = prepared.height
+            full = height - height % group if group > 1 else 0
+            cur = self.driver.cursor()
+            try:
+                if full:
+                    flat = list(chain.from_iterable(zip(*columns, strict=True)))
+                    step = group * width
+                    cur.executemany(
+                        many, (flat[i : i + step] for i in range(0, full * width, step))
+                    )
+                if full < height:
+                    # executemany drops each tuple once bound, so zip reuses a single one
+                    cur.executemany(one, zip(*(c[full:] for c in columns), strict=True))
+                self.commit()  # one transaction per batch: the journal stays small
+            except Exception as e:
+                self.rollback()
+                raise self._fail(e, f"writing table `{table.key}`", where) from None
+            finally:
+                cur.close()
+
+        return write_sqlite
 
     def _load_data(self, table: TargetTable, frame: pl.DataFrame) -> None:
         """Append a batch with ``LOAD DATA LOCAL INFILE``, fed CSV through a pipe (no file
