@@ -116,7 +116,12 @@ def _same_value(text: pl.Series, kind: Kind) -> pl.Series:
         if odd.len():
             spelled = pl.Series([_plain_decimal(v) for v in odd], dtype=pl.String)
             text = text.replace(odd, spelled)
-        return text.to_frame("t").select(_decimal_expr(pl.col("t")).alias(name)).to_series()
+        # most values are spelled so already (`12.3`): only the others go through the expression
+        rest = (~text.str.contains(_CANONICAL_DECIMAL).fill_null(True)).arg_true()
+        if rest.len() == 0:
+            return text.alias(name)
+        spelled = text.gather(rest).to_frame("t").select(_decimal_expr(pl.col("t"))).to_series()
+        return text.scatter(rest, spelled).alias(name)  # copy on write: `values` stay as they are
     elif kind in (Kind.DATETIME, Kind.TIME):
         expr = (
             pl.lit(text)
@@ -131,6 +136,8 @@ def _same_value(text: pl.Series, kind: Kind) -> pl.Series:
 
 # a decimal number written plainly: digits with at most one point, a sign perhaps
 _PLAIN_DECIMAL = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)$"
+# what _decimal_expr writes: no sign but `-`, no leading or trailing zeros, no `-0`
+_CANONICAL_DECIMAL = r"^(?:0|-?(?:[1-9][0-9]*(?:\.[0-9]*[1-9])?|0\.[0-9]*[1-9]))$"
 # exponents beyond this stay in scientific notation (no megabytes of zeros for `1E+999999`);
 # every float, and PostgreSQL's and MySQL's numeric types, come out plain
 _MAX_EXPONENT = 5000
