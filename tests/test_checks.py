@@ -285,6 +285,31 @@ def test_digest_ignores_order_and_batches_but_sees_changes() -> None:
     assert digest([["a", "b"]], [[1, 2]]) != digest([["b", "a"]], [[1, 2]])  # moved values
 
 
+def test_decimals_written_differently_read_alike() -> None:
+    from decimal import Decimal
+
+    from sanitizer.schema import Kind
+
+    def spelled(values: list[object] | pl.Series) -> list[str | None]:
+        return canonical_text("c", values, Kind.DECIMAL).to_list()
+
+    hundred = ["100", "100.00", "1E+2", "+0100.0", "1e2", " 100 ", 100, 100.0, Decimal("1E+2")]
+    assert len(set(spelled(hundred))) == 1
+    zero = ["-0.00", "0", "-0", "0E-7", "-0E+3", ".0", 0, -0.0, 0.0, Decimal("-0.000")]
+    assert len(set(spelled(zero))) == 1
+    assert spelled(["12.30", "12.3", "+012.300", 12.3, Decimal("12.30")]) == ["12.3"] * 5
+    assert spelled(["12.31"]) != spelled(["12.3"])
+    assert spelled([".5", "0.50", "5E-1", "+.5"]) == ["0.5"] * 4
+    assert spelled(["-1.5E-5", "-0.0000150"]) == ["-0.000015"] * 2
+    assert spelled([None, "NaN", "nan", "abc"]) == [None, "NaN", "NaN", "abc"]
+    # a float batch (polars writes `1e+16`) and the same floats one by one (`repr`) alike
+    floats = [1e16, 1e-05, 123.45, -7.0, 5e-324, 1.7976931348623157e308]
+    assert spelled(pl.Series(floats)) == spelled([*floats, "x"])[:-1]
+    assert spelled([Decimal(repr(f)) for f in floats]) == spelled(floats)
+    long = Decimal("0.000010000000000000000818030539140313095458623138256371021270751953125")
+    assert spelled([long]) == [str(long)]  # too long for polars' Decimal128
+
+
 def test_email_pattern_accepts_only_reserved_domains() -> None:
     good = ["a.b.1234@example.com", "x@sub.example.org", "x@shop.test", "", "  "]
     bad = ["a@gmail.com", "a@example.com.evil.org", "a@mytest", "a@b@example.com", "plain"]

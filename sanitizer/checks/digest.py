@@ -49,9 +49,10 @@ def canonical_text(
 ) -> pl.Series:
     """The values of one column as text, for digests.
 
-    Text, integer, boolean and binary batches convert in polars; anything else (floats,
-    decimals, dates, mixed types) value by value, so the result never depends on how a batch
-    happened to be typed. With the column's ``kind``, values that are one value written two
+    Text, integer, boolean and binary batches convert in polars (and float batches of a
+    ``DECIMAL`` or ``FLOAT`` column: those kinds spell each value one way); anything else
+    (floats, decimals, dates, mixed types) value by value, so the result never depends on how
+    a batch happened to be typed. With the column's ``kind``, values that are one value written two
     ways read alike: a PostgreSQL source hands out its own text (``t``, ``12.30``,
     ``\\x00ff``, ``...+00``) while the SQLite copy holds 1, 12.3 and bytes.
     """
@@ -60,7 +61,8 @@ def canonical_text(
     else:
         try:
             series = pl.Series(name, values, strict=True)
-        except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+        # RuntimeError: a Decimal too long for polars' Decimal128
+        except (TypeError, ValueError, OverflowError, RuntimeError, pl.exceptions.PolarsError):
             series = None
     text: pl.Series | None = None
     if series is not None:
@@ -71,6 +73,10 @@ def canonical_text(
             text = series.cast(pl.Int8).cast(pl.String)
         elif dtype == pl.Binary:
             text = series.bin.encode("hex")
+        elif dtype == pl.Float64 and kind in (Kind.DECIMAL, Kind.FLOAT):
+            # polars writes the shortest text that reads back as the same float, as `repr`
+            # does, if not always alike (`1e+16`, `1.0`): these kinds spell values one way
+            text = series.cast(pl.String)
     if text is None:
         text = pl.Series(name, [_text(v) for v in values], dtype=pl.String)
     return _same_value(text, kind) if kind is not None else text
@@ -104,10 +110,18 @@ def _same_value(text: pl.Series, kind: Kind) -> pl.Series:
         number = pl.when(value == 0).then(pl.lit(0.0)).otherwise(value).cast(pl.String)
         expr = pl.when(number.is_null()).then(pl.lit(text)).otherwise(number)
     elif kind is Kind.DECIMAL:
-        # one Decimal per distinct value (amounts repeat: a few thousand in a million rows)
-        distinct = text.drop_nulls().unique()
-        spelled = pl.Series([_decimal(v) for v in distinct], dtype=pl.String)
-        return text.replace(distinct, spelled).alias(name)
+        # plain writings in polars; the rare others (`1E+2`, ` 12.30`, NaN) once per distinct
+        # value in Python, to a plain writing of the same value first
+        odd = text.filter(~text.str.contains(_PLAIN_DECIMAL)).unique()
+        if odd.len():
+            spelled = pl.Series([_plain_decimal(v) for v in odd], dtype=pl.String)
+            text = text.replace(odd, spelled)
+        # most values are spelled so already (`12.3`): only the others go through the expression
+        rest = (~text.str.contains(_CANONICAL_DECIMAL).fill_null(True)).arg_true()
+        if rest.len() == 0:
+            return text.alias(name)
+        spelled = text.gather(rest).to_frame("t").select(_decimal_expr(pl.col("t"))).to_series()
+        return text.scatter(rest, spelled).alias(name)  # copy on write: `values` stay as they are
     elif kind in (Kind.DATETIME, Kind.TIME):
         expr = (
             pl.lit(text)
@@ -120,12 +134,54 @@ def _same_value(text: pl.Series, kind: Kind) -> pl.Series:
     return pl.select(expr.alias(name)).to_series()
 
 
-def _decimal(value: str | None) -> str | None:
+# a decimal number written plainly: digits with at most one point, a sign perhaps
+_PLAIN_DECIMAL = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)$"
+# what _decimal_expr writes: no sign but `-`, no leading or trailing zeros, no `-0`
+_CANONICAL_DECIMAL = r"^(?:0|-?(?:[1-9][0-9]*(?:\.[0-9]*[1-9])?|0\.[0-9]*[1-9]))$"
+# exponents beyond this stay in scientific notation (no megabytes of zeros for `1E+999999`);
+# every float, and PostgreSQL's and MySQL's numeric types, come out plain
+_MAX_EXPONENT = 5000
+
+
+def _decimal_expr(text: pl.Expr) -> pl.Expr:
+    """Plain decimal text in one spelling: no `+`, no leading zeros (one kept before the
+    point), no trailing zeros after it nor a bare point, `0` for negative zero. Other text
+    as it is."""
+    parts = text.str.strip_chars_start("+-").str.split_exact(".", 1)
+    whole = parts.struct.field("field_0").str.strip_chars_start("0")
+    whole = pl.when(whole == "").then(pl.lit("0")).otherwise(whole)
+    fraction = parts.struct.field("field_1").fill_null("").str.strip_chars_end("0")
+    number = (
+        pl.when(fraction == "").then(whole).otherwise(pl.concat_str([whole, pl.lit("."), fraction]))
+    )
+    signed = (
+        pl.when(text.str.starts_with("-") & (number != "0"))
+        .then(pl.concat_str([pl.lit("-"), number]))
+        .otherwise(number)
+    )
+    return pl.when(text.str.contains(_PLAIN_DECIMAL)).then(signed).otherwise(text)
+
+
+def _plain_decimal(value: str | None) -> str | None:
+    """A decimal not written plainly (`1E+2`, ` 12.30`), written plainly (`100`, `12.30`), for
+    ``_decimal_expr`` to spell like every other writing of the value; NaN, Infinity and text
+    that is no number in one spelling of their own."""
     if value is None:
         return None
     try:
-        return str(decimal.Decimal(value).normalize())
+        number = decimal.Decimal(value)
     except decimal.InvalidOperation:
+        return value
+    if number.is_zero():
+        return "0"
+    if number.is_finite():
+        exponent = number.as_tuple().exponent
+        assert isinstance(exponent, int)
+        if exponent >= -_MAX_EXPONENT and number.adjusted() <= _MAX_EXPONENT:
+            return format(number, "f")
+    try:
+        return str(number.normalize())
+    except decimal.InvalidOperation:  # sNaN
         return value
 
 

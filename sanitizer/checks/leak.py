@@ -94,15 +94,16 @@ def _rows_values(frame: pl.DataFrame) -> pl.DataFrame:
 
 def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
     """Rows and normalized addresses: the whole value, and (``inside``) each address in it."""
-    frame = pl.DataFrame({"t": text.cast(pl.String)}).with_row_index("row")
-    whole = frame.select("row", v=pl.col("t").str.strip_chars().str.to_lowercase()).filter(
-        pl.col("v").str.contains("@", literal=True)
+    # only values with an `@` hold an address (names, phones, amounts: none)
+    frame = (
+        pl.DataFrame({"t": text.cast(pl.String)})
+        .with_row_index("row")
+        .filter(pl.col("t").str.contains("@", literal=True))
     )
-    parts = [whole]
+    parts = [frame.select("row", v=pl.col("t").str.strip_chars().str.to_lowercase())]
     if inside:
         parts.append(
-            frame.filter(pl.col("t").str.contains("@", literal=True))
-            .select("row", v=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
+            frame.select("row", v=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
             .explode("v")
             .select("row", v=pl.col("v").str.to_lowercase())
         )
@@ -150,17 +151,30 @@ def phone_key_frame(
 ) -> pl.DataFrame:
     """Rows and ``cc:nsn`` keys of unsafe numbers with at least 7 national digits (rows that
     are fictional when read in a region of ``fiction_in`` are left out)."""
-    parts = []
-    fiction = list(fiction_in)
-    if fiction and runs.height:
-        runs = runs.filter(~pl.col("row").is_in(fictional_rows(runs, fiction)))
+    # each region's reading once, for the fiction test and the keys alike
     values = runs.get_column("v")
+    readings: dict[str, tuple[pl.Series, pl.Series]] = {}
+
+    def read_in(region: str) -> tuple[pl.Series, pl.Series]:
+        if region not in readings:
+            keys = number_keys(values, region)
+            readings[region] = (keys, safe_flags(keys))
+        return readings[region]
+
+    fiction = list(fiction_in)
+    keep: pl.Series | None = None
+    if fiction and runs.height:
+        rows = runs.get_column("row")
+        fictional = pl.concat([rows.filter(read_in(r)[1].fill_null(False)) for r in fiction])
+        keep = ~rows.is_in(fictional.unique())
+    parts = []
     for region in regions:
-        keys = number_keys(values, region)
-        safe = safe_flags(keys)
+        keys, safe = read_in(region)
+        frame = pl.DataFrame({"row": runs.get_column("row"), "k": keys, "safe": safe})
+        if keep is not None:
+            frame = frame.filter(keep)
         parts.append(
-            pl.DataFrame({"row": runs.get_column("row"), "k": keys, "safe": safe})
-            .filter(pl.col("k").is_not_null() & ~pl.col("safe"))
+            frame.filter(pl.col("k").is_not_null() & ~pl.col("safe"))
             .select(
                 "row",
                 # `+44 (0)20 ...` reads with the trunk 0 inside the national number: drop it
