@@ -383,3 +383,13 @@ def test_numbers_fictional_in_some_region_are_not_originals() -> None:
     assert fictional_rows(runs, ["US", "GB"]).to_list() == [0]
     keys = phone_key_frame(runs, ["US"], fiction_in=["US", "GB"])
     assert keys.get_column("row").to_list() == [1]
+
+
+def test_only_names_that_read_the_same_unquoted_go_to_ges_table_asset() -> None:
+    from sanitizer.checks.gx import _bare
+
+    assert _bare("postgresql", "orders") and _bare("mysql", "order_lines")
+    # reserved words, capitals, spaces, dots: GE would write them unquoted, so a query asset
+    for dialect in ("postgresql", "mysql"):
+        for name in ("order", "select", "Customers", "my table", "a.b", 'x"y'):
+            assert not _bare(dialect, name), (dialect, name)
