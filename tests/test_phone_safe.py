@@ -83,3 +83,17 @@ def test_an_address_typed_into_a_phone_field_is_not_kept_deliverable() -> None:
     assert out[1] is not None and "jo@x.com" not in out[1] and out[1].endswith("@example.com")
     assert out[3] is None and out[4] == ""
     assert mask_phone(values, ctx).to_list() == out.to_list()  # deterministic
+
+
+def test_number_keys_are_the_same_whatever_the_last_call_read() -> None:
+    from sanitizer.masks import phone
+
+    first = pl.Series("a", ["+1 (415) 555-0100", None, "020 7946 0958", "abc", "555-0199"])
+    second = pl.Series("b", ["555-0199", "+44 20 7946 0958 x12", None, "+1 (415) 555-0100", ""])
+    phone._keys_kept.clear()
+    cold = [phone.number_keys(s, "GB").to_list() for s in (second, first)]
+    phone._keys_kept.clear()
+    phone.number_keys(first, "GB")  # `second` now shares two values with the last call
+    warm = [phone.number_keys(s, "GB").to_list() for s in (second, first)]
+    assert warm == cold
+    assert cold[0] == ["44:GB:5550199", "44:GB:2079460958", None, "1:US:4155550100", None]

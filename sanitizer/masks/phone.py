@@ -18,6 +18,7 @@ country code, trunk prefix, punctuation and extension are kept):
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -911,20 +912,44 @@ def safe_key_pattern(pairs: set[tuple[int, str]]) -> str:
     return "^" + _alternatives(parts) + "$"
 
 
-def number_keys(values: pl.Series, region: str) -> pl.Series:
-    """``cc:region:nsn`` for every value that is a phone number, else NULL."""
+# The distinct values of the last call and their keys, per region: the leak scan reads a
+# phone column's numbers and, right after, the phone_safe check reads the same values
+# again. Only the values not seen in the last call are parsed. One batch per region, so
+# memory stays flat.
+_keys_kept: dict[str, pl.DataFrame] = {}
+_keys_lock = threading.Lock()
+
+
+def _parsed_keys(values: pl.Series, region: str) -> pl.Series:
     parsed = parse_numbers(values, region)
-    return (
-        parsed.select(
-            pl.when(pl.col("nsn").is_not_null()).then(
-                pl.concat_str(
-                    [pl.col("cc").cast(pl.String), pl.col("region"), pl.col("nsn")], separator=":"
-                )
+    return parsed.select(
+        pl.when(pl.col("nsn").is_not_null()).then(
+            pl.concat_str(
+                [pl.col("cc").cast(pl.String), pl.col("region"), pl.col("nsn")], separator=":"
             )
         )
-        .to_series()
-        .alias(values.name)
+    ).to_series()
+
+
+def number_keys(values: pl.Series, region: str) -> pl.Series:
+    """``cc:region:nsn`` for every value that is a phone number, else NULL."""
+    text = values.cast(pl.String)
+    distinct = text.drop_nulls().unique()
+    with _keys_lock:
+        kept = _keys_kept.get(region)
+    if kept is not None:
+        known = pl.DataFrame({"v": distinct}).join(kept, on="v", how="inner")
+        fresh = distinct.filter(~distinct.is_in(known.get_column("v")))
+    else:
+        known = pl.DataFrame(schema={"v": pl.String, "k": pl.String})
+        fresh = distinct
+    table = pl.concat(
+        [known, pl.DataFrame({"v": fresh, "k": _parsed_keys(fresh, region)})], how="vertical"
     )
+    with _keys_lock:
+        _keys_kept[region] = table
+    out = pl.DataFrame({"v": text}).join(table, on="v", how="left", maintain_order="left")
+    return out.get_column("k").alias(values.name)
 
 
 def safe_flags(keys: pl.Series) -> pl.Series:
