@@ -60,22 +60,17 @@ class GreatExpectations:
         return cls(**dict(spec.kwargs))
 
     def _run(self, batch_definition: Any, specs: list[Expectation], **params: Any) -> list[Any]:
-        with self._lock:
-            return self._run_locked(batch_definition, specs, **params)
-
-    def _run_locked(
-        self, batch_definition: Any, specs: list[Expectation], **params: Any
-    ) -> list[Any]:
         gx = self._gx
-        t0 = time.monotonic()
-        suite = self.ctx.suites.add(gx.ExpectationSuite(name=self._name("suite")))
-        ids = [suite.add_expectation(self._expectation(s)).id for s in specs]
-        vd = self.ctx.validation_definitions.add(
-            gx.ValidationDefinition(name=self._name("vd"), data=batch_definition, suite=suite)
-        )
-        res = vd.run(result_format=RESULT_FORMAT, **params)
+        with self._lock:
+            t0 = time.monotonic()
+            suite = self.ctx.suites.add(gx.ExpectationSuite(name=self._name("suite")))
+            ids = [suite.add_expectation(self._expectation(s)).id for s in specs]
+            vd = self.ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=self._name("vd"), data=batch_definition, suite=suite)
+            )
+            res = vd.run(result_format=RESULT_FORMAT, **params)
+            self.run_seconds += time.monotonic() - t0
         by_id = {getattr(r.expectation_config, "id", None): r for r in res.results}
-        self.run_seconds += time.monotonic() - t0
         return [by_id.get(i) for i in ids]
 
     def validate_sqlite(self, path: Path, suite: dict[str, list[Expectation]]) -> list[CheckResult]:

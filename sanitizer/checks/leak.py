@@ -151,30 +151,18 @@ def phone_key_frame(
 ) -> pl.DataFrame:
     """Rows and ``cc:nsn`` keys of unsafe numbers with at least 7 national digits (rows that
     are fictional when read in a region of ``fiction_in`` are left out)."""
-    # each region's reading once, for the fiction test and the keys alike
-    values = runs.get_column("v")
-    readings: dict[str, tuple[pl.Series, pl.Series]] = {}
-
-    def read_in(region: str) -> tuple[pl.Series, pl.Series]:
-        if region not in readings:
-            keys = number_keys(values, region)
-            readings[region] = (keys, safe_flags(keys))
-        return readings[region]
-
-    fiction = list(fiction_in)
-    keep: pl.Series | None = None
-    if fiction and runs.height:
-        rows = runs.get_column("row")
-        fictional = pl.concat([rows.filter(read_in(r)[1].fill_null(False)) for r in fiction])
-        keep = ~rows.is_in(fictional.unique())
     parts = []
+    fiction = list(fiction_in)
+    if fiction and runs.height:
+        # `number_keys` keeps each region's last reading: the keys below reuse these
+        runs = runs.filter(~pl.col("row").is_in(fictional_rows(runs, fiction)))
+    values = runs.get_column("v")
     for region in regions:
-        keys, safe = read_in(region)
-        frame = pl.DataFrame({"row": runs.get_column("row"), "k": keys, "safe": safe})
-        if keep is not None:
-            frame = frame.filter(keep)
+        keys = number_keys(values, region)
+        safe = safe_flags(keys)
         parts.append(
-            frame.filter(pl.col("k").is_not_null() & ~pl.col("safe"))
+            pl.DataFrame({"row": runs.get_column("row"), "k": keys, "safe": safe})
+            .filter(pl.col("k").is_not_null() & ~pl.col("safe"))
             .select(
                 "row",
                 # `+44 (0)20 ...` reads with the trunk 0 inside the national number: drop it

@@ -13,7 +13,7 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from typing import Any
 
@@ -352,6 +352,19 @@ class TargetDatabase:
 
     # -- rows ----------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _batch_cursor(self, table: TargetTable) -> Iterator[Any]:
+        """A cursor for writing one batch of ``table``: on an error the batch is rolled back
+        and the error names the table (never a value); the cursor is closed either way."""
+        cur = self.driver.cursor()
+        try:
+            yield cur
+        except Exception as e:
+            self.rollback()
+            raise self._fail(e, f"writing table `{table.key}`", Location(table=table.key)) from None
+        finally:
+            cur.close()
+
     def writer(self, table: TargetTable, foreign: set[str]) -> Writer:
         """A function that appends one batch to ``table``.
 
@@ -362,7 +375,6 @@ class TargetDatabase:
         """
         cols = table.source_columns
         names = table.columns
-        where = Location(table=table.key)
         if self.dialect == "postgresql":
             col_sql = ", ".join(quote("postgresql", n) for n in names)
             sql = f"COPY {table.qualified} ({col_sql}) FROM STDIN (FORMAT csv)"
@@ -370,12 +382,8 @@ class TargetDatabase:
             def write_pg(frame: pl.DataFrame) -> None:
                 text = pg_text_frame(frame.select(names))
                 data = text.write_csv(include_header=False, quote_style="non_numeric")
-                try:
-                    with self.driver.cursor() as cur, cur.copy(sql) as copy:
-                        copy.write(data.encode("utf-8"))
-                except Exception as e:
-                    self.rollback()
-                    raise self._fail(e, f"writing table `{table.key}`", where) from None
+                with self._batch_cursor(table) as cur, cur.copy(sql) as copy:
+                    copy.write(data.encode("utf-8"))
 
             return write_pg
         if self.dialect == "sqlite":
@@ -397,16 +405,10 @@ class TargetDatabase:
                 except _LoadDataRefused:
                     load_data = self._load_data_ok = False  # LOCAL INFILE off: INSERTs then
             rows = list(prepared.iter_rows())
-            cur = self.driver.cursor()
-            try:
+            with self._batch_cursor(table) as cur:
                 if self.dialect == "mysql":
                     cur.max_stmt_length = MYSQL_STMT_BYTES
                 cur.executemany(insert, rows)
-            except Exception as e:
-                self.rollback()
-                raise self._fail(e, f"writing table `{table.key}`", where) from None
-            finally:
-                cur.close()
 
         return write_rows
 
@@ -417,7 +419,6 @@ class TargetDatabase:
         column (``to_list``), which is cheaper than row by row."""
         cols = table.source_columns
         names = table.columns
-        where = Location(table=table.key)
         width = len(names)
         group = max(1, min(SQLITE_GROUP_ROWS, SQLITE_MAX_PARAMS // max(width, 1)))
         row = "(" + ", ".join(["?"] * width) + ")"
@@ -431,8 +432,7 @@ class TargetDatabase:
             columns = [s.to_list() for s in prepared.get_columns()]
             height = prepared.height
             full = height - height % group if group > 1 else 0
-            cur = self.driver.cursor()
-            try:
+            with self._batch_cursor(table) as cur:
                 if full:
                     flat = list(chain.from_iterable(zip(*columns, strict=True)))
                     step = group * width
@@ -443,11 +443,6 @@ class TargetDatabase:
                     # executemany drops each tuple once bound, so zip reuses a single one
                     cur.executemany(one, zip(*(c[full:] for c in columns), strict=True))
                 self.commit()  # one transaction per batch: the journal stays small
-            except Exception as e:
-                self.rollback()
-                raise self._fail(e, f"writing table `{table.key}`", where) from None
-            finally:
-                cur.close()
 
         return write_sqlite
 

@@ -273,7 +273,7 @@ def _import_checks() -> threading.Thread:
         with suppress(Exception):
             import great_expectations  # noqa: F401
         # GE's hundreds of thousands of module objects live until the process ends: out of
-        # the collector's sight, so the clone's full collections do not walk them again
+        # the collector's sight, so the checks' full collections do not walk them again
         gc.freeze()
 
     thread = threading.Thread(target=load, name="import checks", daemon=True)
