@@ -9,15 +9,18 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from raw_values import assert_no_raw_values
 
-from sanitizer.checks import gather_source_stats, run_checks
+from sanitizer.checks import gather_source_stats, leak, run_checks
 from sanitizer.checks.digest import ColumnDigest, canonical_text
 from sanitizer.checks.leak import email_candidates, name_candidates, phone_key_frame, phone_runs
 from sanitizer.checks.suite import EMAIL_PATTERN, derive_suite
 from sanitizer.db import fk_order, open_source, reflect
 from sanitizer.errors import ChecksFailed
 from sanitizer.masks import Pools
+from sanitizer.masks.textscan import EMAIL_IN_TEXT
 from sanitizer.pipeline import RunOptions, make_plan, run
 from sanitizer.rules import load_rules
 from sanitizer.store import Store
@@ -252,6 +255,82 @@ def test_email_candidates_normalize_whole_values_and_text() -> None:
     assert all(r != 2 for r, _ in got)  # reserved domains reach no one: left out
 
 
+# pieces of addresses: reserved and real domains, labels that look alike, odd case, Unicode,
+# and the characters around an address that decide where it ends
+_EMAIL_PIECES = [
+    "a",
+    "x.y",
+    "Z9",
+    "@",
+    "@",
+    "example.com",
+    "EXAMPLE.org",
+    "example.net",
+    "test",
+    ".test",
+    "invalid",
+    "localhost",
+    "example",
+    "evil.org",
+    "com",
+    "mail.",
+    "-",
+    "_",
+    ".",
+    "..",
+    " ",
+    ",",
+    "<",
+    ">",
+    "'",
+    "ſ",
+    "\u212a",
+    "é",
+    "日本",
+    "ü.de",
+    "xn--p1ai",
+    "1",
+    "+",
+    "%",
+    "\n",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_EMAIL_PIECES), max_size=14), min_size=1, max_size=20))
+def test_texts_left_out_of_extraction_hold_no_unreserved_address(
+    pieces: list[list[str]],
+) -> None:
+    """`email_candidates` skips the address extraction for texts whose every `@` starts an
+    address at a reserved domain: in those, every address the extraction would find is one
+    the reserved filter drops, so nothing is missed."""
+    text = pl.Series(["".join(p) for p in pieces])
+    frame = pl.DataFrame({"t": text})
+    skipped = frame.filter(
+        pl.col("t").str.count_matches("@", literal=True)
+        == pl.col("t").str.count_matches(leak._RESERVED_AT_IN_TEXT)
+    )
+    found = skipped.select(v=pl.col("t").str.extract_all(EMAIL_IN_TEXT)).explode("v").drop_nulls()
+    unreserved = found.filter(~pl.col("v").str.to_lowercase().str.contains(leak.RESERVED_AT))
+    assert unreserved.height == 0, unreserved.get_column("v").to_list()
+
+
+def test_email_candidates_skip_only_reserved_texts() -> None:
+    text = pl.Series(
+        [
+            "ana@example.com",
+            "ana@example.com.evil.org",
+            "ana@example.com, bo@real.org",
+            "x@mail.EXAMPLE.net.",
+            "ana@teſt",
+        ]
+    )
+    got = set(email_candidates(text, inside=True).rows())
+    assert {v for r, v in got if r == 0} == set()
+    assert (1, "ana@example.com.evil.org") in got
+    assert (2, "bo@real.org") in got
+
+
 def test_phone_keys_agree_across_formats() -> None:
     text = pl.Series(
         ["+44 20 8123 4567", "020 8123 4567", "call 0044 (0)20 8123-4567 now", "2024-01-05"]
@@ -348,11 +427,16 @@ def test_webhook_hosts_and_secrets_copied_into_kept_text_are_caught(tmp_path: Pa
     kept `notes` column must fail the run."""
     db = tmp_path / "s.db"
     con = sqlite3.connect(db)
-    con.execute("CREATE TABLE settings (id INTEGER PRIMARY KEY, webhook TEXT, api_key TEXT, notes TEXT)")
+    con.execute(
+        "CREATE TABLE settings (id INTEGER PRIMARY KEY, webhook TEXT, api_key TEXT, notes TEXT)"
+    )
     hook = "https://hooks.partner-shop.io/services/T0123/B0456/abcdefghijklmnop"
     key = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
     con.execute("INSERT INTO settings VALUES (1, ?, ?, 'ok')", (hook, key))
-    con.execute("INSERT INTO settings VALUES (2, 'https://www.example.com/x', 'tok_abcdefgh12', ?)", (f"see {hook}",))
+    con.execute(
+        "INSERT INTO settings VALUES (2, 'https://www.example.com/x', 'tok_abcdefgh12', ?)",
+        (f"see {hook}",),
+    )
     con.execute("INSERT INTO settings VALUES (3, NULL, NULL, ?)", (f"key is {key}.",))
     con.commit()
     con.close()
@@ -379,7 +463,9 @@ def test_numbers_fictional_in_some_region_are_not_originals() -> None:
     masked UK number may land on it, so it must not count as an original."""
     from sanitizer.checks.leak import fictional_rows, phone_key_frame
 
-    runs = pl.DataFrame({"row": pl.Series([0, 1], dtype=pl.UInt32), "v": ["01164960186", "+1 415 555 2671"]})
+    runs = pl.DataFrame(
+        {"row": pl.Series([0, 1], dtype=pl.UInt32), "v": ["01164960186", "+1 415 555 2671"]}
+    )
     assert fictional_rows(runs, ["US", "GB"]).to_list() == [0]
     keys = phone_key_frame(runs, ["US"], fiction_in=["US", "GB"])
     assert keys.get_column("row").to_list() == [1]

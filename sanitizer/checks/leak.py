@@ -69,6 +69,16 @@ MIN_NSN = 7
 MIN_NAME = 5
 RESERVED_AT = r"@(?:[a-z0-9-]+\.)*(?:example\.(?:com|net|org)|test|example|invalid|localhost)\.?$"
 PHONE_SHAPED = r"^\s*\+?\s*\(?[0-9][0-9 ().\-/]*$"
+# The `@` and domain of an address at a reserved domain inside text, up to a character that
+# cannot go on a domain: its `@` starts no address `EMAIL_IN_TEXT` would read as unreserved.
+# Labels as EMAIL_IN_TEXT spells them, letters matched ASCII case-insensitively by hand, as
+# `RESERVED_AT` after lower-casing (`(?i)` would also fold `ſ` into `s`).
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_RESERVED_AT_IN_TEXT = (
+    r"@(?:" + _LABEL + r"\.)*(?:[eE][xX][aA][mM][pP][lL][eE]\.(?:[cC][oO][mM]|[nN][eE][tT]|"
+    r"[oO][rR][gG])|[tT][eE][sS][tT]|[eE][xX][aA][mM][pP][lL][eE]|[iI][nN][vV][aA][lL][iI][dD]|"
+    r"[lL][oO][cC][aA][lL][hH][oO][sS][tT])(?:[^\p{L}\p{N}.\-]|$)"
+)
 RESERVED_EMAIL_IN_TEXT = r"(?i)[a-z0-9._%+\-]+@(?:[a-z0-9-]+\.)*(?:example\.(?:com|net|org)|test|example|invalid|localhost)\b"
 RESERVED_HOST = r"(?:^|\.)(?:example\.(?:com|net|org)|test|example|invalid|localhost)\.?$"
 
@@ -102,8 +112,12 @@ def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
     )
     parts = [frame.select("row", v=pl.col("t").str.strip_chars().str.to_lowercase())]
     if inside:
+        # texts whose every `@` belongs to an address at a reserved domain (every value the
+        # email mask wrote, most that scrub wrote) hold no address worth the extraction
+        at = pl.col("t").str.count_matches("@", literal=True)
         parts.append(
-            frame.select("row", v=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
+            frame.filter(at != pl.col("t").str.count_matches(_RESERVED_AT_IN_TEXT))
+            .select("row", v=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
             .explode("v")
             .select("row", v=pl.col("v").str.to_lowercase())
         )
@@ -151,9 +165,11 @@ def phone_key_frame(
 ) -> pl.DataFrame:
     """Rows and ``cc:nsn`` keys of unsafe numbers with at least 7 national digits (rows that
     are fictional when read in a region of ``fiction_in`` are left out)."""
+    if runs.height == 0:
+        return pl.DataFrame(schema={"row": pl.UInt32, "v": pl.String})
     parts = []
     fiction = list(fiction_in)
-    if fiction and runs.height:
+    if fiction:
         # `number_keys` keeps each region's last reading: the keys below reuse these
         runs = runs.filter(~pl.col("row").is_in(fictional_rows(runs, fiction)))
     values = runs.get_column("v")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 
@@ -24,18 +25,26 @@ from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.progress import Progress, SilentProgress
 
 PHONE_CHUNK = 250_000  # phone keys handed to GE at a time
+PHONE_PENDING = 4  # chunks of a column waiting for GE, at most
 
 
 class _PhoneColumn:
     """Phone numbers of one output column read back as ``cc:region:nsn`` keys and checked by
-    GE against a pattern built from the safe ranges, a chunk at a time."""
+    GE against a pattern built from the safe ranges, a chunk at a time.
 
-    def __init__(self, table: str, col: ColumnPlan, ge: GreatExpectations) -> None:
+    GE checks a chunk in ``pool`` (one thread, shared by the scan's phone columns) while the
+    scan reads on; the GE suite holds GE for a whole table at a time, and the scan would
+    otherwise wait for it. At most ``PHONE_PENDING`` chunks wait per column (bounded memory).
+    """
+
+    def __init__(self, table: str, col: ColumnPlan, ge: GreatExpectations, pool: Executor) -> None:
         self.table = table
         self.col = col
         self.region = region_for(col.ctx)
         self.ge = ge
+        self.pool = pool
         self.pending: list[pl.Series] = []
+        self.checks: deque[Future[tuple[int, int, str | None]]] = deque()
         self.rows = 0
         self.unexpected = 0
         self.numbers = 0
@@ -63,13 +72,20 @@ class _PhoneColumn:
             "ExpectColumnValuesToMatchRegex",
             {"column": "number", "regex": pattern},
         )
-        unexpected, elements, error = self.ge.validate_frame(keys.to_frame(), spec)
+        while len(self.checks) >= PHONE_PENDING:
+            self._count(self.checks.popleft())
+        self.checks.append(self.pool.submit(self.ge.validate_frame, keys.to_frame(), spec))
+
+    def _count(self, check: Future[tuple[int, int, str | None]]) -> None:
+        unexpected, elements, error = check.result()
         self.unexpected += unexpected
         self.numbers += elements
         self.error = self.error or error
 
     def result(self) -> CheckResult:
         self.flush()
+        while self.checks:
+            self._count(self.checks.popleft())
         name = self.col.column.name
         if self.error:
             return CheckResult(
@@ -97,6 +113,8 @@ def _scan_table(
     ts: TableStats,
     ge: GreatExpectations,
     batch_size: int,
+    phone_checks: list[_PhoneColumn],
+    pool: Executor,
 ) -> list[CheckResult]:
     """Read one output table once: keep digests, the leak scan, phone numbers for GE.
 
@@ -107,7 +125,9 @@ def _scan_table(
     kind_of = {c.name: c.kind for c in tp.table.columns}
     plans = {c.column.name: c for c in tp.columns}
     digests = {name: ColumnDigest() for name in ts.digests}
-    phones = {c.column.name: _PhoneColumn(key, c, ge) for c in tp.columns if c.spec.name == "phone"}
+    phones = {
+        c.column.name: _PhoneColumn(key, c, ge, pool) for c in tp.columns if c.spec.name == "phone"
+    }
     pk = list(tp.table.primary_key) if ts.keyed else []
     from sanitizer.pipeline.clone import read_ahead
 
@@ -146,7 +166,7 @@ def _scan_table(
                 ),
             )
         )
-    results += [p.result() for p in phones.values()]
+    phone_checks += phones.values()  # their results once every table is read
     return results
 
 
@@ -256,7 +276,11 @@ def run_checks(
             # The suite (SQL the copy's database runs) goes on in a thread while this one
             # reads the copy for the scan: the two wait on different things.
             suite = derive_suite(plan, stats)
-            with ThreadPoolExecutor(1, thread_name_prefix="ge suite") as pool:
+            phone_checks: list[_PhoneColumn] = []
+            with (
+                ThreadPoolExecutor(1, thread_name_prefix="ge suite") as pool,
+                ThreadPoolExecutor(1, thread_name_prefix="ge phones") as phone_pool,
+            ):
                 suite_run = pool.submit(_run_suite, ge, data, dialect, suite, copied)
                 t1 = time.monotonic()
                 try:
@@ -270,8 +294,11 @@ def run_checks(
                             stats.table(tp.table.key),
                             ge,
                             batch_size,
+                            phone_checks,
+                            phone_pool,
                         )
                     found = stats.leak.resolve()
+                    results += [p.result() for p in phone_checks]
                     for tp in plan.tables:
                         if not tp.truncate:
                             results += _leak_results(tp, found)
