@@ -20,7 +20,8 @@ from sanitizer.checks.suite import EMAIL_PATTERN, derive_suite
 from sanitizer.db import fk_order, open_source, reflect
 from sanitizer.errors import ChecksFailed
 from sanitizer.masks import Pools
-from sanitizer.masks.textscan import EMAIL_IN_TEXT
+from sanitizer.masks.scrub import reserved_domain_expr
+from sanitizer.masks.textscan import EMAIL_IN_TEXT, only_reserved_addresses
 from sanitizer.pipeline import RunOptions, make_plan, run
 from sanitizer.rules import load_rules
 from sanitizer.store import Store
@@ -301,18 +302,18 @@ _EMAIL_PIECES = [
 def test_texts_left_out_of_extraction_hold_no_unreserved_address(
     pieces: list[list[str]],
 ) -> None:
-    """`email_candidates` skips the address extraction for texts whose every `@` starts an
-    address at a reserved domain: in those, every address the extraction would find is one
-    the reserved filter drops, so nothing is missed."""
-    text = pl.Series(["".join(p) for p in pieces])
-    frame = pl.DataFrame({"t": text})
-    skipped = frame.filter(
-        pl.col("t").str.count_matches("@", literal=True)
-        == pl.col("t").str.count_matches(leak._RESERVED_AT_IN_TEXT)
-    )
+    """The leak index and `scrub` skip the address extraction for texts whose every `@`
+    starts an address at a reserved domain (`only_reserved_addresses`): in those, every
+    address the extraction would find is one that both their reserved tests drop."""
+    frame = pl.DataFrame({"t": ["".join(p) for p in pieces]})
+    skipped = frame.filter(only_reserved_addresses(pl.col("t")))
     found = skipped.select(v=pl.col("t").str.extract_all(EMAIL_IN_TEXT)).explode("v").drop_nulls()
-    unreserved = found.filter(~pl.col("v").str.to_lowercase().str.contains(leak.RESERVED_AT))
-    assert unreserved.height == 0, unreserved.get_column("v").to_list()
+    v = pl.col("v")
+    leak_kept = found.filter(~v.str.to_lowercase().str.contains(leak.RESERVED_AT))
+    assert leak_kept.height == 0, leak_kept.get_column("v").to_list()
+    domain = v.str.split("@").list.last().str.to_lowercase()
+    scrub_kept = found.filter(~reserved_domain_expr(domain))
+    assert scrub_kept.height == 0, scrub_kept.get_column("v").to_list()
 
 
 def test_email_candidates_skip_only_reserved_texts() -> None:

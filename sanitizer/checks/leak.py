@@ -46,7 +46,7 @@ import polars_hash as plh
 
 from sanitizer.checks.spill import SpillFolder
 from sanitizer.masks.phone import EXTENSION_RE, number_keys, region_for, safe_flags
-from sanitizer.masks.textscan import EMAIL_IN_TEXT
+from sanitizer.masks.textscan import EMAIL_IN_TEXT, only_reserved_addresses
 from sanitizer.pii import NOT_PHONE
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.schema import ColumnInfo, Kind
@@ -69,16 +69,6 @@ MIN_NSN = 7
 MIN_NAME = 5
 RESERVED_AT = r"@(?:[a-z0-9-]+\.)*(?:example\.(?:com|net|org)|test|example|invalid|localhost)\.?$"
 PHONE_SHAPED = r"^\s*\+?\s*\(?[0-9][0-9 ().\-/]*$"
-# The `@` and domain of an address at a reserved domain inside text, up to a character that
-# cannot go on a domain: its `@` starts no address `EMAIL_IN_TEXT` would read as unreserved.
-# Labels as EMAIL_IN_TEXT spells them, letters matched ASCII case-insensitively by hand, as
-# `RESERVED_AT` after lower-casing (`(?i)` would also fold `ſ` into `s`).
-_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
-_RESERVED_AT_IN_TEXT = (
-    r"@(?:" + _LABEL + r"\.)*(?:[eE][xX][aA][mM][pP][lL][eE]\.(?:[cC][oO][mM]|[nN][eE][tT]|"
-    r"[oO][rR][gG])|[tT][eE][sS][tT]|[eE][xX][aA][mM][pP][lL][eE]|[iI][nN][vV][aA][lL][iI][dD]|"
-    r"[lL][oO][cC][aA][lL][hH][oO][sS][tT])(?:[^\p{L}\p{N}.\-]|$)"
-)
 RESERVED_EMAIL_IN_TEXT = r"(?i)[a-z0-9._%+\-]+@(?:[a-z0-9-]+\.)*(?:example\.(?:com|net|org)|test|example|invalid|localhost)\b"
 RESERVED_HOST = r"(?:^|\.)(?:example\.(?:com|net|org)|test|example|invalid|localhost)\.?$"
 
@@ -114,9 +104,8 @@ def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
     if inside:
         # texts whose every `@` belongs to an address at a reserved domain (every value the
         # email mask wrote, most that scrub wrote) hold no address worth the extraction
-        at = pl.col("t").str.count_matches("@", literal=True)
         parts.append(
-            frame.filter(at != pl.col("t").str.count_matches(_RESERVED_AT_IN_TEXT))
+            frame.filter(~only_reserved_addresses(pl.col("t")))
             .select("row", v=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
             .explode("v")
             .select("row", v=pl.col("v").str.to_lowercase())

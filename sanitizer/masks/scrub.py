@@ -31,7 +31,13 @@ from sanitizer.masks.domains import (
 )
 from sanitizer.masks.email import mask_email
 from sanitizer.masks.phone import REGION, mask_phone, parse_region, region_for
-from sanitizer.masks.textscan import EMAIL_IN_TEXT, PhoneHit, candidate_mask, find_phones
+from sanitizer.masks.textscan import (
+    EMAIL_IN_TEXT,
+    PhoneHit,
+    candidate_mask,
+    find_phones,
+    only_reserved_addresses,
+)
 from sanitizer.schema import Kind
 
 # Regions tried for numbers written without a country code, after the rule's own region,
@@ -420,8 +426,14 @@ def unreserved_emails(texts: pl.Series) -> pl.Series:
 
 def _has_unreserved_email(texts: pl.Series) -> pl.Series:
     """Per text: it holds an address at a domain that is not reserved. The address regex
-    only runs on texts with an ``@``."""
-    at = texts.str.contains("@", literal=True).fill_null(False)
+    only runs on texts with an ``@`` not all of whose addresses are at reserved domains."""
+    at = (
+        pl.select(
+            pl.lit(texts).str.contains("@", literal=True) & ~only_reserved_addresses(pl.lit(texts))
+        )
+        .to_series()
+        .fill_null(False)
+    )
     where = at.arg_true()
     if len(where) == 0:
         return at

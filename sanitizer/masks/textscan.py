@@ -17,6 +17,8 @@ from functools import cache, lru_cache
 
 import polars as pl
 
+from sanitizer.masks.domains import RESERVED_SECOND_LEVEL, RESERVED_TLDS
+
 # An address inside text (Rust regex syntax, for polars). The local part starts and ends
 # with a letter or digit, so `<a@b.org>`, `mailto:a@b.org`, `'a@b.org'` and `a@b.org.` give
 # the bare address; letters are Unicode (IDN domains, EAI local parts); the top-level domain
@@ -27,6 +29,33 @@ EMAIL_IN_TEXT = (
     r"@(?:" + _ATOM + r"(?:[\p{L}\p{N}-]*" + _ATOM + r")?\.)+"
     r"(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})"
 )
+
+
+def _ascii_any_case(word: str) -> str:
+    """``word`` as a regex matching it in any ASCII case (``(?i)`` would also fold `ſ` into
+    `s` and `K` (Kelvin) into `k`, which lower-casing a domain does not do)."""
+    return "".join(f"[{c}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+# The `@` and domain of an address at a reserved domain inside text, up to a character that
+# cannot go on a domain: an `@` it covers starts no address that `EMAIL_IN_TEXT` reads at an
+# unreserved domain (its labels are spelled as EMAIL_IN_TEXT's, ASCII only). A text where it
+# covers every `@` holds no address worth masking or looking up; tested by hypothesis.
+_ASCII_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+RESERVED_AT_IN_TEXT = (
+    r"@(?:"
+    + _ASCII_LABEL
+    + r"\.)*(?:"
+    + "|".join(_ascii_any_case(d) for d in (*RESERVED_SECOND_LEVEL, *RESERVED_TLDS))
+    + r")(?:[^\p{L}\p{N}.\-]|$)"
+)
+
+
+def only_reserved_addresses(text: pl.Expr) -> pl.Expr:
+    """Per text: every `@` in it belongs to an address at a reserved domain (true for text
+    without an `@`)."""
+    return text.str.count_matches("@", literal=True) == text.str.count_matches(RESERVED_AT_IN_TEXT)
+
 
 MIN_PHONE_DIGITS = 7  # fewer digits than this in a text: no phone number worth the matcher
 
