@@ -15,6 +15,7 @@ from sanitizer.masks import MaskContext, Pools
 from sanitizer.masks.email import mask_email
 from sanitizer.masks.phone import mask_phone
 from sanitizer.masks.scrub import mask_scrub, text_regions, unreserved_emails
+from sanitizer.masks.textscan import EMAIL_IN_TEXT, extract_emails, replace_emails
 from sanitizer.schema import ColumnInfo, Kind
 
 POOLS = Pools()
@@ -227,3 +228,44 @@ def test_the_statistics_get_the_pieces_the_mask_cut_and_never_another_batchs() -
     assert find_in_texts(a, ctx).equals(fresh)  # served from what the mask cut
     found_b = find_in_texts(b, ctx).get_column("s").to_list()
     assert any("0959" in s for s in found_b) and "bob@corp.org" in found_b
+
+
+# Address-shaped text in ASCII and beyond: letters and digits of other scripts (`١` is an
+# Arabic-Indic digit), case-folding oddities (`ſ`, the Kelvin sign), `xn--` in any case,
+# glued to noise that decides where an address starts and ends
+def _pieces(*parts: str, most: int) -> st.SearchStrategy[str]:
+    return st.lists(st.sampled_from(parts), min_size=1, max_size=most).map("".join)
+
+
+def _address_text(beyond: tuple[str, ...]) -> st.SearchStrategy[str]:
+    local = _pieces("a", "Z", "9", "'", ".", "-", "_", "%", "+", *beyond, most=5)
+    label = _pieces("a", "B", "7", "-", "xn--", *beyond, most=4)
+    tld = st.sampled_from(["com", "ORG", "de", "x", "xn--p1ai", "XN--P1AI", "c0m", *beyond])
+    address = st.builds(
+        lambda local, labels, tld: local + "@" + ".".join([*labels, tld]),
+        local,
+        st.lists(label, max_size=3),
+        tld,
+    )
+    noise = st.sampled_from([" ", "\n", "<", ">", ",", ".", "@", "'", "x", "", *beyond])
+    return st.lists(st.one_of(address, noise), max_size=6).map("".join)
+
+
+_NON_ASCII = ("é", "ü", "ſ", "١", "\u212a", "\u0301", "日本")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(st.none(), _address_text(()), _address_text(_NON_ASCII)), min_size=1, max_size=12
+    )
+)
+def test_the_ascii_address_regex_finds_what_the_unicode_one_finds(texts: list[str | None]) -> None:
+    """`extract_emails` and `replace_emails` read ASCII texts with `EMAIL_IN_ASCII`: the
+    same addresses as `EMAIL_IN_TEXT` in every text, ASCII or not."""
+    series = pl.Series("t", texts, dtype=pl.String)
+    assert extract_emails(series).to_list() == series.str.extract_all(EMAIL_IN_TEXT).to_list()
+    assert (
+        replace_emails(series, "<${0}>").to_list()
+        == series.str.replace_all(EMAIL_IN_TEXT, "<${0}>").to_list()
+    )

@@ -46,7 +46,7 @@ import polars_hash as plh
 
 from sanitizer.checks.spill import SpillFolder
 from sanitizer.masks.phone import EXTENSION_RE, number_keys, region_for, safe_flags
-from sanitizer.masks.textscan import EMAIL_IN_TEXT, only_reserved_addresses
+from sanitizer.masks.textscan import extract_emails, only_reserved_addresses
 from sanitizer.pii import NOT_PHONE
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.schema import ColumnInfo, Kind
@@ -104,9 +104,9 @@ def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
     if inside:
         # texts whose every `@` belongs to an address at a reserved domain (every value the
         # email mask wrote, most that scrub wrote) hold no address worth the extraction
+        unsure = frame.filter(~only_reserved_addresses(pl.col("t")))
         parts.append(
-            frame.filter(~only_reserved_addresses(pl.col("t")))
-            .select("row", v=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
+            unsure.select("row", v=extract_emails(unsure.get_column("t")))
             .explode("v")
             .select("row", v=pl.col("v").str.to_lowercase())
         )
@@ -118,6 +118,8 @@ def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:
     """Rows and phone-looking strings: phone-shaped whole values, and runs inside text that the
     `scrub` mask would treat as phone numbers."""
     frame = pl.DataFrame({"t": text.cast(pl.String)}).with_row_index("row")
+    # every run kept below has at least MIN_NSN digits: texts with fewer hold none
+    frame = frame.filter(pl.col("t").str.count_matches(r"\d") >= MIN_NSN)
     parts = []
     if whole:
         main = pl.col("t").str.extract(EXTENSION_RE, 1).fill_null(pl.col("t"))

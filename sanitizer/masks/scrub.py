@@ -32,11 +32,12 @@ from sanitizer.masks.domains import (
 from sanitizer.masks.email import mask_email
 from sanitizer.masks.phone import REGION, mask_phone, parse_region, region_for
 from sanitizer.masks.textscan import (
-    EMAIL_IN_TEXT,
     PhoneHit,
     candidate_mask,
+    extract_emails,
     find_phones,
     only_reserved_addresses,
+    replace_emails,
 )
 from sanitizer.schema import Kind
 
@@ -191,14 +192,10 @@ def _sentinel(texts: pl.Series) -> str:
 def _split_emails(work: pl.DataFrame) -> pl.DataFrame:
     """Texts cut at their email addresses: columns i, row, k (order), kind (email or text),
     s. One regex pass over the batch marks each address, one split cuts there."""
-    mark = _sentinel(work.get_column("t"))
+    texts = work.get_column("t")
+    mark = _sentinel(texts)
     return (
-        work.with_columns(
-            s=pl.when(pl.col("t").str.contains("@", literal=True))
-            .then(pl.col("t").str.replace_all(EMAIL_IN_TEXT, mark + "${0}" + mark))
-            .otherwise(pl.col("t"))
-            .str.split(mark)
-        )
+        work.with_columns(s=replace_emails(texts, mark + "${0}" + mark).str.split(mark))
         .drop("t")
         .explode("s")
         .with_columns(k=pl.int_range(pl.len()).over("i"))
@@ -419,7 +416,7 @@ def _domain(address: pl.Expr) -> pl.Expr:
 
 def unreserved_emails(texts: pl.Series) -> pl.Series:
     """Every address the text regex finds at a domain that is not reserved (leak checks)."""
-    found = pl.DataFrame({"t": texts}).select(e=pl.col("t").str.extract_all(EMAIL_IN_TEXT))
+    found = pl.DataFrame({"e": extract_emails(texts)})
     found = found.explode("e").drop_nulls("e")
     return found.filter(~reserved_domain_expr(_domain(pl.col("e")))).get_column("e")
 
@@ -437,9 +434,7 @@ def _has_unreserved_email(texts: pl.Series) -> pl.Series:
     where = at.arg_true()
     if len(where) == 0:
         return at
-    found = pl.DataFrame(
-        {"i": where, "e": texts.gather(where).str.extract_all(EMAIL_IN_TEXT)}
-    ).explode("e")
+    found = pl.DataFrame({"i": where, "e": extract_emails(texts.gather(where))}).explode("e")
     bad = found.filter(
         pl.col("e").is_not_null() & ~reserved_domain_expr(_domain(pl.col("e")))
     ).get_column("i")

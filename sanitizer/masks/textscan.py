@@ -29,6 +29,44 @@ EMAIL_IN_TEXT = (
     r"@(?:" + _ATOM + r"(?:[\p{L}\p{N}-]*" + _ATOM + r")?\.)+"
     r"(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})"
 )
+# The same regex for ASCII text, where `\p{L}` is `[A-Za-z]` and `\p{N}` is `[0-9]`: it finds
+# the same addresses about ten times faster (the Unicode classes keep the regex engine off
+# its fast path). `extract_emails` and `replace_emails` pick per text.
+_ASCII_ATOM = r"[A-Za-z0-9]"
+EMAIL_IN_ASCII = (
+    _ASCII_ATOM + r"(?:[A-Za-z0-9._%+'-]*[A-Za-z0-9_%+-])?"
+    r"@(?:" + _ASCII_ATOM + r"(?:[A-Za-z0-9-]*" + _ASCII_ATOM + r")?\.)+"
+    r"(?:[A-Za-z]{2,63}|[xX][nN]--[a-zA-Z0-9-]{1,59})"
+)
+
+
+def _non_ascii(texts: pl.Series) -> pl.Series:
+    """Positions of the texts with a character beyond ASCII."""
+    return (texts.str.len_bytes() != texts.str.len_chars()).fill_null(False).arg_true()
+
+
+def extract_emails(texts: pl.Series) -> pl.Series:
+    """``texts.str.extract_all(EMAIL_IN_TEXT)``, ASCII texts through `EMAIL_IN_ASCII`."""
+    other = _non_ascii(texts)
+    found = texts.str.extract_all(EMAIL_IN_ASCII)
+    if len(other) == 0:
+        return found
+    frame = pl.DataFrame({"e": found}).with_row_index("_r")
+    unicode = pl.DataFrame(
+        {"_r": other.cast(pl.UInt32), "e": texts.gather(other).str.extract_all(EMAIL_IN_TEXT)}
+    )
+    kept = frame.filter(~pl.col("_r").is_in(unicode.get_column("_r")))
+    return pl.concat([kept, unicode]).sort("_r").get_column("e").alias(texts.name)
+
+
+def replace_emails(texts: pl.Series, replacement: str) -> pl.Series:
+    """``texts.str.replace_all(EMAIL_IN_TEXT, replacement)``, ASCII texts through
+    `EMAIL_IN_ASCII`."""
+    other = _non_ascii(texts)
+    out = texts.str.replace_all(EMAIL_IN_ASCII, replacement)
+    if len(other) == 0:
+        return out
+    return out.scatter(other, texts.gather(other).str.replace_all(EMAIL_IN_TEXT, replacement))
 
 
 def _ascii_any_case(word: str) -> str:
