@@ -552,3 +552,28 @@ def test_failed_checks_on_a_target_leave_it_empty(pg_server: ScratchServer, tmp_
         ).fetchone() == (0,)
     assert not list((tmp_path / "store").glob("*/latest"))
     assert list((tmp_path / "store").glob("*/failed/*/report.md"))
+
+
+def test_copy_out_messages_match_psycopg_and_raise_the_servers_error(
+    pg_server: ScratchServer,
+) -> None:
+    """The source's COPY reader takes libpq's messages itself: the same bytes as psycopg's
+    own iteration, and an error the server raises mid-copy comes out as psycopg's error
+    (with its SQLSTATE), leaving a connection that works after a rollback."""
+    from sanitizer.db.source import _copy_out_messages
+
+    url = pg_server.create()
+    sql = "COPY (SELECT g, repeat('x', g % 50), NULL FROM generate_series(1, 30000) g) TO STDOUT"
+    with pg_server.connect(url) as conn:
+        with conn.cursor() as cur, cur.copy(sql) as copy:
+            expected = [bytes(chunk) for chunk in copy]
+        with conn.cursor() as cur, cur.copy(sql):
+            got = [bytes(chunk) for chunk in _copy_out_messages(conn)]
+        assert got == expected and len(got) == 30000
+        failing = "COPY (SELECT 1 / (20000 - g) FROM generate_series(1, 30000) g) TO STDOUT"
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            with conn.cursor() as cur, cur.copy(failing):
+                for _ in _copy_out_messages(conn):
+                    pass
+        conn.rollback()
+        assert conn.execute("SELECT 41 + 1").fetchone() == (42,)
