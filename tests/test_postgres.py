@@ -571,9 +571,12 @@ def test_copy_out_messages_match_psycopg_and_raise_the_servers_error(
             got = [bytes(chunk) for chunk in _copy_out_messages(conn)]
         assert got == expected and len(got) == 30000
         failing = "COPY (SELECT 1 / (20000 - g) FROM generate_series(1, 30000) g) TO STDOUT"
-        with pytest.raises(psycopg.errors.DivisionByZero):
-            with conn.cursor() as cur, cur.copy(failing):
-                for _ in _copy_out_messages(conn):
-                    pass
+        with (
+            pytest.raises(psycopg.errors.DivisionByZero),
+            conn.cursor() as cur,
+            cur.copy(failing),
+        ):
+            for _ in _copy_out_messages(conn):
+                pass
         conn.rollback()
         assert conn.execute("SELECT 41 + 1").fetchone() == (42,)
