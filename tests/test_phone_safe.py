@@ -14,6 +14,7 @@ from sanitizer.masks.phone import (
     mask_phone,
     number_keys,
     parse_numbers,
+    read_numbers,
     safe_flags,
     unallocated_prefix,
 )
@@ -97,3 +98,56 @@ def test_number_keys_are_the_same_whatever_the_last_call_read() -> None:
     warm = [phone.number_keys(s, "GB").to_list() for s in (second, first)]
     assert warm == cold
     assert cold[0] == ["44:GB:5550199", "44:GB:2079460958", None, "1:US:4155550100", None]
+
+
+def _writings(seed: int) -> list[str | None]:
+    """Numbers written nationally and internationally (`+`, `00`, `(0)`), with non-geographic
+    country codes (+800, +882, +979: no region), extensions, NULL and non-numbers."""
+    rng = random.Random(seed)
+    out: list[str | None] = [None, "", "n/a", "+", "00"]
+    for region in REGIONS:
+        cc = phonenumbers.country_code_for_region(region)
+        for _ in range(60):
+            nsn = "".join(rng.choice("0123456789") for _ in range(rng.randint(4, 12)))
+            out += [f"+{cc} {nsn}", f"00{cc}{nsn}", f"+{cc} (0){nsn}", f"0{nsn}", nsn]
+            out.append(f"+{cc} {nsn} ext. 12")
+    for cc in (800, 808, 870, 882, 883, 979):
+        out += [f"+{cc} {rng.randint(10**6, 10**9)}", f"00{cc}{rng.randint(10**6, 10**9)}"]
+    return out
+
+
+def test_numbers_read_alike_in_every_region_where_read_numbers_says_so() -> None:
+    """`read_numbers`'s ``f``: the key does not depend on the region (the leak index reads
+    such numbers in one region only); and it is the same whatever region tells it."""
+    values = pl.Series("p", _writings(3))
+    reads = {r: read_numbers(values, r) for r in REGIONS}
+    first = reads[REGIONS[0]]
+    free = first.get_column("f")
+    assert 0 < free.sum() < len(values)  # both kinds occur
+    for r in REGIONS[1:]:
+        assert reads[r].get_column("f").to_list() == free.to_list()
+        assert (
+            reads[r].get_column("k").filter(free).to_list()
+            == first.get_column("k").filter(free).to_list()
+        )
+    # and some of the others do read differently from one region to the next
+    others = ~free
+    assert any(
+        reads[r].get_column("k").filter(others).to_list()
+        != first.get_column("k").filter(others).to_list()
+        for r in REGIONS[1:]
+    )
+
+
+def test_fictional_rows_equal_reading_every_row_in_every_region() -> None:
+    from sanitizer.checks.leak import fictional_rows
+
+    values = pl.Series("v", _writings(5)).drop_nulls()
+    runs = pl.DataFrame({"v": values}).with_row_index("row")
+    safe = [
+        runs.get_column("row").filter(safe_flags(number_keys(values, r)).fill_null(False))
+        for r in REGIONS
+    ]
+    expected = sorted(set(pl.concat(safe).to_list()))
+    assert expected  # some are fictional or unassignable somewhere
+    assert sorted(fictional_rows(runs, REGIONS).to_list()) == expected

@@ -45,7 +45,13 @@ import polars as pl
 import polars_hash as plh
 
 from sanitizer.checks.spill import SpillFolder
-from sanitizer.masks.phone import EXTENSION_RE, number_keys, region_for, safe_flags
+from sanitizer.masks.phone import (
+    EXTENSION_RE,
+    number_keys,
+    read_numbers,
+    region_for,
+    safe_flags,
+)
 from sanitizer.masks.textscan import extract_emails, only_reserved_addresses
 from sanitizer.pii import NOT_PHONE
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
@@ -143,12 +149,18 @@ def fictional_rows(runs: pl.DataFrame, regions: Iterable[str]) -> pl.Series:
     for fiction or unassignable: not a person's number however it is read, so not an original
     to look for (the fixture's `0116 496 0186` is Ofcom drama in the UK and an impossible
     number in the US; a masked UK number may land on it)."""
-    values = runs.get_column("v")
-    hits = [
-        runs.get_column("row").filter(safe_flags(number_keys(values, region)).fill_null(False))
-        for region in regions
-    ]
-    return pl.concat(hits).unique() if hits else pl.Series([], dtype=pl.UInt32)
+    regions = list(regions)
+    if not regions:
+        return pl.Series([], dtype=pl.UInt32)
+    hits = []
+    for i, region in enumerate(regions):
+        read = read_numbers(runs.get_column("v"), region)
+        hits.append(
+            runs.get_column("row").filter(safe_flags(read.get_column("k")).fill_null(False))
+        )
+        if i == 0:  # a number written with its country code reads alike in every region
+            runs = runs.filter(~read.get_column("f").fill_null(False))
+    return pl.concat(hits).unique()
 
 
 def phone_key_frame(
@@ -158,10 +170,13 @@ def phone_key_frame(
     are fictional when read in a region of ``fiction_in`` are left out)."""
     if runs.height == 0:
         return pl.DataFrame(schema={"row": pl.UInt32, "v": pl.String})
+    regions = list(regions)
     parts = []
     fiction = list(fiction_in)
     if fiction:
-        # `number_keys` keeps each region's last reading: the keys below reuse these
+        # `number_keys` keeps each region's last reading: the keys below reuse these (the
+        # first region is read for every value, so it is the one of the keys)
+        fiction.sort(key=lambda r: r not in regions)
         runs = runs.filter(~pl.col("row").is_in(fictional_rows(runs, fiction)))
     values = runs.get_column("v")
     for region in regions:

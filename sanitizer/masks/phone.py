@@ -367,18 +367,11 @@ def _split_frame(src: pl.Series) -> pl.DataFrame:
     )
 
 
-def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
-    """Add, per row: the kept prefix (``00``/``+`` digits, country code or trunk prefix),
-    country code, region and NSN; all as batch expressions.
-
-    International numbers (``+`` or ``00``) keep their country code; national ones are read
-    in ``region`` and keep its trunk prefix (``0``; ``1`` in North America).
-    """
-    import phonenumbers
-
-    codes, regions = _cc_maps()
-    home_cc = phonenumbers.country_code_for_region(region)
-    trunk = _national_prefix(region)
+def _with_intl_cc(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add ``lead`` (``00`` or nothing) and ``intl_cc``: the country code of a number written
+    internationally, where that code has a region (NULL otherwise). Nothing here depends on
+    the region a number is read in."""
+    codes, _ = _cc_maps()
     d = pl.col("digits")
     lead = (
         pl.when(pl.col("intl") & d.str.starts_with("00")).then(pl.lit("00")).otherwise(pl.lit(""))
@@ -391,7 +384,23 @@ def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
             for n in (1, 2, 3)
         ]
     )
-    frame = frame.with_columns(intl_cc=pl.when(pl.col("intl")).then(cc_expr))
+    return frame.with_columns(intl_cc=pl.when(pl.col("intl")).then(cc_expr))
+
+
+def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
+    """Add, per row: the kept prefix (``00``/``+`` digits, country code or trunk prefix),
+    country code, region and NSN; all as batch expressions.
+
+    International numbers (``+`` or ``00``) keep their country code; national ones are read
+    in ``region`` and keep its trunk prefix (``0``; ``1`` in North America).
+    """
+    import phonenumbers
+
+    _, regions = _cc_maps()
+    home_cc = phonenumbers.country_code_for_region(region)
+    trunk = _national_prefix(region)
+    d = pl.col("digits")
+    frame = _with_intl_cc(frame)
     # `+44 (0)20 …`: the bracketed trunk prefix is not part of the number; keep it as written
     paren_cc = pl.col("main").str.extract(PAREN_TRUNK_RE, 1)
     frame = frame.with_columns(
@@ -920,19 +929,23 @@ _keys_kept: dict[str, pl.DataFrame] = {}
 _keys_lock = threading.Lock()
 
 
-def _parsed_keys(values: pl.Series, region: str) -> pl.Series:
-    parsed = parse_numbers(values, region)
-    return parsed.select(
-        pl.when(pl.col("nsn").is_not_null()).then(
+def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
+    """Per value: its key ``k`` (NULL if no phone number) and ``f``, whether it reads the
+    same in every region (written with `+`/`00` and a country code that has a region)."""
+    frame = _plan_frame(_split_frame(values.cast(pl.String)), region)
+    return frame.select(
+        k=pl.when(pl.col("nsn_len").is_not_null()).then(
             pl.concat_str(
                 [pl.col("cc").cast(pl.String), pl.col("region"), pl.col("nsn")], separator=":"
             )
-        )
-    ).to_series()
+        ),
+        f=pl.col("intl_cc").is_not_null(),
+    )
 
 
-def number_keys(values: pl.Series, region: str) -> pl.Series:
-    """``cc:region:nsn`` for every value that is a phone number, else NULL."""
+def read_numbers(values: pl.Series, region: str) -> pl.DataFrame:
+    """Per value (columns ``k``, ``f``): ``cc:region:nsn`` if it is a phone number, else NULL;
+    and whether that key is the same whatever region the value is read in."""
     text = values.cast(pl.String)
     distinct = text.drop_nulls().unique()
     with _keys_lock:
@@ -941,15 +954,20 @@ def number_keys(values: pl.Series, region: str) -> pl.Series:
         known = pl.DataFrame({"v": distinct}).join(kept, on="v", how="inner")
         fresh = distinct.filter(~distinct.is_in(known.get_column("v")))
     else:
-        known = pl.DataFrame(schema={"v": pl.String, "k": pl.String})
+        known = pl.DataFrame(schema={"v": pl.String, "k": pl.String, "f": pl.Boolean})
         fresh = distinct
     table = pl.concat(
-        [known, pl.DataFrame({"v": fresh, "k": _parsed_keys(fresh, region)})], how="vertical"
+        [known, pl.DataFrame({"v": fresh}).hstack(_parsed_keys(fresh, region))], how="vertical"
     )
     with _keys_lock:
         _keys_kept[region] = table
     out = pl.DataFrame({"v": text}).join(table, on="v", how="left", maintain_order="left")
-    return out.get_column("k").alias(values.name)
+    return out.select("k", "f")
+
+
+def number_keys(values: pl.Series, region: str) -> pl.Series:
+    """``cc:region:nsn`` for every value that is a phone number, else NULL."""
+    return read_numbers(values, region).get_column("k").alias(values.name)
 
 
 def safe_flags(keys: pl.Series) -> pl.Series:
