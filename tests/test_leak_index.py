@@ -41,3 +41,64 @@ def test_digits_in_a_masked_email_are_not_taken_for_a_source_phone(tmp_path: Pat
     assert stats.leak.scan(plain, info["notes"], cols["notes"]).by_kind == {"phone": 1}
     at_real = pl.Series(["8395557890@sms.carrier.net"])  # not a reserved domain: still read
     assert stats.leak.scan(at_real, info["notes"], cols["notes"]).by_kind == {"phone": 1}
+
+
+def test_the_tail_filter_finds_what_reading_every_number_finds(tmp_path: Path) -> None:
+    """The scan reads (parses) only the phone runs whose last 7 digits are some indexed
+    number's: the findings equal those of an index that reads every run, and numbers that
+    share a tail with a source number without being it are read and not found."""
+    import polars as pl
+    from helpers_plan import sqlite_plan
+
+    from sanitizer.checks.leak import LeakIndex, phone_runs
+    from sanitizer.checks.stats import gather_source_stats
+    from sanitizer.db import open_source
+
+    phones = ["+1 (839) 555-7890", "+44 20 8123 4567 ext. 9", "020 7946 1234", "+49 30 1234567"]
+    rows = ", ".join(f"({i}, '{p}', 'x')" for i, p in enumerate(phones, 1))
+    db, plan = sqlite_plan(
+        tmp_path,
+        f"CREATE TABLE people (id INTEGER PRIMARY KEY, phone TEXT, notes TEXT);"
+        f"INSERT INTO people VALUES {rows};",
+        "version: 1\ntables:\n  people:\n    id: keep\n    phone: {mask: phone, region: GB}\n"
+        "    notes: keep\n",
+    )
+    engine = open_source(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            stats = gather_source_stats(conn, plan)
+    finally:
+        engine.dispose()
+    tp = plan.tables[0]
+    info = {c.name: c for c in tp.table.columns}
+    notes = pl.Series(
+        [
+            "call +1 839 555 7890 ext. 12",  # a source number, written otherwise
+            "ring 0044 (0)20 8123-4567",  # another
+            "+44 20 7946 1234 x1",  # GB national source number, written internationally
+            "+1 (212) 555-7890",  # the same tail, another number
+            "+49 30 1234567 / +49 31 1234567",  # one found, one sharing its tail
+            "id 9995557890 and 8123 4567",  # tails without a whole number
+            "٨٣٩ ٥٥٥ ٧٨٩٠",  # Arabic-Indic digits: read whatever their tail
+            "nothing here 12, or +33 1 99 88 77 66",  # a number with a tail of its own
+        ]
+    )
+
+    class ReadsEverything(LeakIndex):
+        def _may_be_indexed(self, runs: pl.DataFrame) -> pl.DataFrame:
+            return runs
+
+    everything = ReadsEverything.__new__(ReadsEverything)
+    everything.__dict__.update(stats.leak.__dict__)
+    runs = phone_runs(notes, whole=True, inside=True)
+    assert 0 < stats.leak._may_be_indexed(runs).height < runs.height  # it does leave some out
+    got = stats.leak.scan(notes, info["notes"], None)
+    want = everything.scan(notes, info["notes"], None)
+    assert (got.rows, got.by_kind) == (want.rows, want.by_kind)
+    assert got.by_kind == {"phone": 4}
+    # a whole value with an extension: the tail is the number's, not the extension's
+    cols = {c.column.name: c for c in tp.columns}
+    whole = pl.Series(["+1 (839) 555-7890 ext. 12", "+1 (839) 555-7891"])
+    got = stats.leak.scan(whole, info["phone"], cols["phone"])
+    want = everything.scan(whole, info["phone"], cols["phone"])
+    assert (got.rows, got.by_kind) == (want.rows, want.by_kind) == (1, {"phone": 1})

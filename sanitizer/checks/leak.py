@@ -197,6 +197,16 @@ def phone_key_frame(
     return pl.concat(parts).unique()
 
 
+TAILS = 10**MIN_NSN  # the 7-digit tails of phone numbers
+
+
+def _tails(digits: pl.Expr) -> pl.Expr:
+    """The last `MIN_NSN` characters of a key or digit string as an integer; NULL where those
+    are not all ASCII digits (or there are fewer)."""
+    last = digits.str.slice(-MIN_NSN)
+    return pl.when(last.str.contains(rf"^[0-9]{{{MIN_NSN}}}$")).then(last).cast(pl.Int64)
+
+
 def _normal_name(text: pl.Series) -> pl.Series:
     return text.cast(pl.String).str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
 
@@ -229,6 +239,9 @@ class LeakIndex:
         self._columns: list[tuple[str, str]] = []
         self._column_ids: dict[tuple[str, str], int] = {}
         self.kinds: set[str] = set()
+        # a bit for each 7-digit tail of an indexed phone number: an output number whose key
+        # could equal one in the index ends in such a tail, so only those are read (parsed)
+        self._tails = np.zeros(TAILS // 8, dtype=np.uint8)
         self.regions: set[str] = set()
         for tp in plan.tables:
             for col in tp.masked_columns:
@@ -259,9 +272,13 @@ class LeakIndex:
         return self._origin_ids[name]
 
     def _add(self, frame: pl.DataFrame, kind: str, origin: int) -> None:
-        hashes = self._hash(frame.select("v").unique(), kind)
+        values = frame.select("v").unique()
+        hashes = self._hash(values, kind)
         if hashes.size == 0:
             return
+        if kind == PHONE:
+            tails = values.select(_tails(pl.col("v"))).to_series().drop_nulls().to_numpy()
+            np.bitwise_or.at(self._tails, tails >> 3, np.left_shift(1, tails & 7).astype(np.uint8))
         self.kinds.add(kind)
         self._index.add(hashes, np.full(hashes.size, origin, dtype=self._index.dtype["p"]))
 
@@ -341,6 +358,15 @@ class LeakIndex:
         payload["r"] = frame.get_column("row").to_numpy().astype(np.uint64) + np.uint64(offset)
         self._found.add(hashes, payload)
 
+    def _may_be_indexed(self, runs: pl.DataFrame) -> pl.DataFrame:
+        """The phone runs whose number's last 7 digits are those of an indexed number (or
+        are not plain digits): no other run's key can be in the index."""
+        main = pl.col("v").str.extract(EXTENSION_RE, 1).fill_null(pl.col("v"))
+        tails = runs.select(_tails(main.str.replace_all(r"\D", ""))).to_series()
+        plain = tails.fill_null(0).to_numpy()
+        hit = (self._tails[plain >> 3] >> (plain & 7)) & 1
+        return runs.filter(pl.Series(hit.astype(bool)) | tails.is_null())
+
     def collect(
         self,
         text: pl.Series,
@@ -364,7 +390,7 @@ class LeakIndex:
                 regions = [region_for(col_plan.ctx)]
             else:
                 regions = sorted(self.regions) or ["US"]
-            self._collect(phone_key_frame(runs, regions), PHONE, cid, offset)
+            self._collect(phone_key_frame(self._may_be_indexed(runs), regions), PHONE, cid, offset)
         if NAME in self.kinds and is_text and mask not in NAME_MASKS:
             self._collect(name_candidates(text), NAME, cid, offset)
         if HOST in self.kinds and is_text:
