@@ -359,13 +359,16 @@ class LeakIndex:
         self._found.add(hashes, payload)
 
     def _may_be_indexed(self, runs: pl.DataFrame) -> pl.DataFrame:
-        """The phone runs whose number's last 7 digits are those of an indexed number (or
-        are not plain digits): no other run's key can be in the index."""
-        main = pl.col("v").str.extract(EXTENSION_RE, 1).fill_null(pl.col("v"))
-        tails = runs.select(_tails(main.str.replace_all(r"\D", ""))).to_series()
-        plain = tails.fill_null(0).to_numpy()
-        hit = (self._tails[plain >> 3] >> (plain & 7)) & 1
-        return runs.filter(pl.Series(hit.astype(bool)) | tails.is_null())
+        """The phone runs whose number's last 7 digits are those of an indexed number: no
+        other run's key can be in the index. Runs of ASCII digits and separators only are
+        their number (no extension); any other run is kept as it is."""
+        plain_run = pl.col("v").str.contains(r"^[0-9 \t().\-+/]*$")
+        plain = runs.filter(plain_run)
+        digits = plain.select(pl.col("v").str.replace_all(r"[^0-9]", "")).to_series()
+        short = (digits.str.len_bytes() < MIN_NSN).to_numpy()
+        tails = digits.str.slice(-MIN_NSN).cast(pl.Int64, strict=False).fill_null(0).to_numpy()
+        hit = ((self._tails[tails >> 3] >> (tails & 7)) & 1).astype(bool) | short
+        return pl.concat([plain.filter(pl.Series(hit)), runs.filter(~plain_run)])
 
     def collect(
         self,
@@ -390,7 +393,9 @@ class LeakIndex:
                 regions = [region_for(col_plan.ctx)]
             else:
                 regions = sorted(self.regions) or ["US"]
-            self._collect(phone_key_frame(self._may_be_indexed(runs), regions), PHONE, cid, offset)
+            if mask != "phone":  # a phone column is read in full for phone_safe anyway
+                runs = self._may_be_indexed(runs)
+            self._collect(phone_key_frame(runs, regions), PHONE, cid, offset)
         if NAME in self.kinds and is_text and mask not in NAME_MASKS:
             self._collect(name_candidates(text), NAME, cid, offset)
         if HOST in self.kinds and is_text:
