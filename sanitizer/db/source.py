@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import select
+import selectors
 from collections.abc import Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
@@ -209,23 +209,25 @@ def _copy_out_messages(conn: Any) -> Iterator[memoryview]:
     from psycopg import pq
 
     pgconn = conn.pgconn
-    while True:
-        nbytes, data = pgconn.get_copy_data(1)
-        if nbytes > 0:
-            yield data
-        elif nbytes == 0:  # nothing complete received yet
-            select.select([pgconn.socket], [], [])
-            pgconn.consume_input()
-        else:  # -1: the copy is done; -2: it failed. Either way a result follows.
-            results = []
-            while (res := pgconn.get_result()) is not None:
-                results.append(res)
-            for res in results:
-                if res.status != pq.ExecStatus.COMMAND_OK:
-                    raise psycopg.errors.error_from_result(res, encoding=conn.info.encoding)
-            if nbytes == -2 and not results:
-                raise psycopg.OperationalError(pgconn.get_error_message())
-            return
+    with selectors.DefaultSelector() as readable:
+        readable.register(pgconn.socket, selectors.EVENT_READ)
+        while True:
+            nbytes, data = pgconn.get_copy_data(1)
+            if nbytes > 0:
+                yield data
+            elif nbytes == 0:  # nothing complete received yet
+                readable.select()
+                pgconn.consume_input()
+            else:  # -1: the copy is done; -2: it failed. Either way a result follows.
+                results = []
+                while (res := pgconn.get_result()) is not None:
+                    results.append(res)
+                for res in results:
+                    if res.status != pq.ExecStatus.COMMAND_OK:
+                        raise psycopg.errors.error_from_result(res, encoding=conn.info.encoding)
+                if nbytes == -2 and not results:
+                    raise psycopg.OperationalError(pgconn.get_error_message())
+                return
 
 
 def _parse_csv(data: bytearray, schema: Mapping[str, Any]) -> pl.DataFrame:
