@@ -94,10 +94,14 @@ def _stage_threads() -> list[str]:
 def test_threaded_clone_writes_the_same_bytes_as_a_serial_loop_sqlite(
     demo_db: Path, rules_dir: Path, tmp_path: Path
 ) -> None:
+    from sanitizer.masks import scrub
+
     serial, threaded = tmp_path / "serial.db", tmp_path / "threaded.db"
     # a small batch: many batches in flight through every queue
     _clone(f"sqlite:///{demo_db}", f"sqlite:///{serial}", rules_dir, 37, threaded=False)
+    assert scrub._pieces_kept  # the serial loop leaves the last batches' pieces behind
     _clone(f"sqlite:///{demo_db}", f"sqlite:///{threaded}", rules_dir, 37, threaded=True)
+    assert not scrub._pieces_kept  # the clone forgets them when a table is done
     dumps = [list(sqlite3.connect(p).iterdump()) for p in (serial, threaded)]
     assert len(dumps[0]) > 1000
     assert dumps[0] == dumps[1]

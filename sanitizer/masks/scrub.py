@@ -218,6 +218,14 @@ _pieces_kept: OrderedDict[tuple[object, ...], tuple[pl.DataFrame, pl.DataFrame, 
 _pieces_lock = threading.Lock()
 
 
+def forget_batches() -> None:
+    """Drop what is remembered of recent batches (their pieces, the texts the phone matcher
+    read): a clone calls it when its tables are done, so the checks do not carry it."""
+    with _pieces_lock:
+        _pieces_kept.clear()
+    find_phones.cache_clear()
+
+
 def _pieces_cached(work: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
     """`_pieces`, remembered for the last few batches (see above)."""
     key = (regions, work.height, int(work.hash_rows(seed=7).sum()))

@@ -19,6 +19,7 @@ from sanitizer.db.source import SourceSnapshot
 from sanitizer.db.target import TargetDatabase
 from sanitizer.errors import EXIT_FAILED, Location, SanitizeError
 from sanitizer.faults import fault_point
+from sanitizer.masks.scrub import forget_batches
 from sanitizer.pipeline.plan import ColumnPlan, TablePlan, mask_frame
 from sanitizer.progress import Progress
 
@@ -418,7 +419,12 @@ def clone_tables(
             ) -> None:
                 ts.add(frame.get_columns(), text)
 
-        _copy_table(key, snapshot.batches(table, batch_size), mask, write, timing, advance, count)
+        try:
+            _copy_table(
+                key, snapshot.batches(table, batch_size), mask, write, timing, advance, count
+            )
+        finally:
+            forget_batches()
         try:
             target.commit()
         except Exception as e:
