@@ -3,6 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+
+def _source_stats(tmp_path: Path, sql: str, rules: str) -> tuple[Any, Any]:
+    """The plan of a SQLite database made by ``sql`` under ``rules``, and the checks'
+    statistics of its rows (the leak index among them)."""
+    from helpers_plan import sqlite_plan
+
+    from sanitizer.checks.stats import gather_source_stats
+    from sanitizer.db import open_source
+
+    db, plan = sqlite_plan(tmp_path, sql, rules)
+    engine = open_source(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            return plan, gather_source_stats(conn, plan)
+    finally:
+        engine.dispose()
 
 
 def test_digits_in_a_masked_email_are_not_taken_for_a_source_phone(tmp_path: Path) -> None:
@@ -11,25 +29,14 @@ def test_digits_in_a_masked_email_are_not_taken_for_a_source_phone(tmp_path: Pat
     What the email mask wrote is not searched for phone numbers; a kept column still is."""
 
     import polars as pl
-    from helpers_plan import sqlite_plan
 
-    from sanitizer.db import open_source
-
-    db, plan = sqlite_plan(
+    plan, stats = _source_stats(
         tmp_path,
         "CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, phone TEXT, notes TEXT);"
         "INSERT INTO people VALUES (1, 'a@mail.org', '+1 (839) 555-7890', 'x');",
         "version: 1\ntables:\n  people:\n    id: keep\n    email: email\n    phone: phone\n"
         "    notes: keep\n",
     )
-    engine = open_source(f"sqlite:///{db}")
-    try:
-        with engine.connect() as conn:
-            from sanitizer.checks.stats import gather_source_stats
-
-            stats = gather_source_stats(conn, plan)
-    finally:
-        engine.dispose()
     tp = plan.tables[0]
     cols = {c.column.name: c for c in tp.columns}
     info = {c.name: c for c in tp.table.columns}
@@ -47,28 +54,21 @@ def test_the_tail_filter_finds_what_reading_every_number_finds(tmp_path: Path) -
     """The scan reads (parses) only the phone runs whose last 7 digits are some indexed
     number's: the findings equal those of an index that reads every run, and numbers that
     share a tail with a source number without being it are read and not found."""
-    import polars as pl
-    from helpers_plan import sqlite_plan
+    import copy
 
-    from sanitizer.checks.leak import LeakIndex, phone_runs
-    from sanitizer.checks.stats import gather_source_stats
-    from sanitizer.db import open_source
+    import polars as pl
+
+    from sanitizer.checks.leak import phone_runs
 
     phones = ["+1 (839) 555-7890", "+44 20 8123 4567 ext. 9", "020 7946 1234", "+49 30 1234567"]
     rows = ", ".join(f"({i}, '{p}', 'x')" for i, p in enumerate(phones, 1))
-    db, plan = sqlite_plan(
+    plan, stats = _source_stats(
         tmp_path,
         f"CREATE TABLE people (id INTEGER PRIMARY KEY, phone TEXT, notes TEXT);"
         f"INSERT INTO people VALUES {rows};",
         "version: 1\ntables:\n  people:\n    id: keep\n    phone: {mask: phone, region: GB}\n"
         "    notes: keep\n",
     )
-    engine = open_source(f"sqlite:///{db}")
-    try:
-        with engine.connect() as conn:
-            stats = gather_source_stats(conn, plan)
-    finally:
-        engine.dispose()
     tp = plan.tables[0]
     info = {c.name: c for c in tp.table.columns}
     notes = pl.Series(
@@ -84,12 +84,8 @@ def test_the_tail_filter_finds_what_reading_every_number_finds(tmp_path: Path) -
         ]
     )
 
-    class ReadsEverything(LeakIndex):
-        def _may_be_indexed(self, runs: pl.DataFrame) -> pl.DataFrame:
-            return runs
-
-    everything = ReadsEverything.__new__(ReadsEverything)
-    everything.__dict__.update(stats.leak.__dict__)
+    everything = copy.copy(stats.leak)  # the same index, reading every run
+    everything._may_be_indexed = lambda runs: runs
     runs = phone_runs(notes, whole=True, inside=True)
     assert 0 < stats.leak._may_be_indexed(runs).height < runs.height  # it does leave some out
     got = stats.leak.scan(notes, info["notes"], None)

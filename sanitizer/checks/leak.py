@@ -364,10 +364,11 @@ class LeakIndex:
         their number (no extension); any other run is kept as it is."""
         plain_run = pl.col("v").str.contains(r"^[0-9 \t().\-+/]*$")
         plain = runs.filter(plain_run)
-        digits = plain.select(pl.col("v").str.replace_all(r"[^0-9]", "")).to_series()
-        short = (digits.str.len_bytes() < MIN_NSN).to_numpy()
-        tails = digits.str.slice(-MIN_NSN).cast(pl.Int64, strict=False).fill_null(0).to_numpy()
-        hit = ((self._tails[tails >> 3] >> (tails & 7)) & 1).astype(bool) | short
+        tails = plain.select(_tails(pl.col("v").str.replace_all(r"[^0-9]", ""))).to_series()
+        known = tails.fill_null(0).to_numpy()
+        # a run with fewer than 7 digits has no tail: phone_key_frame drops it anyway
+        hit = ((self._tails[known >> 3] >> (known & 7)) & 1).astype(bool)
+        hit |= tails.is_null().to_numpy()
         return pl.concat([plain.filter(pl.Series(hit)), runs.filter(~plain_run)])
 
     def collect(

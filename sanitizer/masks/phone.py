@@ -367,11 +367,18 @@ def _split_frame(src: pl.Series) -> pl.DataFrame:
     )
 
 
-def _with_intl_cc(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add ``lead`` (``00`` or nothing) and ``intl_cc``: the country code of a number written
-    internationally, where that code has a region (NULL otherwise). Nothing here depends on
-    the region a number is read in."""
-    codes, _ = _cc_maps()
+def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
+    """Add, per row: the kept prefix (``00``/``+`` digits, country code or trunk prefix),
+    country code, region and NSN; all as batch expressions.
+
+    International numbers (``+`` or ``00``) keep their country code; national ones are read
+    in ``region`` and keep its trunk prefix (``0``; ``1`` in North America).
+    """
+    import phonenumbers
+
+    codes, regions = _cc_maps()
+    home_cc = phonenumbers.country_code_for_region(region)
+    trunk = _national_prefix(region)
     d = pl.col("digits")
     lead = (
         pl.when(pl.col("intl") & d.str.starts_with("00")).then(pl.lit("00")).otherwise(pl.lit(""))
@@ -384,23 +391,8 @@ def _with_intl_cc(frame: pl.DataFrame) -> pl.DataFrame:
             for n in (1, 2, 3)
         ]
     )
-    return frame.with_columns(intl_cc=pl.when(pl.col("intl")).then(cc_expr))
-
-
-def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
-    """Add, per row: the kept prefix (``00``/``+`` digits, country code or trunk prefix),
-    country code, region and NSN; all as batch expressions.
-
-    International numbers (``+`` or ``00``) keep their country code; national ones are read
-    in ``region`` and keep its trunk prefix (``0``; ``1`` in North America).
-    """
-    import phonenumbers
-
-    _, regions = _cc_maps()
-    home_cc = phonenumbers.country_code_for_region(region)
-    trunk = _national_prefix(region)
-    d = pl.col("digits")
-    frame = _with_intl_cc(frame)
+    # a country code only where it has a region: nothing else here depends on ``region``
+    frame = frame.with_columns(intl_cc=pl.when(pl.col("intl")).then(cc_expr))
     # `+44 (0)20 …`: the bracketed trunk prefix is not part of the number; keep it as written
     paren_cc = pl.col("main").str.extract(PAREN_TRUNK_RE, 1)
     frame = frame.with_columns(
