@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from raw_values import assert_no_raw_values
 
@@ -21,7 +21,12 @@ from sanitizer.db import fk_order, open_source, reflect
 from sanitizer.errors import ChecksFailed
 from sanitizer.masks import Pools
 from sanitizer.masks.scrub import reserved_domain_expr
-from sanitizer.masks.textscan import EMAIL_IN_TEXT, only_reserved_addresses
+from sanitizer.masks.textscan import (
+    EMAIL_IN_TEXT,
+    PLAIN_ADDRESS,
+    extract_emails,
+    only_reserved_addresses,
+)
 from sanitizer.pipeline import RunOptions, make_plan, run
 from sanitizer.rules import load_rules
 from sanitizer.store import Store
@@ -314,6 +319,69 @@ def test_texts_left_out_of_extraction_hold_no_unreserved_address(
     domain = v.str.split("@").list.last().str.to_lowercase()
     scrub_kept = found.filter(~reserved_domain_expr(domain))
     assert scrub_kept.height == 0, scrub_kept.get_column("v").to_list()
+
+
+_ADDRESS_PIECES = [
+    "a",
+    "Zo9",
+    "@",
+    "@",
+    ".",
+    "-",
+    "_",
+    "'",
+    "+",
+    "%",
+    " ",
+    "\t",
+    "\u00a0",
+    "é",
+    "com",
+    "xn--p1ai",
+    "x" * 60,
+    "1",
+    "example.org",
+    "<",
+]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_ADDRESS_PIECES), max_size=12), min_size=1, max_size=20))
+def test_plain_addresses_extract_as_themselves(pieces: list[list[str]]) -> None:
+    """`email_candidates` does not extract from a text that is one plain address: for those,
+    both extractions find exactly the trimmed text."""
+    texts = pl.Series(["".join(p) for p in pieces])
+    plain = texts.filter(texts.str.contains(PLAIN_ADDRESS))
+    for how in (plain.str.extract_all(EMAIL_IN_TEXT), extract_emails(plain)):
+        assert how.to_list() == [[t.strip()] for t in plain.to_list()]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_ADDRESS_PIECES), max_size=12), min_size=1, max_size=20))
+@example([["<", "a", "@", "com", ".", "com", ">"]])
+@example([["a", "@", "com", ".", "com", "."], ["a", "@", "com", ".", "xn--p1ai"]])
+@example([[" ", "a", "@", "com", ".", "com", "@", "com", ".", "com"], ["a", "@", "é", ".", "com"]])
+def test_email_candidates_are_every_address_in_every_value(pieces: list[list[str]]) -> None:
+    """What `email_candidates` gives, as a set: each whole value with an `@` and each address
+    extracted from any value, lower-cased, none at a reserved domain (the slow way)."""
+    values = ["".join(p) for p in pieces]
+    want = set()
+    for row, value in enumerate(values):
+        if "@" not in value:
+            continue
+        found = [value.strip(), *re.findall(_PY_EMAIL, value)]
+        want |= {(row, v.lower()) for v in found}
+    want = {(r, v) for r, v in want if not re.search(_PY_RESERVED, v)}
+    assert set(email_candidates(pl.Series(values), inside=True).rows()) == want
+
+
+# The same regexes in Python's syntax, for the slow way above (the texts' letters are ASCII
+# and `é`; `[^\W_]` is a Unicode letter or digit)
+_PY_EMAIL = (
+    r"(?i)[^\W_](?:[\w.%+'-]*[\w%+-])?@(?:[^\W_](?:(?:[^\W_]|-)*[^\W_])?\.)+"
+    r"(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})"
+)
+_PY_RESERVED = leak.RESERVED_AT
 
 
 def test_email_candidates_skip_only_reserved_texts() -> None:

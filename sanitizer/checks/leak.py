@@ -52,7 +52,7 @@ from sanitizer.masks.phone import (
     region_for,
     safe_flags,
 )
-from sanitizer.masks.textscan import extract_emails, only_reserved_addresses
+from sanitizer.masks.textscan import PLAIN_ADDRESS, extract_emails, only_reserved_addresses
 from sanitizer.pii import NOT_PHONE
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.schema import ColumnInfo, Kind
@@ -99,7 +99,8 @@ def _rows_values(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
-    """Rows and normalized addresses: the whole value, and (``inside``) each address in it."""
+    """Rows and normalized addresses: the whole value, and (``inside``) each address in it.
+    A (row, address) pair may come twice (the callers count distinct hashes and rows)."""
     # only values with an `@` hold an address (names, phones, amounts: none)
     frame = (
         pl.DataFrame({"t": text.cast(pl.String)})
@@ -109,15 +110,18 @@ def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
     parts = [frame.select("row", v=pl.col("t").str.strip_chars().str.to_lowercase())]
     if inside:
         # texts whose every `@` belongs to an address at a reserved domain (every value the
-        # email mask wrote, most that scrub wrote) hold no address worth the extraction
-        unsure = frame.filter(~only_reserved_addresses(pl.col("t")))
+        # email mask wrote, most that scrub wrote) hold no address worth the extraction, and
+        # a text that is one plain address holds only the whole value (an email column)
+        t = pl.col("t")
+        unsure = frame.filter(~only_reserved_addresses(t) & ~t.str.contains(PLAIN_ADDRESS))
         parts.append(
             unsure.select("row", v=extract_emails(unsure.get_column("t")))
             .explode("v")
             .select("row", v=pl.col("v").str.to_lowercase())
+            .unique()
         )
     out = _rows_values(pl.concat(parts))
-    return out.filter(~pl.col("v").str.contains(RESERVED_AT)).unique()
+    return out.filter(~pl.col("v").str.contains(RESERVED_AT))
 
 
 def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:

@@ -39,6 +39,16 @@ EMAIL_IN_ASCII = (
     r"(?:[A-Za-z]{2,63}|[xX][nN]--[a-zA-Z0-9-]{1,59})"
 )
 
+# A text that is one plain ASCII address and nothing else (spaces around it aside): every
+# character of it is in what `EMAIL_IN_TEXT` finds there (it starts at the first one, and its
+# greedy parts run to the `@`, the last dot and the end), so extracting finds the text itself,
+# trimmed. A stricter shape than `EMAIL_IN_ASCII` (letters-only top-level domain), on purpose.
+PLAIN_ADDRESS = (
+    r"^\s*" + _ASCII_ATOM + r"(?:[A-Za-z0-9._%+'-]*[A-Za-z0-9_%+-])?"
+    r"@(?:" + _ASCII_ATOM + r"(?:[A-Za-z0-9-]*" + _ASCII_ATOM + r")?\.)+"
+    r"[A-Za-z]{2,63}\s*$"
+)
+
 
 def _non_ascii(texts: pl.Series) -> pl.Series:
     """Positions of the texts with a character beyond ASCII."""
