@@ -8,6 +8,8 @@ import numpy as np
 import phonenumbers
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanitizer.masks import MaskContext, Pools, get_mask
 from sanitizer.masks import phone as phone_mod
@@ -182,3 +184,16 @@ def test_keyed_hex_works_in_a_forked_child_after_the_parent_hashed() -> None:
     with multiprocessing.get_context("fork").Pool(1) as pool:
         child = pool.apply_async(_hash_in_child, (values,)).get(timeout=60)
     assert child == parent
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(0, 3)), max_size=40))
+def test_rank_in_runs_is_the_rank_within_each_run_of_equal_keys(keys: list[int | None]) -> None:
+    from sanitizer.masks.vector import rank_in_runs
+
+    want, prev = [], object()
+    for i, k in enumerate(keys):
+        # a NULL starts a run of its own
+        want.append(0 if i == 0 or k is None or k != prev else want[-1] + 1)
+        prev = k
+    assert rank_in_runs(pl.Series(keys, dtype=pl.Int64)).to_list() == want

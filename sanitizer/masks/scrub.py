@@ -39,6 +39,7 @@ from sanitizer.masks.textscan import (
     only_reserved_addresses,
     replace_emails,
 )
+from sanitizer.masks.vector import rank_in_runs
 from sanitizer.schema import Kind
 
 # Regions tried for numbers written without a country code, after the rule's own region,
@@ -194,11 +195,13 @@ def _split_emails(work: pl.DataFrame) -> pl.DataFrame:
     s. One regex pass over the batch marks each address, one split cuts there."""
     texts = work.get_column("t")
     mark = _sentinel(texts)
-    return (
+    cut = (
         work.with_columns(s=replace_emails(texts, mark + "${0}" + mark).str.split(mark))
         .drop("t")
         .explode("s")
-        .with_columns(k=pl.int_range(pl.len()).over("i"))
+    )
+    return (
+        cut.with_columns(k=rank_in_runs(cut.get_column("i")))
         .with_columns(
             kind=pl.when(pl.col("k") % 2 == 1).then(pl.lit(EMAIL)).otherwise(pl.lit(TEXT))
         )
@@ -255,11 +258,9 @@ def _pieces(work: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
         pk=pl.coalesce("pk", pl.concat_list("kind")),
         pr=pl.coalesce("pr", pl.concat_list(pl.lit(None, dtype=pl.String))),
     )
+    pieces = segs.sort("i", "k").select("i", "row", "p", "pk", "pr").explode("p", "pk", "pr")
     return (
-        segs.sort("i", "k")
-        .select("i", "row", "p", "pk", "pr")
-        .explode("p", "pk", "pr")
-        .with_columns(k=pl.int_range(pl.len()).over("i"))
+        pieces.with_columns(k=rank_in_runs(pieces.get_column("i")))
         .rename({"p": "s", "pk": "kind", "pr": "region"})
         .select("i", "row", "k", "kind", "s", "region")
     )

@@ -353,10 +353,9 @@ def candidate_mask(texts: pl.Series) -> pl.Series:
     for the whole batch in polars. A text it leaves out is one `find_phones` finds nothing
     in (``loyalty card 123456, after 5pm`` has seven digits but no run of seven), so the
     per-text matcher only sees texts where it may find something."""
-    enough = texts.str.count_matches(r"\d").fill_null(0) >= MIN_PHONE_DIGITS
-    if not enough.any():
-        return enough
-    where = enough.arg_true()
-    runs = texts.gather(where).str.extract_all(_DIGIT_RUN.pattern)
-    longest = runs.list.eval(pl.element().str.count_matches(r"\d")).list.max().fill_null(0)
-    return enough.clone().scatter(where, longest >= MIN_PHONE_DIGITS).alias(texts.name)
+    return texts.str.contains(_LONG_DIGIT_RUN).fill_null(False).alias(texts.name)
+
+
+# `MIN_PHONE_DIGITS` digits with only `_DIGIT_RUN`'s separators between them: they are in one
+# run, and a run with that many digits holds such a sequence
+_LONG_DIGIT_RUN = r"\d(?:[ \t().\-/]*\d){" + str(MIN_PHONE_DIGITS - 1) + "}"

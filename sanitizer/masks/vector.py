@@ -115,3 +115,16 @@ def decimal_digits(values: np.ndarray, width: int) -> np.ndarray:
     v = values.astype(np.uint64)
     powers = np.uint64(10) ** np.arange(width - 1, -1, -1, dtype=np.uint64)
     return ((v[:, None] // powers[None, :]) % np.uint64(10)).astype(np.uint8)
+
+
+def rank_in_runs(keys: pl.Series) -> pl.Series:
+    """0, 1, 2, ... within each run of equal consecutive ``keys``: what
+    ``pl.int_range(pl.len()).over(keys)`` gives where equal keys are next to each other,
+    without its group-by (a NULL key starts a run of its own)."""
+    n = len(keys)
+    idx = np.arange(n, dtype=np.int64)
+    if n == 0:
+        return pl.Series(idx)
+    change = (keys != keys.shift(1)).fill_null(True).to_numpy()
+    starts = np.maximum.accumulate(np.where(change, idx, 0))
+    return pl.Series(idx - starts)
