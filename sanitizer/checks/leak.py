@@ -113,7 +113,7 @@ def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
         # email mask wrote, most that scrub wrote) hold no address worth the extraction, and
         # a text that is one plain address holds only the whole value (an email column)
         t = pl.col("t")
-        unsure = frame.filter(~only_reserved_addresses(t) & ~t.str.contains(PLAIN_ADDRESS))
+        unsure = frame.filter(~only_reserved_addresses(t)).filter(~t.str.contains(PLAIN_ADDRESS))
         parts.append(
             unsure.select("row", v=extract_emails(unsure.get_column("t")))
             .explode("v")
