@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from raw_values import assert_no_raw_values
 
 from sanitizer.checks import gather_source_stats, leak, run_checks
-from sanitizer.checks.digest import ColumnDigest, canonical_text
+from sanitizer.checks.digest import ColumnDigest, canonical_text, row_keys
 from sanitizer.checks.leak import email_candidates, name_candidates, phone_key_frame, phone_runs
 from sanitizer.checks.suite import EMAIL_PATTERN, derive_suite
 from sanitizer.db import fk_order, open_source, reflect
@@ -424,13 +424,21 @@ def test_digest_ignores_order_and_batches_but_sees_changes() -> None:
     def digest(batches: list[list[object]], keys: list[list[object]] | None = None) -> str:
         d = ColumnDigest()
         for i, b in enumerate(batches):
-            d.add(canonical_text("c", b), canonical_text("k", keys[i]) if keys else None)
+            d.add(canonical_text("c", b), row_keys([keys[i]], ["k"]) if keys else None)
         return d.value
 
     assert digest([[1, 2.5, None, "x"]]) == digest([["x", None], [2.5, 1]])
     assert digest([[1, 2]]) != digest([[1, 3]])
     assert digest([[None]]) != digest([[""]])
     assert digest([["a", "b"]], [[1, 2]]) != digest([["b", "a"]], [[1, 2]])  # moved values
+    assert digest([["a", "b"]], [[1, 2]]) == digest([["b"], ["a"]], [[2], [1]])
+    assert digest([["a"]], [[None]]) != digest([["a"]], [[""]])
+    # a key of two columns: its parts are kept apart
+    two = ColumnDigest()
+    two.add(canonical_text("c", ["v"]), row_keys([["ab"], ["c"]], ["k1", "k2"]))
+    other = ColumnDigest()
+    other.add(canonical_text("c", ["v"]), row_keys([["a"], ["bc"]], ["k1", "k2"]))
+    assert two.value != other.value
 
 
 def test_decimals_written_differently_read_alike() -> None:
@@ -548,3 +556,22 @@ def test_only_names_that_read_the_same_unquoted_go_to_ges_table_asset() -> None:
     for dialect in ("postgresql", "mysql"):
         for name in ("order", "select", "Customers", "my table", "a.b", 'x"y'):
             assert not _bare(dialect, name), (dialect, name)
+
+
+_TIME_PIECES = ["2024-01-01", " ", "T", "10:00", ":00", ".", "0", "00", "5", "+", "-", ":", "é"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_TIME_PIECES), max_size=8), min_size=1, max_size=20))
+def test_times_are_spelled_as_the_three_rewritings_spell_them(pieces: list[list[str]]) -> None:
+    """Dates and times read alike (`_same_time`, each rewriting on the values it can change)
+    exactly as the three rewritings applied to every value would have them."""
+    from sanitizer.checks.digest import _same_time
+
+    text = pl.Series([("".join(p) if p else None) for p in pieces], dtype=pl.String)
+    want = (
+        text.str.replace(r"[+-]00(:?00)?$", "")
+        .str.replace(r"(\.\d*?)0+$", "${1}")
+        .str.replace(r"\.$", "")
+    )
+    assert _same_time(text).to_list() == want.to_list()

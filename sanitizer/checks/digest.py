@@ -1,8 +1,9 @@
 """Order-independent digests of a column's values, to prove `keep` columns unchanged.
 
-A column's digest is the sum (mod 2**64, in two 32-bit halves) of xxh3-64 hashes of
-``row key + value`` over all rows: independent of row order and batch size, sensitive to any
-changed, moved, added or removed value. The row key is the primary key where every primary-key
+A column's digest is the sum (mod 2**64, in two 32-bit halves) of 64-bit hashes of
+``(row key, value)`` over all rows: independent of row order and batch size, sensitive to any
+changed, moved, added or removed value. The hashes are polars' own (seeded; stable within one
+polars version), taken of the columns as they are, with no text built per row. The row key is the primary key where every primary-key
 column is kept, so a value that moved to another row changes the digest too; without one the
 digest covers the column's values as a multiset. Source and output digests are computed in the
 same run, so they only need to agree with each other, not across versions.
@@ -17,11 +18,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-import polars_hash as plh
 
 from sanitizer.schema import Kind
 
 _HALF = pl.lit(1 << 32, dtype=pl.UInt64)
+_SEED = 0x5A17  # fixed: source and output digests of one run must agree
+_NULL_MARK = pl.lit(0x9E3779B97F4A7C15, dtype=pl.UInt64)
 _MOD = 1 << 64
 
 
@@ -123,15 +125,29 @@ def _same_value(text: pl.Series, kind: Kind) -> pl.Series:
         spelled = text.gather(rest).to_frame("t").select(_decimal_expr(pl.col("t"))).to_series()
         return text.scatter(rest, spelled).alias(name)  # copy on write: `values` stay as they are
     elif kind in (Kind.DATETIME, Kind.TIME):
-        expr = (
-            pl.lit(text)
-            .str.replace(r"[+-]00(:?00)?$", "")
-            .str.replace(r"(\.\d*?)0+$", "${1}")
-            .str.replace(r"\.$", "")
-        )
+        return _same_time(text).alias(name)
     else:
         return text
     return pl.select(expr.alias(name)).to_series()
+
+
+def _same_time(text: pl.Series) -> pl.Series:
+    """A date, time or timestamp without a zero UTC offset (`+00`, `-00:00`) and without
+    trailing zeros of its fraction (nor a bare point). Each rewriting only on the values it can
+    change: a zero offset ends in `00` (and `+00`/`-00` at the end is exactly such an
+    offset), a fraction has a point."""
+    plus = text.str.ends_with("+00") | text.str.ends_with("-00")
+    out = pl.select(
+        pl.when(plus).then(pl.lit(text).str.head(-3)).otherwise(pl.lit(text))
+    ).to_series()
+    other = (text.str.ends_with("00") & ~plus).fill_null(False).arg_true()
+    if other.len():
+        out = out.scatter(other, out.gather(other).str.replace(r"[+-]00(:?00)?$", ""))
+    point = out.str.contains(".", literal=True).fill_null(False).arg_true()
+    if point.len():
+        fixed = out.gather(point).str.replace(r"(\.\d*?)0+$", "${1}").str.replace(r"\.$", "")
+        out = out.scatter(point, fixed)
+    return out
 
 
 # a decimal number written plainly: digits with at most one point, a sign perhaps
@@ -196,19 +212,18 @@ class ColumnDigest:
         self.lo = 0
 
     def add(self, values: pl.Series, row_keys: pl.Series | None) -> None:
-        """Add one batch: ``values`` as text (NULL allowed), ``row_keys`` as text or None."""
-        marked = (
-            pl.when(pl.col("v").is_null())
-            .then(pl.lit("\x00"))
-            .otherwise(pl.concat_str([pl.lit("\x01"), pl.col("v")]))
-        )
+        """Add one batch: ``values`` as text (NULL allowed), ``row_keys`` from `row_keys`
+        (or None)."""
+        # NULL apart from every text (`""` included): its own mark, not a hash of text
+        h = pl.when(pl.col("v").is_null()).then(_NULL_MARK).otherwise(pl.col("v").hash(_SEED))
         cols: dict[str, pl.Series] = {"v": values.alias("v")}
         if row_keys is not None:
             cols["k"] = row_keys.alias("k")
-            marked = pl.concat_str([pl.col("k"), pl.lit("\x1e"), marked])
-        frame = pl.DataFrame(cols).select(marked.alias("t"))
-        sums = frame.select(h=plh.col("t").nchash.xxh3_64()).select(
-            hi=(pl.col("h") // _HALF).sum(), lo=(pl.col("h") % _HALF).sum()
+            h = pl.struct(pl.col("k"), h.alias("h")).hash(_SEED)
+        sums = (
+            pl.DataFrame(cols)
+            .select(h.alias("h"))
+            .select(hi=(pl.col("h") // _HALF).sum(), lo=(pl.col("h") % _HALF).sum())
         )
         hi, lo = sums.row(0)
         self.hi = (self.hi + int(hi or 0)) % _MOD
@@ -225,12 +240,8 @@ def row_keys(
     names: Sequence[str],
     kinds: Sequence[Kind | None] | None = None,
 ) -> pl.Series:
-    """Primary-key values of a batch, as one text per row."""
+    """Primary-key values of a batch, one 64-bit hash per row (of the key's columns as
+    text, in order; NULL apart from every text)."""
     kinds = kinds or [None] * len(names)
-    parts = [
-        canonical_text(n, c, k).fill_null("\x00")
-        for n, c, k in zip(names, columns, kinds, strict=True)
-    ]
-    if len(parts) == 1:
-        return parts[0]
-    return pl.DataFrame(parts).select(pl.concat_str(pl.all(), separator="\x1f")).to_series()
+    parts = [canonical_text(n, c, k) for n, c, k in zip(names, columns, kinds, strict=True)]
+    return pl.DataFrame(parts).select(pl.struct(pl.all()).hash(_SEED)).to_series().alias("k")
