@@ -546,6 +546,11 @@ def test_numbers_fictional_in_some_region_are_not_originals() -> None:
     assert fictional_rows(runs, ["US", "GB"]).to_list() == [0]
     keys = phone_key_frame(runs, ["US"], fiction_in=["US", "GB"])
     assert keys.get_column("row").to_list() == [1]
+    # one text holding a fictional number and a real one: the real one is still an original
+    both = pl.DataFrame(
+        {"row": pl.Series([0, 0], dtype=pl.UInt32), "v": ["01164960186", "+1 415 555 2671"]}
+    )
+    assert phone_key_frame(both, ["US"], fiction_in=["US", "GB"]).rows() == [(0, "1:4155552671")]
 
 
 def test_only_names_that_read_the_same_unquoted_go_to_ges_table_asset() -> None:

@@ -154,41 +154,70 @@ def fictional_rows(runs: pl.DataFrame, regions: Iterable[str]) -> pl.Series:
     to look for (the fixture's `0116 496 0186` is Ofcom drama in the UK and an impossible
     number in the US; a masked UK number may land on it)."""
     regions = list(regions)
-    if not regions:
+    if not regions or runs.height == 0:
         return pl.Series([], dtype=pl.UInt32)
-    hits = []
-    for i, region in enumerate(regions):
-        read = read_numbers(runs.get_column("v"), region)
-        hits.append(
-            runs.get_column("row").filter(safe_flags(read.get_column("k")).fill_null(False))
-        )
-        if i == 0:  # a number written with its country code reads alike in every region
-            runs = runs.filter(~read.get_column("f").fill_null(False))
-    return pl.concat(hits).unique()
+    fictional = _fictional(_Readings(runs.get_column("v")), regions)
+    return runs.get_column("row").filter(pl.Series(fictional)).unique()
+
+
+class _Readings:
+    """The values of some runs read in whole regions (``k``, ``f``, ``safe``), each region
+    once."""
+
+    def __init__(self, values: pl.Series) -> None:
+        self.values = values
+        self._read: dict[str, pl.DataFrame] = {}
+
+    def __call__(self, region: str) -> pl.DataFrame:
+        if region not in self._read:
+            read = read_numbers(self.values, region)
+            safe = safe_flags(read.get_column("k")).fill_null(False)
+            self._read[region] = read.with_columns(safe=safe)
+        return self._read[region]
+
+    def safe(self, region: str, at: np.ndarray) -> np.ndarray:
+        """Whether the values at positions ``at`` are safe read in ``region`` (reads only
+        those, unless the whole region is read already)."""
+        if region in self._read:
+            flags: np.ndarray = self._read[region].get_column("safe").to_numpy()[at]
+            return flags
+        keys = number_keys(self.values.gather(at), region)
+        flags = safe_flags(keys).fill_null(False).to_numpy()
+        return flags
+
+
+def _fictional(readings: _Readings, regions: list[str]) -> np.ndarray:
+    """Per value: fictional or unassignable read in some region of ``regions`` (the first is
+    read for every value; the others only for values written without a country code, which
+    read alike in every region)."""
+    first = readings(regions[0])
+    fictional = first.get_column("safe").to_numpy().copy()
+    at = np.flatnonzero(~first.get_column("f").fill_null(False).to_numpy())
+    for region in regions[1:]:
+        fictional[at[readings.safe(region, at)]] = True
+    return fictional
 
 
 def phone_key_frame(
     runs: pl.DataFrame, regions: Iterable[str], *, fiction_in: Iterable[str] = ()
 ) -> pl.DataFrame:
-    """Rows and ``cc:nsn`` keys of unsafe numbers with at least 7 national digits (rows that
+    """Rows and ``cc:nsn`` keys of unsafe numbers with at least 7 national digits (runs that
     are fictional when read in a region of ``fiction_in`` are left out)."""
     if runs.height == 0:
         return pl.DataFrame(schema={"row": pl.UInt32, "v": pl.String})
     regions = list(regions)
+    readings = _Readings(runs.get_column("v"))
+    kept = pl.Series([True] * runs.height)
+    if fiction_in:
+        # the keys' region first: its reading is the keys' too
+        fiction = sorted(fiction_in, key=lambda r: r not in regions)
+        kept = pl.Series(~_fictional(readings, fiction))
     parts = []
-    fiction = list(fiction_in)
-    if fiction:
-        # `number_keys` keeps each region's last reading: the keys below reuse these (the
-        # first region is read for every value, so it is the one of the keys)
-        fiction.sort(key=lambda r: r not in regions)
-        runs = runs.filter(~pl.col("row").is_in(fictional_rows(runs, fiction)))
-    values = runs.get_column("v")
     for region in regions:
-        keys = number_keys(values, region)
-        safe = safe_flags(keys)
+        read = readings(region)
         parts.append(
-            pl.DataFrame({"row": runs.get_column("row"), "k": keys, "safe": safe})
-            .filter(pl.col("k").is_not_null() & ~pl.col("safe"))
+            pl.DataFrame({"row": runs.get_column("row"), "k": read.get_column("k")})
+            .filter(kept & read.get_column("k").is_not_null() & ~read.get_column("safe"))
             .select(
                 "row",
                 # `+44 (0)20 ...` reads with the trunk 0 inside the national number: drop it
