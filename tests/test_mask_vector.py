@@ -197,3 +197,21 @@ def test_rank_in_runs_is_the_rank_within_each_run_of_equal_keys(keys: list[int |
         want.append(0 if i == 0 or k is None or k != prev else want[-1] + 1)
         prev = k
     assert rank_in_runs(pl.Series(keys, dtype=pl.Int64)).to_list() == want
+
+
+_PHONE_PIECES = ["+44", " ", "20", "7946", "0123", "(0)", "-", ".", "x", "X", "ext.", "Ext", "#", "12"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(st.sampled_from(_PHONE_PIECES), max_size=8))))
+def test_phone_extensions_split_as_the_regex_splits_them(pieces: list[list[str] | None]) -> None:
+    """`_split_frame` runs the extension regex only on values with a marker letter: it splits
+    every value as running it on all of them would."""
+    src = pl.Series([None if p is None else "".join(p) for p in pieces], dtype=pl.String)
+    got = phone_mod._split_frame(src)
+    assert got.get_column("main").to_list() == (
+        src.str.extract(phone_mod.EXTENSION_RE, 1).fill_null(src).to_list()
+    )
+    assert got.get_column("ext").to_list() == (
+        src.str.extract(phone_mod.EXTENSION_RE, 2).fill_null("").to_list()
+    )

@@ -351,20 +351,27 @@ def has_safe_space(cc: int, region: str, length: int) -> bool:
 NANP_TEMPLATE = "+# ###-###-####"
 
 
-def _split_frame(src: pl.Series) -> pl.DataFrame:
+def _split_frame(src: pl.Series, *, template: bool = True) -> pl.DataFrame:
     """Per value (with a row index ``_i``): the number without its extension, the extension,
-    the digits, the shape (digits as ``#``) and whether it is written internationally."""
-    frame = pl.DataFrame({"src": src}).with_row_index("_i")
-    frame = frame.with_columns(
-        main=pl.col("src").str.extract(EXTENSION_RE, 1).fill_null(pl.col("src")),
-        ext=pl.col("src").str.extract(EXTENSION_RE, 2).fill_null(""),
-    )
-    return frame.with_columns(
-        digits=pl.col("main").str.replace_all(r"\D", ""),
-        template=pl.col("main").str.replace_all(r"\d", "#"),
-        intl=pl.col("main").str.strip_chars().str.starts_with("+")
-        | pl.col("main").str.strip_chars().str.starts_with("00"),
-    )
+    the digits, the shape (digits as ``#``; without ``template``, not) and whether it is
+    written internationally."""
+    main, ext = src, pl.repeat("", len(src), dtype=pl.String, eager=True)
+    # every extension marker (`x`, `ext`, `extension`, `#`; `x` folds to `X` only) has one of
+    # these: the other values have none, and the regex runs on the few that may
+    marked = src.str.contains(r"[xX#]").fill_null(False).arg_true()
+    if marked.len():
+        found = src.gather(marked).str.extract_groups(EXTENSION_RE).struct.unnest()
+        main = main.scatter(marked, found.to_series(0).fill_null(src.gather(marked)))
+        ext = ext.scatter(marked, found.to_series(1).fill_null(""))
+    frame = pl.DataFrame({"src": src, "main": main, "ext": ext}).with_row_index("_i")
+    stripped = pl.col("main").str.strip_chars()
+    columns = {
+        "digits": pl.col("main").str.replace_all(r"\D", ""),
+        "intl": stripped.str.starts_with("+") | stripped.str.starts_with("00"),
+    }
+    if template:
+        columns["template"] = pl.col("main").str.replace_all(r"\d", "#")
+    return frame.with_columns(**columns)
 
 
 def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
@@ -867,7 +874,7 @@ def parse_numbers(values: pl.Series, region: str) -> pl.DataFrame:
         number's digits). ``nsn`` is NULL where the value is not a phone number: NULL, no
         digits, or fewer than 5 / more than 17 digits.
     """
-    frame = _plan_frame(_split_frame(values.cast(pl.String)), region)
+    frame = _plan_frame(_split_frame(values.cast(pl.String), template=False), region)
     return frame.select(
         pl.col("cc"),
         pl.col("region"),
@@ -924,7 +931,7 @@ _keys_lock = threading.Lock()
 def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
     """Per value: its key ``k`` (NULL if no phone number) and ``f``, whether it reads the
     same in every region (written with `+`/`00` and a country code that has a region)."""
-    frame = _plan_frame(_split_frame(values.cast(pl.String)), region)
+    frame = _plan_frame(_split_frame(values.cast(pl.String), template=False), region)
     return frame.select(
         k=pl.when(pl.col("nsn_len").is_not_null()).then(
             pl.concat_str(
