@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import phonenumbers
@@ -47,6 +48,9 @@ def _writings(seed: int, n: int) -> list[str | None]:
         "+44",
         "０２０ ７９４６ ０９５８",
         "+44 20 7946 0958",
+        "+44 20 7946 0958x20x20",  # two markers: the regex takes the last as the extension
+        "020 7946 0958 x12 x345",
+        "+1 415 555 0100 #1#2",
     ]
     return out
 
@@ -206,12 +210,12 @@ _PHONE_PIECES = ["+44", " ", "20", "7946", "0123", "(0)", "-", ".", "x", "X", "e
 @given(st.lists(st.one_of(st.none(), st.lists(st.sampled_from(_PHONE_PIECES), max_size=8))))
 def test_phone_extensions_split_as_the_regex_splits_them(pieces: list[list[str] | None]) -> None:
     """`_split_frame` runs the extension regex only on values with a marker letter: it splits
-    every value as running it on all of them would."""
-    src = pl.Series([None if p is None else "".join(p) for p in pieces], dtype=pl.String)
-    got = phone_mod._split_frame(src)
-    assert got.get_column("main").to_list() == (
-        src.str.extract(phone_mod.EXTENSION_RE, 1).fill_null(src).to_list()
-    )
-    assert got.get_column("ext").to_list() == (
-        src.str.extract(phone_mod.EXTENSION_RE, 2).fill_null("").to_list()
-    )
+    every value as the regex does (Python's `re` as the reference: polars' `str.extract` of
+    one group reads `+44x20x20` as `+44`, which the regex cannot match)."""
+    src = [None if p is None else "".join(p) for p in pieces]
+    got = phone_mod._split_frame(pl.Series(src, dtype=pl.String))
+    found = [None if v is None else re.match(phone_mod.EXTENSION_RE, v) for v in src]
+    assert got.get_column("main").to_list() == [
+        m.group(1) if m else v for v, m in zip(src, found, strict=True)
+    ]
+    assert got.get_column("ext").to_list() == [m.group(2) if m else "" for m in found]

@@ -46,11 +46,11 @@ import polars_hash as plh
 
 from sanitizer.checks.spill import SpillFolder
 from sanitizer.masks.phone import (
-    EXTENSION_RE,
     number_keys,
     read_numbers,
     region_for,
     safe_flags,
+    split_extension,
 )
 from sanitizer.masks.textscan import PLAIN_ADDRESS, extract_emails, only_reserved_addresses
 from sanitizer.pii import NOT_PHONE
@@ -132,7 +132,7 @@ def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:
     frame = frame.filter(pl.col("t").str.count_matches(r"\d") >= MIN_NSN)
     parts = []
     if whole:
-        main = pl.col("t").str.extract(EXTENSION_RE, 1).fill_null(pl.col("t"))
+        main = split_extension(frame.get_column("t"))[0]
         parts.append(frame.filter(main.str.contains(PHONE_SHAPED)).select("row", v=pl.col("t")))
     if inside:
         # not the digits of an address at a reserved domain: masks write those, and a fake's

@@ -351,18 +351,26 @@ def has_safe_space(cc: int, region: str, length: int) -> bool:
 NANP_TEMPLATE = "+# ###-###-####"
 
 
-def _split_frame(src: pl.Series, *, template: bool = True) -> pl.DataFrame:
-    """Per value (with a row index ``_i``): the number without its extension, the extension,
-    the digits, the shape (digits as ``#``; without ``template``, not) and whether it is
-    written internationally."""
+def split_extension(src: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Each value without its extension (`x12`, `ext. 12`; NULL stays NULL), and the extension
+    as written (`""` where none). `EXTENSION_RE` decides; it runs only on the values with a
+    marker letter (`x`, `ext`, `extension` and `#` all hold `x`, `X` or `#`; `x` folds to `X`
+    only), and through `extract_groups` (polars' `str.extract` of one group has read
+    `+44x20x20` as `+44`, which the regex cannot match)."""
     main, ext = src, pl.repeat("", len(src), dtype=pl.String, eager=True)
-    # every extension marker (`x`, `ext`, `extension`, `#`; `x` folds to `X` only) has one of
-    # these: the other values have none, and the regex runs on the few that may
     marked = src.str.contains(r"[xX#]").fill_null(False).arg_true()
     if marked.len():
         found = src.gather(marked).str.extract_groups(EXTENSION_RE).struct.unnest()
         main = main.scatter(marked, found.to_series(0).fill_null(src.gather(marked)))
         ext = ext.scatter(marked, found.to_series(1).fill_null(""))
+    return main, ext
+
+
+def _split_frame(src: pl.Series, *, template: bool = True) -> pl.DataFrame:
+    """Per value (with a row index ``_i``): the number without its extension, the extension,
+    the digits, the shape (digits as ``#``; without ``template``, not) and whether it is
+    written internationally."""
+    main, ext = split_extension(src)
     frame = pl.DataFrame({"src": src, "main": main, "ext": ext}).with_row_index("_i")
     stripped = pl.col("main").str.strip_chars()
     columns = {
@@ -634,7 +642,8 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
     size = np.diff(offsets)[sel]
     rest = np.flatnonzero(~is_plain & ~empty)
     if len(rest):  # an extension (`x12`, `ext. 12`) is kept as written: mask what is before
-        cut = src.gather(rest).str.extract(EXTENSION_RE, 1)  # a prefix of the value
+        cut, ext = split_extension(src.gather(rest))  # a prefix of the value
+        cut = pl.select(pl.when(pl.lit(ext) != "").then(pl.lit(cut))).to_series()
         taken = plain(cut)  # a value plain without its extension
         if taken.any():
             sel = np.concatenate([sel, rest[taken]])
