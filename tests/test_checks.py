@@ -580,3 +580,25 @@ def test_times_are_spelled_as_the_three_rewritings_spell_them(pieces: list[list[
         .str.replace(r"\.$", "")
     )
     assert _same_time(text).to_list() == want.to_list()
+
+
+_RUN_PIECES = ["+44", " ", "20", "7946", "0958", "(", ")", "-", "x", "EXT.", "extenſion", "#", "a", "é"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_RUN_PIECES), max_size=10), min_size=1, max_size=20))
+@example([["+44", " ", "20", " ", "7946", " ", "0958", "x", "20"], ["7946", "0958", "#", "20"]])
+@example([["+44", "7946", "0958", " ", "extenſion", " ", "20"], ["7946", "0958", "EXT.", "20"]])
+def test_phone_shaped_values_are_found_past_the_character_filter(pieces: list[list[str]]) -> None:
+    """`phone_runs` tests only values made of a phone's and its extension's characters for a
+    phone shape: it finds every value whose number without its extension is phone-shaped."""
+    from sanitizer.masks.phone import split_extension
+
+    text = pl.Series(["".join(p) for p in pieces], dtype=pl.String)
+    main = split_extension(text)[0]
+    enough = text.str.count_matches(r"\d") >= leak.MIN_NSN
+    digits = text.str.replace_all(r"\D", "").str.len_chars()
+    other = text.str.strip_chars().str.contains(leak.NOT_PHONE)
+    shaped = main.str.contains(leak.PHONE_SHAPED) & enough & (digits <= 17) & ~other
+    want = {i for i, ok in enumerate(shaped.to_list()) if ok}
+    assert set(phone_runs(text, whole=True, inside=False).get_column("row").to_list()) == want

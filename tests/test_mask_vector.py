@@ -219,3 +219,14 @@ def test_phone_extensions_split_as_the_regex_splits_them(pieces: list[list[str] 
         m.group(1) if m else v for v, m in zip(src, found, strict=True)
     ]
     assert got.get_column("ext").to_list() == [m.group(2) if m else "" for m in found]
+
+
+def test_splitting_extensions_leaves_the_values_as_they_were() -> None:
+    values = pl.Series(["+44 20 7946 0958 x12", "020 7946 0958", None])
+    frame = values.to_frame("t")
+    main, ext = phone_mod.split_extension(frame.get_column("t"))
+    assert main.to_list() == ["+44 20 7946 0958", "020 7946 0958", None]
+    assert ext.to_list() == [" x12", "", ""]
+    assert frame.get_column("t").to_list() == ["+44 20 7946 0958 x12", "020 7946 0958", None]
+    main, ext = phone_mod.split_extension(values)
+    assert values.to_list() == ["+44 20 7946 0958 x12", "020 7946 0958", None]

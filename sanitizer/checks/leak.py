@@ -132,8 +132,11 @@ def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:
     frame = frame.filter(pl.col("t").str.count_matches(r"\d") >= MIN_NSN)
     parts = []
     if whole:
-        main = split_extension(frame.get_column("t"))[0]
-        parts.append(frame.filter(main.str.contains(PHONE_SHAPED)).select("row", v=pl.col("t")))
+        # a phone-shaped value with or without its extension has only these characters (the
+        # markers' letters, `ſ` folding to `s`): the extension regex runs on those alone
+        shaped = frame.filter(pl.col("t").str.contains(r"^[\s0-9().\-/+#eExXtTnNsSiIoOſ]*$"))
+        main = split_extension(shaped.get_column("t"))[0]
+        parts.append(shaped.filter(main.str.contains(PHONE_SHAPED)).select("row", v=pl.col("t")))
     if inside:
         # not the digits of an address at a reserved domain: masks write those, and a fake's
         # all-digit hex part read as some source number on 5,000,000 rows

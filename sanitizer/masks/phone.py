@@ -357,7 +357,7 @@ def split_extension(src: pl.Series) -> tuple[pl.Series, pl.Series]:
     marker letter (`x`, `ext`, `extension` and `#` all hold `x`, `X` or `#`; `x` folds to `X`
     only), and through `extract_groups` (polars' `str.extract` of one group has read
     `+44x20x20` as `+44`, which the regex cannot match)."""
-    main, ext = src, pl.repeat("", len(src), dtype=pl.String, eager=True)
+    main, ext = src.clone(), pl.repeat("", len(src), dtype=pl.String, eager=True)
     marked = src.str.contains(r"[xX#]").fill_null(False).arg_true()
     if marked.len():
         found = src.gather(marked).str.extract_groups(EXTENSION_RE).struct.unnest()
