@@ -210,10 +210,10 @@ def phone_key_frame(
         return pl.DataFrame(schema={"row": pl.UInt32, "v": pl.String})
     regions = list(regions)
     readings = _Readings(runs.get_column("v"))
-    kept = pl.Series([True] * runs.height)
-    if fiction_in:
-        # the keys' region first: its reading is the keys' too
-        fiction = sorted(fiction_in, key=lambda r: r not in regions)
+    kept = pl.repeat(True, runs.height, eager=True)
+    # the keys' region first: its reading is the keys' too
+    fiction = sorted(fiction_in, key=lambda r: r not in regions)
+    if fiction:
         kept = pl.Series(~_fictional(readings, fiction))
     parts = []
     for region in regions:
