@@ -642,8 +642,8 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
     size = np.diff(offsets)[sel]
     rest = np.flatnonzero(~is_plain & ~empty)
     if len(rest):  # an extension (`x12`, `ext. 12`) is kept as written: mask what is before
-        cut, ext = split_extension(src.gather(rest))  # a prefix of the value
-        cut = pl.select(pl.when(pl.lit(ext) != "").then(pl.lit(cut))).to_series()
+        # a prefix of the value (the value itself where it has no extension: not plain)
+        cut = split_extension(src.gather(rest))[0]
         taken = plain(cut)  # a value plain without its extension
         if taken.any():
             sel = np.concatenate([sel, rest[taken]])

@@ -270,7 +270,8 @@ def find_phones(text: str, regions: tuple[str, ...]) -> tuple[PhoneHit, ...]:
 
 
 # A run of digit groups as a phone number could be written.
-_DIGIT_RUN = re.compile(r"\d(?:[\d \t().\-/]*\d)?")
+_RUN_SEPARATORS = r" \t().\-/"  # what may stand between the digits of one run
+_DIGIT_RUN = re.compile(r"\d(?:[\d" + _RUN_SEPARATORS + r"]*\d)?")
 _EXTENSION_AFTER = re.compile(r"(?i)\s*(?:x|ext\.?|extension|#|;ext=)\s*\d{1,6}(?!\d)")
 _DATE_TIME = re.compile(_DATE.pattern + r"(?:[ T]\d{1,2})?")
 
@@ -358,4 +359,4 @@ def candidate_mask(texts: pl.Series) -> pl.Series:
 
 # `MIN_PHONE_DIGITS` digits with only `_DIGIT_RUN`'s separators between them: they are in one
 # run, and a run with that many digits holds such a sequence
-_LONG_DIGIT_RUN = r"\d(?:[ \t().\-/]*\d){" + str(MIN_PHONE_DIGITS - 1) + "}"
+_LONG_DIGIT_RUN = r"\d(?:[" + _RUN_SEPARATORS + r"]*\d){" + str(MIN_PHONE_DIGITS - 1) + "}"
