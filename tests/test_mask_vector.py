@@ -230,3 +230,23 @@ def test_splitting_extensions_leaves_the_values_as_they_were() -> None:
     assert frame.get_column("t").to_list() == ["+44 20 7946 0958 x12", "020 7946 0958", None]
     main, ext = phone_mod.split_extension(values)
     assert values.to_list() == ["+44 20 7946 0958 x12", "020 7946 0958", None]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet="0123456789abcdefé€ 🙂", max_size=12))),
+    st.integers(0, 5),
+)
+def test_hex_as_letters_spells_digits_as_letters_and_keeps_the_rest(
+    values: list[str | None], skip: int
+) -> None:
+    """`hex_as_letters` (a byte table over the Arrow buffer) rewrites 0-9 as g-p and nothing
+    else, on sliced Series too (an Arrow offset), with NULLs and multi-byte characters."""
+    from sanitizer.masks.chars import hex_as_letters
+
+    series = pl.Series("h", [*(["9"] * skip), *values], dtype=pl.String).slice(skip)
+    table = str.maketrans("0123456789", "ghijklmnop")
+    got = hex_as_letters(series)
+    assert got.name == "h"
+    assert got.to_list() == [None if v is None else v.translate(table) for v in values]
+    assert series.to_list() == values  # the input is left as it was

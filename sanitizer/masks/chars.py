@@ -19,6 +19,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from sanitizer.masks.vector import translate_bytes
+
 
 class Alphabet(IntEnum):
     """How the characters of one value are replaced."""
@@ -44,13 +46,15 @@ BASE32_RE = r"^[A-Z2-7]+=*$"
 # Hash text shown in a fake with letters for digits (0-9 -> g-p, a-f stay): the same 16
 # symbols, so the same bits, but no digit run that could read as a phone number (a real one,
 # by chance, which the leak check would rightly refuse).
-_DIGITS = [str(d) for d in range(10)]
-_DIGIT_LETTERS = [chr(ord("g") + d) for d in range(10)]
 
 
-def hex_as_letters(hexes: pl.Expr) -> pl.Expr:
+_HEX_AS_LETTERS = np.arange(256, dtype=np.uint8)
+_HEX_AS_LETTERS[ord("0") : ord("9") + 1] = np.arange(ord("g"), ord("p") + 1, dtype=np.uint8)
+
+
+def hex_as_letters(hexes: pl.Series) -> pl.Series:
     """Lower-case hex text spelled with the letters a-p only (``0``-``9`` become ``g``-``p``)."""
-    return hexes.str.replace_many(_DIGITS, _DIGIT_LETTERS)
+    return translate_bytes(hexes, _HEX_AS_LETTERS)
 
 
 def _table(chars: str) -> np.ndarray:

@@ -92,14 +92,8 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
     sep = pl.lit(".") if name_budget is None or name_budget > 0 else pl.lit("u")
 
     def build(suffix_at: int) -> pl.Expr:
-        return pl.concat_str(
-            [
-                local,
-                sep,
-                hex_as_letters(pl.col("h").str.slice(suffix_at, SUFFIX_HEX)),
-                pl.lit("@" + domain),
-            ]
-        )
+        suffix = hex_as_letters(hexes.str.slice(suffix_at, SUFFIX_HEX))
+        return pl.concat_str([local, sep, pl.lit(suffix), pl.lit("@" + domain)])
 
     out = frame.select(build(16).alias(values.name)).to_series()
     same = (out == norm).fill_null(False)

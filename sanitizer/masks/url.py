@@ -311,7 +311,7 @@ def _mask_urls(frame: pl.DataFrame, ctx: MaskContext, depth: int) -> pl.Series:
         pl.concat_str(
             [
                 pl.lit("h-"),
-                hex_as_letters(pl.lit(ctx.hash(host, "url-host")).str.slice(0, HOST_HEX)),
+                pl.lit(hex_as_letters(ctx.hash(host, "url-host").str.slice(0, HOST_HEX))),
                 pl.lit("." + _domain(ctx)),
             ]
         )

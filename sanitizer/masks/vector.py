@@ -64,6 +64,31 @@ def matrix_strings(
     return series.str.strip_chars_end(pad) if lengths is None and width else series
 
 
+def translate_bytes(values: pl.Series, table: np.ndarray) -> pl.Series:
+    """Every byte of every string replaced through ``table`` (256 uint8 entries), in one
+    NumPy gather over the data buffer; NULL stays NULL. The table must map ASCII to ASCII and
+    leave bytes 128-255 as they are, so UTF-8 text stays valid and lengths are kept."""
+    text = values.cast(pl.String)
+    if len(text) == 0:
+        return text
+    arr = text.to_arrow(compat_level=_OLDEST)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    validity, offsets, data = arr.buffers()
+    out = table[np.frombuffer(data, dtype=np.uint8)] if data is not None else None
+    arr = pa.LargeStringArray.from_buffers(
+        len(arr),
+        offsets,
+        pa.py_buffer(out) if out is not None else None,
+        validity,
+        arr.null_count,
+        arr.offset,
+    )
+    return pl.Series(values.name, arr, dtype=pl.String)
+
+
 def hex_lanes(hexes: pl.Series, count: int = 8) -> np.ndarray:
     """The first ``count`` 32-bit lanes of SHA-256 hex digests, as an (n, count) uint64
     matrix; lane ``i`` equals ``int(hex[8*i:8*i+8], 16)`` (see `keyed.lane`). NULL digests
