@@ -7,6 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from helpers_plan import table_plan
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanitizer.errors import SanitizeError
 from sanitizer.masks.base import Reads
@@ -190,3 +192,71 @@ def test_from_email_is_checked_when_rules_load(tmp_path: Path, rule: str, messag
         table_plan(tmp_path, rules, PEOPLE)
     assert message in str(err.value)
     assert err.value.where.line is not None
+
+
+_NAME_WORDS = ["Ann", "anne", "Jo", "J", "Zoë", "zoe", "Müller", "MULLER", "van", "Straße", "李"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.lists(st.sampled_from(_NAME_WORDS), max_size=3).map(" ".join)),
+            st.one_of(st.none(), st.lists(st.sampled_from(_NAME_WORDS), max_size=3).map(" ".join)),
+            st.lists(st.sampled_from([*_NAME_WORDS, " ", ", ", "called", "x"]), max_size=8).map(
+                "".join
+            ),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_row_names_prefilter_misses_no_piece(
+    rows: list[tuple[str | None, str | None, str]],
+) -> None:
+    """`replace_row_names` looks only at pieces its vectorized pre-filter picks: it must give
+    what running the exact replacement on every piece gives (names of several words, accents,
+    one-letter and empty names, NULLs, names glued to the next word)."""
+    from sanitizer.masks import MaskContext, Pools
+    from sanitizer.masks.base import RowView
+    from sanitizer.masks.scrub import TEXT, _name_pairs, _replace_names, replace_row_names
+
+    first = pl.Series("first_name", [r[0] for r in rows], dtype=pl.String)
+    last = pl.Series("last_name", [r[1] for r in rows], dtype=pl.String)
+    masked = pl.DataFrame(
+        {"first_name": [f"Fake{i}" for i in range(len(rows))], "last_name": ["Name"] * len(rows)}
+    )
+    view = RowView(
+        original=pl.DataFrame([first, last]),
+        masked=masked,
+        masks={"first_name": "first_name", "last_name": "last_name"},
+    )
+    ctx = MaskContext(secret=b"s", pools=Pools(), row=view)
+    pieces = pl.DataFrame(
+        {
+            "i": list(range(len(rows))),
+            "k": [0] * len(rows),
+            "row": list(range(len(rows))),
+            "kind": [TEXT] * len(rows),
+            "out": [r[2] for r in rows],
+        },
+        schema={"i": pl.Int64, "k": pl.Int64, "row": pl.Int64, "kind": pl.String, "out": pl.String},
+    )
+    got = replace_row_names(pieces, ctx).sort("i").get_column("out").to_list()
+    columns = [("first_name", "first_name"), ("last_name", "last_name")]
+    want = [
+        _replace_names(
+            text,
+            _name_pairs(
+                {
+                    "o:first_name": f,
+                    "o:last_name": la,
+                    "m:first_name": f"Fake{i}",
+                    "m:last_name": "Name",
+                },
+                columns,
+            ),
+        )
+        for i, (f, la, text) in enumerate(rows)
+    ]
+    assert got == want

@@ -599,26 +599,21 @@ def replace_row_names(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
     names = names.join(text_pieces.select("row").unique(), on="row", how="semi")
     folded = {c: fold_series(names.get_column(f"o:{c}").str.strip_chars()) for c, _ in columns}
     # vectorized pre-filter: the folded piece contains some folded name token of its row
-    tokens = [
-        pl.lit(folded[c]).str.split(" ").list.get(i, null_on_oob=True)
-        for c, _ in columns
-        for i in (0, -1)
-    ]
-    names = names.with_columns(pl.concat_list(tokens).list.drop_nulls().alias("_tokens"))
+    # (the first and the last word of each name column; one column per token: a list
+    # column of them costs five times as much to build)
+    first_last = (r"^([^ ]*)", r"([^ ]*)$")  # `str.split(" ")`'s first and last part
+    tokens = [f"_t{n}" for n in range(2 * len(columns))]
+    names = names.with_columns(
+        pl.lit(folded[c]).str.extract(pattern, 1).alias(tokens[2 * k + j])
+        for k, (c, _) in enumerate(columns)
+        for j, pattern in enumerate(first_last)
+    )
     joined = text_pieces.join(names, on="row", how="inner")
     joined = joined.with_columns(_folded=fold_series(joined.get_column("out")))
     hit = joined.select(
-        pl.col("_tokens").list.eval(pl.element().str.len_chars() >= 2).list.any().alias("_any")
+        pl.any_horizontal(pl.col(t).str.len_chars() >= 2 for t in tokens).fill_null(False)
     ).to_series()
-    token_cols = names.select(pl.col("_tokens").list.len().max()).item() or 0
-    contains = [
-        pl.col("_folded").str.contains(
-            pl.col("_tokens").list.get(n, null_on_oob=True), literal=True
-        )
-        for n in range(int(token_cols))
-    ]
-    if not contains:
-        return pieces
+    contains = [pl.col("_folded").str.contains(pl.col(t), literal=True) for t in tokens]
     candidates = joined.filter(pl.lit(hit) & pl.any_horizontal(contains).fill_null(False))
     if candidates.height == 0:
         return pieces
