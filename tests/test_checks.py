@@ -24,6 +24,7 @@ from sanitizer.masks.scrub import reserved_domain_expr
 from sanitizer.masks.textscan import (
     EMAIL_IN_TEXT,
     PLAIN_ADDRESS,
+    PLAIN_ADDRESS_ANY,
     extract_emails,
     only_reserved_addresses,
 )
@@ -336,6 +337,12 @@ _ADDRESS_PIECES = [
     "\t",
     "\u00a0",
     "é",
+    "Ü",
+    "李",
+    "\u0301",  # a combining accent: a mark, not a letter
+    "٣",  # an Arabic-Indic digit
+    "ſ",
+    "\u2003",  # an em space
     "com",
     "xn--p1ai",
     "x" * 60,
@@ -347,13 +354,16 @@ _ADDRESS_PIECES = [
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(st.sampled_from(_ADDRESS_PIECES), max_size=12), min_size=1, max_size=20))
+@example([["a", "\u0301", "Ü", "@", "com", ".", "com"], ["李", "٣", "@", "é", ".", "com", "\u2003"]])
+@example([["a", "@", "com", ".", "x" * 60, "a", "com"], ["a", "@", "com", ".", "x" * 60, "com"]])
 def test_plain_addresses_extract_as_themselves(pieces: list[list[str]]) -> None:
     """`email_candidates` does not extract from a text that is one plain address: for those,
     both extractions find exactly the trimmed text."""
     texts = pl.Series(["".join(p) for p in pieces])
-    plain = texts.filter(texts.str.contains(PLAIN_ADDRESS))
-    for how in (plain.str.extract_all(EMAIL_IN_TEXT), extract_emails(plain)):
-        assert how.to_list() == [[t.strip()] for t in plain.to_list()]
+    for pattern in (PLAIN_ADDRESS, PLAIN_ADDRESS_ANY):
+        plain = texts.filter(texts.str.contains(pattern))
+        for how in (plain.str.extract_all(EMAIL_IN_TEXT), extract_emails(plain)):
+            assert how.to_list() == [[t.strip()] for t in plain.to_list()]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

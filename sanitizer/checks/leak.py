@@ -52,7 +52,12 @@ from sanitizer.masks.phone import (
     safe_flags,
     split_extension,
 )
-from sanitizer.masks.textscan import PLAIN_ADDRESS, extract_emails, only_reserved_addresses
+from sanitizer.masks.textscan import (
+    PLAIN_ADDRESS,
+    PLAIN_ADDRESS_ANY,
+    extract_emails,
+    only_reserved_addresses,
+)
 from sanitizer.pii import NOT_PHONE
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.schema import ColumnInfo, Kind
@@ -114,6 +119,7 @@ def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
         # a text that is one plain address holds only the whole value (an email column)
         t = pl.col("t")
         unsure = frame.filter(~only_reserved_addresses(t)).filter(~t.str.contains(PLAIN_ADDRESS))
+        unsure = unsure.filter(~t.str.contains(PLAIN_ADDRESS_ANY))
         parts.append(
             unsure.select("row", v=extract_emails(unsure.get_column("t")))
             .explode("v")

@@ -48,6 +48,13 @@ PLAIN_ADDRESS = (
     r"@(?:" + _ASCII_ATOM + r"(?:[A-Za-z0-9-]*" + _ASCII_ATOM + r")?\.)+"
     r"[A-Za-z]{2,63}\s*$"
 )
+# The same for any letters and digits (`zoë.müller@exämple.de`), as `EMAIL_IN_TEXT` spells
+# them; slower (no ASCII fast path): for the texts `PLAIN_ADDRESS` did not take.
+PLAIN_ADDRESS_ANY = (
+    r"^\s*" + _ATOM + r"(?:[\p{L}\p{N}._%+'-]*[\p{L}\p{N}_%+-])?"
+    r"@(?:" + _ATOM + r"(?:[\p{L}\p{N}-]*" + _ATOM + r")?\.)+"
+    r"\p{L}{2,63}\s*$"
+)
 
 
 def _non_ascii(texts: pl.Series) -> pl.Series:
