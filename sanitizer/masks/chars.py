@@ -46,8 +46,6 @@ BASE32_RE = r"^[A-Z2-7]+=*$"
 # Hash text shown in a fake with letters for digits (0-9 -> g-p, a-f stay): the same 16
 # symbols, so the same bits, but no digit run that could read as a phone number (a real one,
 # by chance, which the leak check would rightly refuse).
-
-
 _HEX_AS_LETTERS = np.arange(256, dtype=np.uint8)
 _HEX_AS_LETTERS[ord("0") : ord("9") + 1] = np.arange(ord("g"), ord("p") + 1, dtype=np.uint8)
 
