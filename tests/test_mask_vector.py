@@ -250,3 +250,19 @@ def test_hex_as_letters_spells_digits_as_letters_and_keeps_the_rest(
     assert got.name == "h"
     assert got.to_list() == [None if v is None else v.translate(table) for v in values]
     assert series.to_list() == values  # the input is left as it was
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet="0123456789 +-().x٣４é李", max_size=20))),
+    st.integers(0, 3),
+)
+def test_digit_counts_count_what_the_regex_counts(values: list[str | None], skip: int) -> None:
+    """`digit_counts` (NumPy over the buffer for ASCII values) counts the characters
+    `\\d` matches, Unicode digits included; NULL stays NULL; sliced Series too."""
+    from sanitizer.masks.vector import digit_counts
+
+    series = pl.Series("v", [*(["12"] * skip), *values], dtype=pl.String).slice(skip)
+    got = digit_counts(series)
+    assert got.name == "v"
+    assert got.to_list() == series.str.count_matches(r"\d").to_list()

@@ -58,6 +58,7 @@ from sanitizer.masks.textscan import (
     extract_emails,
     only_reserved_addresses,
 )
+from sanitizer.masks.vector import digit_counts
 from sanitizer.pii import NOT_PHONE
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.schema import ColumnInfo, Kind
@@ -151,7 +152,7 @@ def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(schema={"row": pl.UInt32, "v": pl.String})
     out = _rows_values(pl.concat(parts))
-    n = pl.col("v").str.replace_all(r"\D", "").str.len_chars()
+    n = pl.lit(digit_counts(out.get_column("v")))
     return out.filter(
         (n >= MIN_NSN) & (n <= 17) & ~pl.col("v").str.strip_chars().str.contains(NOT_PHONE)
     )

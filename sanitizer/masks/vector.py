@@ -89,6 +89,32 @@ def translate_bytes(values: pl.Series, table: np.ndarray) -> pl.Series:
     return pl.Series(values.name, arr, dtype=pl.String)
 
 
+_ASCII_DIGIT = np.zeros(256, dtype=np.uint32)
+_ASCII_DIGIT[ord("0") : ord("9") + 1] = 1
+
+
+def digit_counts(values: pl.Series) -> pl.Series:
+    """How many characters of each value are digits: ``str.count_matches(r"\\d")`` (Unicode
+    digits; NULL stays NULL), counted over the Arrow buffer with NumPy for ASCII values and
+    by the regex only for the others. Faster than the regex on short values dense with
+    digits (phone numbers: it finds one match at a time); on long text with few digits the
+    regex is as fast."""
+    text = values.cast(pl.String)
+    if len(text) == 0:
+        return pl.Series(values.name, [], dtype=pl.UInt32)
+    offsets, data = _buffers(text)
+    seen = np.zeros(int(offsets[-1] - offsets[0]) + 1, dtype=np.uint32)
+    np.cumsum(_ASCII_DIGIT[data[offsets[0] : offsets[-1]]], out=seen[1:])
+    rel = offsets - offsets[0]
+    counts = pl.Series(values.name, seen[rel[1:]] - seen[rel[:-1]], dtype=pl.UInt32)
+    wide = (text.str.len_bytes() != text.str.len_chars()).fill_null(False).arg_true()
+    if len(wide):
+        counts = counts.scatter(wide, text.gather(wide).str.count_matches(r"\d"))
+    if text.null_count():
+        counts = pl.select(pl.when(text.is_null()).then(None).otherwise(counts)).to_series()
+    return counts.alias(values.name)
+
+
 def hex_lanes(hexes: pl.Series, count: int = 8) -> np.ndarray:
     """The first ``count`` 32-bit lanes of SHA-256 hex digests, as an (n, count) uint64
     matrix; lane ``i`` equals ``int(hex[8*i:8*i+8], 16)`` (see `keyed.lane`). NULL digests
