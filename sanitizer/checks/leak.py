@@ -153,9 +153,11 @@ def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:
         return pl.DataFrame(schema={"row": pl.UInt32, "v": pl.String})
     out = _rows_values(pl.concat(parts))
     n = pl.lit(digit_counts(out.get_column("v")))
-    return out.filter(
+    out = out.filter(
         (n >= MIN_NSN) & (n <= 17) & ~pl.col("v").str.strip_chars().str.contains(NOT_PHONE)
     )
+    # a phone-shaped value is mostly found whole and inside alike: read (and hash) it once
+    return out.unique(maintain_order=True) if whole and inside else out
 
 
 def fictional_rows(runs: pl.DataFrame, regions: Iterable[str]) -> pl.Series:
