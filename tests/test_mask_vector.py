@@ -266,3 +266,27 @@ def test_digit_counts_count_what_the_regex_counts(values: list[str | None], skip
     got = digit_counts(series)
     assert got.name == "v"
     assert got.to_list() == series.str.count_matches(r"\d").to_list()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet="0123456789abcdefABCDEF", max_size=70))),
+    st.integers(1, 8),
+)
+def test_hex_lanes_read_the_first_lanes_of_any_hex(values: list[str | None], count: int) -> None:
+    """`hex_lanes` reads only the first ``8 * count`` characters: lane i is the integer of
+    characters 8i..8i+8, a short value padded with zeros on the right, NULL all zeros; digests
+    of 64 characters (the fast path) and values of other lengths alike."""
+    series = pl.Series("h", values, dtype=pl.String)
+    got = hex_lanes(series, count)
+    assert got.shape == (len(values), count)
+    for row, value in zip(got.tolist(), values, strict=True):
+        padded = (value or "").ljust(64, "0")
+        assert row == [int(padded[8 * i : 8 * i + 8], 16) for i in range(count)]
+
+
+def test_hex_lanes_of_digests_for_every_count() -> None:
+    hexes = keyed_hex(pl.Series("v", [str(i) for i in range(300)] + [None]), b"k", "t")
+    full = hex_lanes(hexes)
+    for count in range(1, 9):
+        assert (hex_lanes(hexes, count) == full[:, :count]).all()

@@ -118,19 +118,20 @@ def digit_counts(values: pl.Series) -> pl.Series:
 def hex_lanes(hexes: pl.Series, count: int = 8) -> np.ndarray:
     """The first ``count`` 32-bit lanes of SHA-256 hex digests, as an (n, count) uint64
     matrix; lane ``i`` equals ``int(hex[8*i:8*i+8], 16)`` (see `keyed.lane`). NULL digests
-    give zeros."""
+    give zeros. Only the first ``8 * count`` characters are read (and copied out of polars)."""
     n = len(hexes)
     if n == 0:
         return np.zeros((0, count), dtype=np.uint64)
+    width = 8 * count
     if hexes.null_count():
-        hexes = hexes.fill_null("0" * 64)
+        hexes = hexes.fill_null("0" * width)
+    hexes = hexes.str.slice(0, width)
     offsets, data = _buffers(hexes)
-    if bool(np.all(np.diff(offsets) == 64)):
-        digits = data[offsets[0] : offsets[0] + 64 * n].reshape(n, 64)
+    if bool(np.all(np.diff(offsets) == width)):
+        digits = data[offsets[0] : offsets[0] + width * n].reshape(n, width)
         return _hex_words(digits, count)
-    else:
-        digits = padded_matrix(hexes.str.slice(0, 64), 64, "0")
-    nib = _HEX[digits[:, : 8 * count]]
+    digits = padded_matrix(hexes, width, "0")
+    nib = _HEX[digits]
     raw = (nib[:, 0::2] << 4) | nib[:, 1::2]
     return np.ascontiguousarray(raw).view(">u4").astype(np.uint64)
 
@@ -141,7 +142,7 @@ _LOW = np.uint64(0x000F000F000F000F)
 
 
 def _hex_words(digits: np.ndarray, count: int) -> np.ndarray:
-    """`hex_lanes` for a C-contiguous (n, 64) matrix of hex digits: each lane's 8 characters
+    """`hex_lanes` for a C-contiguous (n, 8 * count) matrix of hex digits: each lane's 8 characters
     read as one little-endian 64-bit word and turned into 4 bytes with word-wide arithmetic."""
     words = digits.view("<u8")[:, :count]  # (n, count): characters 0..7 of a lane, LSB first
     # a digit's value: its low 4 bits, plus 9 for a letter (bit 6 set in 'a'-'f', 'A'-'F')
