@@ -5,8 +5,9 @@ A column's digest is the sum (mod 2**64, in two 32-bit halves) of 64-bit hashes 
 changed, moved, added or removed value. The hashes are polars' own (seeded; stable within one
 polars version), taken of the columns as they are, with no text built per row. The row key
 is the primary key where every primary-key column is kept, so a value that moved to another
-row changes the digest too; without one the digest covers the column's values as a multiset. Source and output digests are computed in the
-same run, so they only need to agree with each other, not across versions.
+row changes the digest too; without one the digest covers the column's values as a multiset.
+Source and output digests are computed in the same run, so they only need to agree with each
+other, not across versions.
 """
 
 from __future__ import annotations

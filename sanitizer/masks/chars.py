@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from sanitizer.masks.vector import translate_bytes
+from sanitizer.masks.vector import string_buffers, translate_bytes
 
 
 class Alphabet(IntEnum):
@@ -153,18 +153,9 @@ def detect_alphabet(values: pl.Series) -> pl.Series:
 
 def _buffers(values: pl.Series) -> tuple[np.ndarray, np.ndarray, int]:
     """(offsets relative to the first value, a writable copy of the UTF-8 bytes, start)."""
-    arr = values.cast(pl.String).to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    _, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    offsets, buffer = string_buffers(values)
     start, end = int(offsets[0]), int(offsets[-1])
-    if data_buf is None:
-        data = np.zeros(0, np.uint8)
-    else:
-        data = np.frombuffer(data_buf, dtype=np.uint8)[start:end].copy()
-    return (offsets - start).astype(np.int64), data, start
+    return offsets - start, buffer[start:end].copy(), start
 
 
 def scramble(

@@ -28,7 +28,12 @@ import pyarrow as pa
 
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
 from sanitizer.masks.keyed import lane
-from sanitizer.masks.vector import _buffers, decimal_digits, hex_lanes, matrix_strings
+from sanitizer.masks.vector import (
+    decimal_digits,
+    hex_lanes,
+    matrix_strings,
+    string_buffers,
+)
 from sanitizer.schema import Kind
 
 EXTENSION_RE = r"(?i)^(.*?\d[^a-z]*?)(\s*(?:ext\.?|extension|x|#)\s*\d{1,6}\s*)$"
@@ -634,7 +639,7 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
         ok = values.str.contains(PLAIN_RE) & (values.str.len_bytes() <= PLAIN_WIDTH)
         return np.asarray(ok.fill_null(False).to_numpy(), dtype=bool)
 
-    offsets, data = _buffers(src)
+    offsets, data = string_buffers(src)
     total = int(offsets[-1] - offsets[0])
     is_plain = plain(src)
     empty = (src.is_null() | (src == "")).fill_null(True).to_numpy()  # they stay as they are

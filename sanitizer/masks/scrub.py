@@ -602,12 +602,9 @@ def replace_row_names(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
     # (the first and the last word of each name column; one column per token: a list
     # column of them costs five times as much to build)
     first_last = (r"^([^ ]*)", r"([^ ]*)$")  # `str.split(" ")`'s first and last part
-    tokens = [f"_t{n}" for n in range(2 * len(columns))]
-    names = names.with_columns(
-        pl.lit(folded[c]).str.extract(pattern, 1).alias(tokens[2 * k + j])
-        for k, (c, _) in enumerate(columns)
-        for j, pattern in enumerate(first_last)
-    )
+    words = [pl.lit(folded[c]).str.extract(p, 1) for c, _ in columns for p in first_last]
+    tokens = [f"_t{n}" for n in range(len(words))]
+    names = names.with_columns(w.alias(t) for w, t in zip(words, tokens, strict=True))
     joined = text_pieces.join(names, on="row", how="inner")
     joined = joined.with_columns(_folded=fold_series(joined.get_column("out")))
     hit = joined.select(

@@ -34,6 +34,7 @@ import pyarrow as pa
 from sanitizer.masks.base import MaskContext, Option, register
 from sanitizer.masks.chars import hex_as_letters, scramble
 from sanitizer.masks.domains import RESERVED_SECOND_LEVEL, RESERVED_TLDS, parse_reserved_domain
+from sanitizer.masks.vector import string_buffers
 
 DEFAULT_URL_DOMAIN = "invalid"  # RFC 2606: guaranteed never to resolve, so nothing is called
 HOST_HEX = 10
@@ -180,18 +181,11 @@ def _encode_like(masked: pl.Series, original: pl.Series) -> pl.Series:
 def _join_pieces(pieces: pl.Series, rows: pl.Series, n: int) -> pl.Series:
     """Concatenate consecutive pieces of the same row (rows ascending, 0..n-1) into one value
     per row, without a group-by: the pieces' bytes already lie in row order."""
-    arr = pieces.cast(pl.String).to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[
-        arr.offset : arr.offset + len(arr) + 1
-    ]
+    offsets, data = string_buffers(pieces)
     counts = np.bincount(rows.to_numpy().astype(np.int64), minlength=n)
     first = np.concatenate([[0], np.cumsum(counts)])
     row_offsets = offsets[first] - offsets[0]
-    data = arr.buffers()[2]
-    body = b"" if data is None else data.to_pybytes()[offsets[0] : offsets[-1]]
+    body = data[offsets[0] : offsets[-1]].tobytes()
     joined = pa.LargeStringArray.from_buffers(
         n, pa.py_buffer(row_offsets.tobytes()), pa.py_buffer(body)
     )

@@ -19,13 +19,19 @@ _HEX[np.frombuffer(b"abcdef", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint
 _HEX[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
 
 
-def _buffers(values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets as int64 with len(values) + 1 entries, data bytes) of a string Series."""
+def _large_string(values: pl.Series) -> pa.LargeStringArray:
+    """A string Series as one Arrow large_string array (plain offsets + data buffers)."""
     arr = values.cast(pl.String).to_arrow(compat_level=_OLDEST)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if not pa.types.is_large_string(arr.type):
         arr = arr.cast(pa.large_string())
+    return arr
+
+
+def string_buffers(values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets as int64 with len(values) + 1 entries, data bytes) of a string Series."""
+    arr = _large_string(values)
     bufs = arr.buffers()
     offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
@@ -38,7 +44,7 @@ def padded_matrix(values: pl.Series, width: int, pad: str = "\x00") -> np.ndarra
     n = len(values)
     if n == 0:
         return np.zeros((0, width), dtype=np.uint8)
-    offsets, data = _buffers(values.str.pad_end(width, pad))
+    offsets, data = string_buffers(values.str.pad_end(width, pad))
     if offsets[-1] - offsets[0] != n * width:
         raise ValueError("values must be ASCII, non-NULL and at most `width` long")
     return data[offsets[0] : offsets[0] + n * width].reshape(n, width)
@@ -68,14 +74,9 @@ def translate_bytes(values: pl.Series, table: np.ndarray) -> pl.Series:
     """Every byte of every string replaced through ``table`` (256 uint8 entries), in one
     NumPy gather over the data buffer; NULL stays NULL. The table must map ASCII to ASCII and
     leave bytes 128-255 as they are, so UTF-8 text stays valid and lengths are kept."""
-    text = values.cast(pl.String)
-    if len(text) == 0:
-        return text
-    arr = text.to_arrow(compat_level=_OLDEST)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if not pa.types.is_large_string(arr.type):
-        arr = arr.cast(pa.large_string())
+    if len(values) == 0:
+        return values.cast(pl.String)
+    arr = _large_string(values)
     validity, offsets, data = arr.buffers()
     out = table[np.frombuffer(data, dtype=np.uint8)] if data is not None else None
     arr = pa.LargeStringArray.from_buffers(
@@ -102,7 +103,7 @@ def digit_counts(values: pl.Series) -> pl.Series:
     text = values.cast(pl.String)
     if len(text) == 0:
         return pl.Series(values.name, [], dtype=pl.UInt32)
-    offsets, data = _buffers(text)
+    offsets, data = string_buffers(text)
     seen = np.zeros(int(offsets[-1] - offsets[0]) + 1, dtype=np.uint32)
     np.cumsum(_ASCII_DIGIT[data[offsets[0] : offsets[-1]]], out=seen[1:])
     rel = offsets - offsets[0]
@@ -126,7 +127,7 @@ def hex_lanes(hexes: pl.Series, count: int = 8) -> np.ndarray:
     if hexes.null_count():
         hexes = hexes.fill_null("0" * width)
     hexes = hexes.str.slice(0, width)
-    offsets, data = _buffers(hexes)
+    offsets, data = string_buffers(hexes)
     if bool(np.all(np.diff(offsets) == width)):
         digits = data[offsets[0] : offsets[0] + width * n].reshape(n, width)
         return _hex_words(digits, count)
@@ -142,8 +143,9 @@ _LOW = np.uint64(0x000F000F000F000F)
 
 
 def _hex_words(digits: np.ndarray, count: int) -> np.ndarray:
-    """`hex_lanes` for a C-contiguous (n, 8 * count) matrix of hex digits: each lane's 8 characters
-    read as one little-endian 64-bit word and turned into 4 bytes with word-wide arithmetic."""
+    """`hex_lanes` for a C-contiguous (n, 8 * count) matrix of hex digits: each lane's 8
+    characters read as one little-endian 64-bit word and turned into 4 bytes with word-wide
+    arithmetic."""
     words = digits.view("<u8")[:, :count]  # (n, count): characters 0..7 of a lane, LSB first
     # a digit's value: its low 4 bits, plus 9 for a letter (bit 6 set in 'a'-'f', 'A'-'F')
     nib = words & _NIBBLES
