@@ -14,8 +14,14 @@ from hypothesis import strategies as st
 
 from sanitizer.masks import MaskContext, Pools, get_mask
 from sanitizer.masks import phone as phone_mod
-from sanitizer.masks.keyed import keyed_hex, lane
-from sanitizer.masks.vector import hex_lanes, matrix_strings, padded_matrix
+from sanitizer.masks.keyed import keyed_hex, keyed_lanes, lane
+from sanitizer.masks.vector import (
+    decimal_digits,
+    hex_lanes,
+    matrix_strings,
+    padded_matrix,
+    string_buffers,
+)
 
 POOLS = Pools()
 
@@ -203,7 +209,22 @@ def test_rank_in_runs_is_the_rank_within_each_run_of_equal_keys(keys: list[int |
     assert rank_in_runs(pl.Series(keys, dtype=pl.Int64)).to_list() == want
 
 
-_PHONE_PIECES = ["+44", " ", "20", "7946", "0123", "(0)", "-", ".", "x", "X", "ext.", "Ext", "#", "12"]
+_PHONE_PIECES = [
+    "+44",
+    " ",
+    "20",
+    "7946",
+    "0123",
+    "(0)",
+    "-",
+    ".",
+    "x",
+    "X",
+    "ext.",
+    "Ext",
+    "#",
+    "12",
+]
 
 
 @settings(max_examples=300, deadline=None)
@@ -290,3 +311,50 @@ def test_hex_lanes_of_digests_for_every_count() -> None:
     full = hex_lanes(hexes)
     for count in range(1, 9):
         assert (hex_lanes(hexes, count) == full[:, :count]).all()
+
+
+@pytest.mark.parametrize("rows", [0, 5, 250_001])
+def test_keyed_lanes_are_the_lanes_of_keyed_hex(rows: int) -> None:
+    """`keyed_lanes` (threads reading lanes slice by slice on a long batch) gives what
+    `hex_lanes(keyed_hex(...))` gives, NULLs as zeros; `MaskContext.lanes` keeps the salt."""
+    values = pl.Series("v", [None if i % 97 == 0 else f"44:{i}" for i in range(rows)])
+    for count in (1, 3, 8):
+        want = hex_lanes(keyed_hex(values, b"k", "phone"), count)
+        got = keyed_lanes(values, b"k", "phone", count)
+        assert got.shape == (rows, count) and (got == want).all()
+    ctx = MaskContext(secret=b"k", pools=POOLS, salt="2")
+    head = values.head(1000)
+    assert (ctx.lanes(head, "phone", 2) == hex_lanes(ctx.hash(head, "phone"), 2)).all()
+    assert (
+        rows == 0 or not (ctx.lanes(head, "phone", 2) == keyed_lanes(head, b"k", "phone", 2)).all()
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=50), st.integers(0, 21))
+def test_decimal_digits_are_the_last_digits_zero_padded(values: list[int], width: int) -> None:
+    """Each integer's last ``width`` decimal digits, zero-padded on the left."""
+    got = decimal_digits(np.array(values, dtype=np.uint64), width)
+    assert got.shape == (len(values), width)
+    for row, value in zip(got.tolist(), values, strict=True):
+        want = str(value % 10**width).zfill(width) if width else ""
+        assert "".join(map(str, row)) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet="0123456789 +()-./@x#é*,\t", max_size=12))),
+    st.integers(0, 3),
+)
+def test_phone_byte_flags_say_what_the_regexes_say(values: list[str | None], skip: int) -> None:
+    """`_byte_flags` over a (sliced) column: not plain as `PLAIN_RE` says, `(` and `@` where
+    the value holds them; NULL and "" have no flag."""
+    series = pl.Series("p", values, dtype=pl.String).slice(min(skip, len(values)))
+    flags = phone_mod._byte_flags(*string_buffers(series))
+    assert len(flags) == len(series)
+    for flag, value in zip(flags.tolist(), series.to_list(), strict=True):
+        text = value or ""
+        plain = text == "" or re.fullmatch(phone_mod.PLAIN_RE, text) is not None
+        assert bool(flag & phone_mod._NOT_PLAIN) == (not plain), (value, flag)
+        assert bool(flag & phone_mod._PAREN) == ("(" in text), (value, flag)
+        assert bool(flag & phone_mod._AT) == ("@" in text), (value, flag)

@@ -11,6 +11,7 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from sanitizer.schema import ColumnInfo, Kind
@@ -112,6 +113,15 @@ class MaskContext:
         from sanitizer.masks.keyed import keyed_hex
 
         return keyed_hex(values, self.secret, purpose + (f"#{self.salt}" if self.salt else ""))
+
+    def lanes(self, values: pl.Series, purpose: str, count: int) -> np.ndarray:
+        """The first ``count`` 32-bit lanes of :meth:`hash` (``hex_lanes(hash(...), count)``;
+        NULL gives zeros), as an (n, count) uint64 matrix, without the hex column."""
+        from sanitizer.masks.keyed import keyed_lanes
+
+        return keyed_lanes(
+            values, self.secret, purpose + (f"#{self.salt}" if self.salt else ""), count
+        )
 
     @property
     def max_length(self) -> int | None:

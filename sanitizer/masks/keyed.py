@@ -8,6 +8,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import polars as pl
 import polars_hash as plh
 
@@ -55,6 +56,26 @@ def keyed_hex(values: pl.Series, secret: bytes, purpose: str) -> pl.Series:
     slices = [text.slice(i, step) for i in range(0, len(text), step)]
     parts = list(_executor().map(lambda part: _hmac(part, key), slices))
     return pl.concat(parts, rechunk=True).alias("h")
+
+
+def keyed_lanes(values: pl.Series, secret: bytes, purpose: str, count: int) -> np.ndarray:
+    """The first ``count`` 32-bit lanes of `keyed_hex` (what ``hex_lanes(keyed_hex(...),
+    count)`` gives; a NULL value gives zeros), as an (n, count) uint64 matrix.
+
+    Each thread reads the lanes of its own slice, so the digests are never put back
+    together into one column of 64-character strings that is read once and dropped.
+    """
+    from sanitizer.masks.vector import hex_lanes
+
+    key = derive_key(secret, purpose)
+    text = values.cast(pl.String)
+    threads = min(pl.thread_pool_size(), len(text) // SPLIT_ROWS)
+    if threads < 2:
+        return hex_lanes(_hmac(text, key), count)
+    step = -(-len(text) // threads)
+    slices = [text.slice(i, step) for i in range(0, len(text), step)]
+    parts = list(_executor().map(lambda part: hex_lanes(_hmac(part, key), count), slices))
+    return np.concatenate(parts)
 
 
 def lane(hexes: pl.Series | pl.Expr, index: int) -> pl.Expr:

@@ -30,7 +30,6 @@ from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
 from sanitizer.masks.keyed import lane
 from sanitizer.masks.vector import (
     decimal_digits,
-    hex_lanes,
     matrix_strings,
     string_buffers,
 )
@@ -623,7 +622,34 @@ def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, bounds
 
 
-def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
+# what a byte tells of its value, for `_byte_flags`: not plain (not in `PLAIN_RE`), `(`, `@`
+_NOT_PLAIN, _PAREN, _AT = 1, 2, 4
+_CLASS = np.full(256, _NOT_PLAIN, dtype=np.uint8)
+_CLASS[np.frombuffer(b"0123456789 +)-./", dtype=np.uint8)] = 0
+_CLASS[ord("(")] = _PAREN
+_CLASS[ord("@")] = _NOT_PLAIN | _AT
+
+
+def _byte_flags(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """Per value of a string buffer, the bits of the `_CLASS` of all of its bytes (0 for
+    NULL and ""): one table lookup over the buffer and one OR-reduction per value."""
+    rel = offsets - offsets[0]
+    if len(rel) < 2:
+        return np.zeros(0, dtype=np.uint8)
+    classes = np.zeros(int(rel[-1]) + 1, dtype=np.uint8)  # + 1: an empty last value's start
+    np.take(_CLASS, data[offsets[0] : offsets[-1]], out=classes[:-1])
+    flags = np.bitwise_or.reduceat(classes, rel[:-1])
+    flags[rel[1:] == rel[:-1]] = 0  # reduceat gives an empty value its next byte's class
+    return flags
+
+
+def _mask_plain(
+    src: pl.Series,
+    region: str,
+    ctx: MaskContext,
+    buffers: tuple[np.ndarray, np.ndarray] | None = None,
+    flags: np.ndarray | None = None,
+) -> pl.Series:
     """Mask the batch: plain numbers here, in NumPy; every other value by `_mask_general`.
 
     Reads each plain value the way `_plan_frame` does (international prefix, country code,
@@ -639,12 +665,15 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
         ok = values.str.contains(PLAIN_RE) & (values.str.len_bytes() <= PLAIN_WIDTH)
         return np.asarray(ok.fill_null(False).to_numpy(), dtype=bool)
 
-    offsets, data = string_buffers(src)
+    offsets, data = buffers if buffers is not None else string_buffers(src)
     total = int(offsets[-1] - offsets[0])
-    is_plain = plain(src)
-    empty = (src.is_null() | (src == "")).fill_null(True).to_numpy()  # they stay as they are
+    lengths = np.diff(offsets)
+    if flags is None:
+        flags = _byte_flags(offsets, data)
+    is_plain = (flags & _NOT_PLAIN == 0) & (lengths > 0) & (lengths <= PLAIN_WIDTH)
+    empty = lengths == 0  # NULL and "": they stay as they are
     sel = np.flatnonzero(is_plain)  # the values masked here, and how many of their bytes
-    size = np.diff(offsets)[sel]
+    size = lengths[sel]
     rest = np.flatnonzero(~is_plain & ~empty)
     if len(rest):  # an extension (`x12`, `ext. 12`) is kept as written: mask what is before
         # a prefix of the value (the value itself where it has no extension: not plain)
@@ -669,6 +698,7 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
         is_digit = (mat - np.uint8(_ZERO)) < 10  # uint8 wraps: only '0'..'9' are below 10
         order, bounds = _runs(_layouts(is_digit))  # rows alike next to each other
         sel, size = sel[order], size[order]
+        paren = (flags[sel] & _PAREN) > 0
         mat = np.take(mat, order, axis=0)
         is_digit = (mat - np.uint8(_ZERO)) < 10
         spans: list[tuple[int, int, np.ndarray]] = []  # rows a:b have their digits at pos
@@ -710,7 +740,7 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
             trunk_len[(count == 11) & (digits[:, 0] == 1)] = 1
         kept = np.where(intl_cc, lead + width_cc, trunk_len)
         # `+44 (0)20 …`: the `0` is kept as written (only a value with a bracket can say so)
-        bracketed = np.flatnonzero(intl_cc & (mat == ord("(")).any(axis=1))
+        bracketed = np.flatnonzero(intl_cc & paren)
         if len(bracketed):
             written = matrix_strings(mat[bracketed]).str.extract(PAREN_TRUNK_RE, 1)
             same_cc = written == pl.Series(code[bracketed]).cast(pl.String)
@@ -728,19 +758,31 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
             if ok[by_group[a]]
         ]
         digits_g = np.take(digits, by_group, axis=0)
-        # the key `cc:nsn` for the keyed hash, as `_plan_frame` writes it
-        key = np.zeros((m, 4 + MAX_DIGITS), dtype=np.uint8)
-        key_len = np.zeros(m, dtype=np.int64)
+        # the key `cc:nsn` for the keyed hash, as `_plan_frame` writes it: the groups are
+        # rows 0:hashed (the rows after them are not numbers), keys of one length each
+        hashed = spans_g[-1][1] if spans_g else 0
+        key_bytes: list[np.ndarray] = []
+        key_ends = np.zeros(hashed + 1, dtype=np.int64)
         for a, b in spans_g:
-            head = f"{int(cc[by_group[a]])}:".encode()
+            head = np.frombuffer(f"{int(cc[by_group[a]])}:".encode(), dtype=np.uint8)
             k, length = int(kept[by_group[a]]), int(nsn_len[by_group[a]])
-            key[a:b, : len(head)] = np.frombuffer(head, dtype=np.uint8)
-            key[a:b, len(head) : len(head) + length] = digits_g[a:b, k : k + length] + _ZERO
-            key_len[a:b] = len(head) + length
-        hashed = spans_g[-1][1] if spans_g else 0  # the rows after it are not numbers
-        hexes = ctx.hash(matrix_strings(key[:hashed], lengths=key_len[:hashed]), "phone")
+            block = np.empty((b - a, len(head) + length), dtype=np.uint8)
+            block[:, : len(head)] = head
+            np.add(digits_g[a:b, k : k + length], np.uint8(_ZERO), out=block[:, len(head) :])
+            key_bytes.append(block.reshape(-1))
+            key_ends[a + 1 : b + 1] = block.shape[1]
+        np.cumsum(key_ends, out=key_ends)
+        keys = pl.Series(
+            "key",
+            pa.LargeStringArray.from_buffers(
+                hashed,
+                pa.py_buffer(key_ends),
+                pa.py_buffer(np.concatenate(key_bytes) if key_bytes else np.zeros(0, np.uint8)),
+            ),
+            dtype=pl.String,
+        )
         lanes = np.zeros((m, 3), dtype=np.uint64)
-        lanes[:hashed] = hex_lanes(hexes, 3)
+        lanes[:hashed] = ctx.lanes(keys, "phone", 3)
         new_g = digits_g.copy()
         moved: list[tuple[int, int]] = []
         for a, b in spans_g:
@@ -755,7 +797,7 @@ def _mask_plain(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
             nsn = safe_nsn_digits(lanes[a:b], g_cc, g_region, length)
             same = (nsn == old).all(axis=1)
             if same.any():  # never the input: the rotated hash's number (as `safe_nsn`)
-                again = hex_lanes(hexes.gather(a + np.flatnonzero(same)))
+                again = ctx.lanes(keys.gather(a + np.flatnonzero(same)), "phone", 8)
                 rotated = np.roll(again, -4, axis=1)
                 nsn[same] = safe_nsn_digits(rotated, g_cc, g_region, length)
             new_g[a:b, k : k + length] = nsn
@@ -824,10 +866,12 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
     """
     region = region_for(ctx)
     src = values.cast(pl.String)
-    out = _mask_plain(src, region, ctx)
+    buffers = string_buffers(src)
+    flags = _byte_flags(*buffers)
+    out = _mask_plain(src, region, ctx, buffers, flags)
     if ctx.column is not None and ctx.column.kind in (Kind.INTEGER, Kind.DECIMAL):
         out = out.str.replace_all(r"\D", "")  # a number column holds the digits only
-    elif (at := src.str.contains("@", literal=True).fill_null(False)).any():
+    elif (at := pl.Series((flags & _AT) > 0)).any():
         # an address typed into a phone field (`joe@1and1.com`, `555-0100 / jo@x.com`): the
         # digit mask alone would keep it deliverable, so these values are scrubbed instead
         from sanitizer.masks.scrub import scrub_texts

@@ -163,12 +163,26 @@ def _hex_words(digits: np.ndarray, count: int) -> np.ndarray:
     return np.ascontiguousarray(data).view(">u4").astype(np.uint64)
 
 
+# 0..9999 as four digit values each: `decimal_digits` reads four digits per lookup
+_QUADS = (
+    np.arange(10_000, dtype=np.uint16)[:, None] // np.array([1000, 100, 10, 1], np.uint16) % 10
+).astype(np.uint8)
+
+
 def decimal_digits(values: np.ndarray, width: int) -> np.ndarray:
-    """Every (unsigned) integer as ``width`` decimal digits, zero-padded on the left; an
-    (n, width) uint8 matrix of digit values (0-9)."""
+    """Every (unsigned) integer as ``width`` decimal digits, zero-padded on the left (its
+    last ``width`` digits where it has more); an (n, width) uint8 matrix of digit values
+    (0-9). Four digits at a time: one division by a scalar and one table lookup each."""
     v = values.astype(np.uint64)
-    powers = np.uint64(10) ** np.arange(width - 1, -1, -1, dtype=np.uint64)
-    return ((v[:, None] // powers[None, :]) % np.uint64(10)).astype(np.uint8)
+    out = np.empty((len(v), width), dtype=np.uint8)
+    end = width
+    while end > 0:
+        take = min(4, end)
+        out[:, end - take : end] = _QUADS[(v % np.uint64(10_000)).astype(np.intp), 4 - take :]
+        end -= take
+        if end:
+            v //= np.uint64(10_000)
+    return out
 
 
 def rank_in_runs(keys: pl.Series) -> pl.Series:
