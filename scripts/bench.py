@@ -19,8 +19,10 @@ emails and phone numbers inside) and ``orders`` (2× customers, FK to customers,
   PostgreSQL), masking names, emails (unique), phones, redacting the address and scrubbing
   the notes; the clone-phase seconds come from the snapshot's ``run.json`` timings.
 
-Peak RSS is the child process's ``ru_maxrss`` (``os.wait4``). Then one SQLite → SQLite run on
-the same rows (rows/s end to end), and the per-mask micro-benchmark on ``--mask-rows`` values.
+Peak RSS is the child's ``VmHWM`` (``/proc/<pid>/status``), read every 20 ms while it runs;
+not ``ru_maxrss``, which Linux carries over ``exec`` from the forked copy of this process
+(which holds the generated rows): with it, a child read at least as large as this process
+was at the fork. Then one SQLite → SQLite run on the same rows (rows/s end to end), and the per-mask micro-benchmark on ``--mask-rows`` values.
 Prints a table and appends it, with the date and machine facts, to ``--out``.
 """
 
@@ -37,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -458,6 +461,22 @@ def copy_round_trip(admin_url: str, source: str, target: str) -> None:
         dst.commit()
 
 
+def _watch_hwm(pid: int, peak: list[int]) -> None:
+    """Keep ``peak[0]`` at the process's ``VmHWM`` (kB; its peak RSS since its ``exec``)
+    until it has exited (then its /proc entry is a zombie's, without memory lines)."""
+    path = f"/proc/{pid}/status"
+    while True:
+        try:
+            with open(path) as f:
+                hwm = next((int(line.split()[1]) for line in f if line.startswith("VmHWM")), None)
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if hwm is None:
+            return
+        peak[0] = max(peak[0], hwm)
+        time.sleep(0.02)
+
+
 @contextmanager
 def _timed_child(argv: list[str], env: dict[str, str]) -> Iterator[dict[str, Any]]:
     """Run ``argv``; the dict gets wall seconds, peak RSS (MB), exit code and output."""
@@ -465,10 +484,14 @@ def _timed_child(argv: list[str], env: dict[str, str]) -> Iterator[dict[str, Any
     with tempfile.TemporaryFile() as so, tempfile.TemporaryFile() as se:
         start = time.monotonic()
         proc = subprocess.Popen(argv, env=env, stdout=so, stderr=se)
+        peak = [0]
+        watcher = threading.Thread(target=_watch_hwm, args=(proc.pid, peak), daemon=True)
+        watcher.start()
         _, status, usage = os.wait4(proc.pid, 0)
+        watcher.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out["wall"] = time.monotonic() - start
-        out["rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+        out["rss_mb"] = peak[0] / 1024  # kilobytes
         out["cpu"] = usage.ru_utime + usage.ru_stime
         out["code"] = proc.returncode
         so.seek(0)

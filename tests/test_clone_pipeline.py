@@ -5,6 +5,7 @@ benchmark script. No timed assertions."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import psycopg
 import pytest
@@ -366,3 +368,15 @@ def test_an_interrupt_while_masking_stops_both_threads_and_is_raised_as_it_is() 
     with pytest.raises(KeyboardInterrupt):
         _run_pipe(_frames(10_000), lambda f: None, mask)
     assert _stage_threads() == []
+
+
+def test_bench_peak_rss_is_the_childs_own() -> None:
+    """The benchmark's peak RSS is the child's, not what this (large) process held when it
+    forked: ``ru_maxrss`` from ``wait4`` would read 300 MB or more here."""
+    held = np.ones(300 * 2**20 // 8)  # 300 MB, touched
+    code = "import numpy as np, time; a = np.ones(60 * 2**20 // 8); time.sleep(0.3)"
+    with bench._timed_child([sys.executable, "-c", code], dict(os.environ)) as res:
+        pass
+    assert res["code"] == 0
+    assert 60 <= res["rss_mb"] < 250, res["rss_mb"]
+    assert held.sum() > 0
