@@ -18,6 +18,7 @@ from sanitizer.masks.keyed import keyed_hex, keyed_lanes, lane
 from sanitizer.masks.vector import (
     decimal_digits,
     hex_lanes,
+    keep_digits,
     matrix_strings,
     padded_matrix,
     string_buffers,
@@ -358,3 +359,17 @@ def test_phone_byte_flags_say_what_the_regexes_say(values: list[str | None], ski
         assert bool(flag & phone_mod._NOT_PLAIN) == (not plain), (value, flag)
         assert bool(flag & phone_mod._PAREN) == ("(" in text), (value, flag)
         assert bool(flag & phone_mod._AT) == ("@" in text), (value, flag)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet="0123456789 +-()x٣３é\u2007a", max_size=15))),
+    st.integers(0, 3),
+)
+def test_keep_digits_keeps_what_the_regex_keeps(values: list[str | None], skip: int) -> None:
+    """`keep_digits` gives `str.replace_all(r"\\D", "")` for a (sliced) column: ASCII and
+    Unicode digits (Arabic-Indic, full-width), NULL, "" and values with no digit."""
+    series = pl.Series("p", values, dtype=pl.String).slice(min(skip, len(values)))
+    got = keep_digits(series)
+    assert got.name == "p"
+    assert got.to_list() == series.str.replace_all(r"\D", "").to_list()

@@ -30,6 +30,7 @@ from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
 from sanitizer.masks.keyed import lane
 from sanitizer.masks.vector import (
     decimal_digits,
+    keep_digits,
     matrix_strings,
     string_buffers,
 )
@@ -375,12 +376,11 @@ def _split_frame(src: pl.Series, *, template: bool = True) -> pl.DataFrame:
     the digits, the shape (digits as ``#``; without ``template``, not) and whether it is
     written internationally."""
     main, ext = split_extension(src)
-    frame = pl.DataFrame({"src": src, "main": main, "ext": ext}).with_row_index("_i")
+    frame = pl.DataFrame(
+        {"src": src, "main": main, "ext": ext, "digits": keep_digits(main)}
+    ).with_row_index("_i")
     stripped = pl.col("main").str.strip_chars()
-    columns = {
-        "digits": pl.col("main").str.replace_all(r"\D", ""),
-        "intl": stripped.str.starts_with("+") | stripped.str.starts_with("00"),
-    }
+    columns = {"intl": stripped.str.starts_with("+") | stripped.str.starts_with("00")}
     if template:
         columns["template"] = pl.col("main").str.replace_all(r"\d", "#")
     return frame.with_columns(**columns)
@@ -870,7 +870,7 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
     flags = _byte_flags(*buffers)
     out = _mask_plain(src, region, ctx, buffers, flags)
     if ctx.column is not None and ctx.column.kind in (Kind.INTEGER, Kind.DECIMAL):
-        out = out.str.replace_all(r"\D", "")  # a number column holds the digits only
+        out = keep_digits(out)  # a number column holds the digits only
     elif (at := pl.Series((flags & _AT) > 0)).any():
         # an address typed into a phone field (`joe@1and1.com`, `555-0100 / jo@x.com`): the
         # digit mask alone would keep it deliverable, so these values are scrubbed instead

@@ -169,6 +169,41 @@ _QUADS = (
 ).astype(np.uint8)
 
 
+def keep_digits(values: pl.Series) -> pl.Series:
+    """Each value with only its digits: ``str.replace_all(r"\\D", "")`` (Unicode digits kept;
+    NULL stays NULL), done over the Arrow buffer with NumPy for ASCII values and by the regex
+    only for the others. The regex matches once per character it drops, which is most of
+    the time of reading a batch of phone numbers."""
+    text = values.cast(pl.String)
+    n = len(text)
+    if n == 0:
+        return text.alias(values.name)
+    offsets, data = string_buffers(text)
+    rel = offsets - offsets[0]
+    is_digit = np.zeros(int(rel[-1]) + 1, dtype=np.uint8)  # + 1: an empty last value's start
+    np.less(data[offsets[0] : offsets[-1]] - np.uint8(ord("0")), 10, out=is_digit[:-1])
+    counts = np.add.reduceat(is_digit, rel[:-1], dtype=np.int64)
+    counts[rel[1:] == rel[:-1]] = 0  # reduceat gives an empty value its next byte
+    out_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=out_offsets[1:])
+    body = data[offsets[0] : offsets[-1]]
+    validity = None
+    if text.null_count():
+        validity = pa.py_buffer(np.packbits(text.is_not_null().to_numpy(), bitorder="little"))
+    arr = pa.LargeStringArray.from_buffers(
+        n,
+        pa.py_buffer(out_offsets),
+        pa.py_buffer(body[is_digit[:-1].view(bool)]),
+        validity,
+        text.null_count(),
+    )
+    out = pl.Series(values.name, arr, dtype=pl.String)
+    wide = (text.str.len_bytes() != text.str.len_chars()).fill_null(False).arg_true()
+    if len(wide):
+        out = out.scatter(wide, text.gather(wide).str.replace_all(r"\D", ""))
+    return out
+
+
 def decimal_digits(values: np.ndarray, width: int) -> np.ndarray:
     """Every (unsigned) integer as ``width`` decimal digits, zero-padded on the left (its
     last ``width`` digits where it has more); an (n, width) uint8 matrix of digit values
