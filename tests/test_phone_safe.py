@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from sanitizer.masks import MaskContext, Pools
+from sanitizer.masks import phone as phone_mod
 from sanitizer.masks.phone import (
     is_safe_nsn,
     mask_phone,
@@ -151,3 +152,39 @@ def test_fictional_rows_equal_reading_every_row_in_every_region() -> None:
     expected = sorted(set(pl.concat(safe).to_list()))
     assert expected  # some are fictional or unassignable somewhere
     assert sorted(fictional_rows(runs, REGIONS).to_list()) == expected
+
+
+def test_the_shipped_phone_tables_are_what_libphonenumber_says() -> None:
+    """`phone_tables.json` (what the mask reads instead of asking libphonenumber every run)
+    holds what the searches give with the installed phonenumbers, for every region."""
+    import json
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    shipped = json.loads((root / "sanitizer" / "masks" / phone_mod.TABLES_FILE).read_text())
+    if shipped["phonenumbers"] != phonenumbers.__version__:
+        pytest.skip(
+            f"phonenumbers {phonenumbers.__version__} is installed, the tables are for "
+            f"{shipped['phonenumbers']} (the mask computes them itself): run "
+            "scripts/phone_tables.py"
+        )
+    sys.path.insert(0, str(root / "scripts"))
+    import phone_tables
+
+    assert phone_mod._tables() == shipped
+    assert phone_tables.compute() == shipped
+    for region, prefix in shipped["unallocated_prefix"].items():
+        assert phone_mod._unallocated_prefix(region) == prefix, region
+
+
+def test_phone_tables_of_another_release_are_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables computed with another release of phonenumbers are ignored: the searches run."""
+    phone_mod._tables.cache_clear()
+    monkeypatch.setattr(phonenumbers, "__version__", "0.0.1")
+    try:
+        assert phone_mod._tables() is None
+        assert phone_mod._exchange_0_1_invalid_known("809") is False  # computed: DR accepts 1XX
+        assert phone_mod._exchange_0_1_invalid_known("415") is True
+    finally:
+        phone_mod._tables.cache_clear()

@@ -21,6 +21,7 @@ import re
 import threading
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -131,8 +132,38 @@ def nanp_area_codes() -> tuple[str, ...]:
         if code[1:] == "11" or code in toll or code[1] == "9":
             continue
         # in place, so every other area code keeps its index (and its fakes)
-        codes.append(code if _exchange_0_1_invalid(code) else "201")
+        codes.append(code if _exchange_0_1_invalid_known(code) else "201")
     return tuple(codes)
+
+
+TABLES_FILE = "phone_tables.json"  # written by scripts/phone_tables.py
+
+
+@cache
+def _tables() -> dict[str, Any] | None:
+    """What `_exchange_0_1_invalid` and `_search_unallocated_prefix` give, computed ahead
+    (they ask libphonenumber tens of thousands of questions: most of a second per run), for
+    the phonenumbers release they were computed with; None for any other release."""
+    import json
+    from importlib import resources
+
+    import phonenumbers
+
+    try:
+        data = json.loads(resources.files("sanitizer.masks").joinpath(TABLES_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("phonenumbers") != phonenumbers.__version__:
+        return None
+    return data
+
+
+def _exchange_0_1_invalid_known(code: str) -> bool:
+    """`_exchange_0_1_invalid`, from the tables where they are for this release."""
+    tables = _tables()
+    if tables is None:
+        return _exchange_0_1_invalid(code)
+    return code not in tables["nanp_valid_0_1"]
 
 
 def _exchange_0_1_invalid(code: str) -> bool:
@@ -188,7 +219,17 @@ def unallocated_prefix(region: str) -> str:
 
 @cache
 def _unallocated_prefix(region: str) -> str | None:
-    """The search behind :func:`unallocated_prefix`; None (cached too) when there is none."""
+    """:func:`unallocated_prefix`'s answer: from the tables where they are for this release
+    of phonenumbers, else searched; None (cached too) when there is none."""
+    tables = _tables()
+    if tables is not None and region in tables["unallocated_prefix"]:
+        found: str | None = tables["unallocated_prefix"][region]
+        return found
+    return _search_unallocated_prefix(region)
+
+
+def _search_unallocated_prefix(region: str) -> str | None:
+    """The search behind :func:`unallocated_prefix`; None when there is none."""
     import random
 
     import phonenumbers
