@@ -117,3 +117,27 @@ def test_the_leak_index_finds_across_batches_and_partitions(
     assert index.resolve() == {}  # what was collected is forgotten once resolved
     folder.close()
     assert not (tmp_path / "spill").exists()
+
+
+@pytest.mark.parametrize("rows", [3, 250_001])
+def test_leak_hashes_are_the_first_64_bits_of_the_keyed_digest(tmp_path: Path, rows: int) -> None:
+    """`LeakIndex._hash` (lanes read per thread slice) is the integer of the first 16 hex
+    digits of HMAC-SHA256(key, kind + 0x1f + value), as Python's hmac computes it."""
+    import hashlib
+    import hmac
+
+    from helpers_plan import sqlite_plan
+
+    _, plan = sqlite_plan(
+        tmp_path,
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, email TEXT);",
+        "version: 1\ntables:\n  a:\n    id: keep\n    email: email\n",
+    )
+    index = LeakIndex(plan, SpillFolder(tmp_path / "spill"))
+    values = [f"person{i}@mail.org" for i in range(rows)]
+    got = index._hash(pl.DataFrame({"v": values}), "email")
+    for i in {0, 1, rows // 2, rows - 1}:
+        digest = hmac.new(
+            index._key.encode(), f"email\x1f{values[i]}".encode(), hashlib.sha256
+        ).hexdigest()
+        assert int(got[i]) == int(digest[:16], 16), i

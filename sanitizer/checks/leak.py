@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-import polars_hash as plh
 
 from sanitizer.checks.spill import SpillFolder
+from sanitizer.masks.keyed import hmac_lanes
 from sanitizer.masks.phone import (
     number_keys,
     read_numbers,
@@ -304,10 +304,10 @@ class LeakIndex:
         """First 64 bits of HMAC-SHA256(key, kind + value) for column ``v``."""
         if frame.height == 0:
             return np.empty(0, dtype=np.uint64)
-        hexes = frame.select(
-            plh.concat_str([pl.lit(kind + "\x1f"), pl.col("v")]).chash.hmac_sha256(key=self._key)
-        ).to_series()
-        return hexes.str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64).to_numpy()
+        text = frame.select(pl.concat_str([pl.lit(kind + "\x1f"), pl.col("v")])).to_series()
+        lanes = hmac_lanes(text, self._key, 2)  # the digest's first 16 hex digits, as 2 lanes
+        out: np.ndarray = (lanes[:, 0] << np.uint64(32)) | lanes[:, 1]
+        return out
 
     def _origin(self, table: str, column: str) -> int:
         name = f"{table}.{column}"

@@ -65,9 +65,13 @@ def keyed_lanes(values: pl.Series, secret: bytes, purpose: str, count: int) -> n
     Each thread reads the lanes of its own slice, so the digests are never put back
     together into one column of 64-character strings that is read once and dropped.
     """
+    return hmac_lanes(values, derive_key(secret, purpose), count)
+
+
+def hmac_lanes(values: pl.Series, key: str, count: int) -> np.ndarray:
+    """`keyed_lanes` under an already derived ``key``."""
     from sanitizer.masks.vector import hex_lanes
 
-    key = derive_key(secret, purpose)
     text = values.cast(pl.String)
     threads = min(pl.thread_pool_size(), len(text) // SPLIT_ROWS)
     if threads < 2:
