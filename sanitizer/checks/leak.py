@@ -120,7 +120,12 @@ def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
         # a text that is one plain address holds only the whole value (an email column)
         t = pl.col("t")
         unsure = frame.filter(~only_reserved_addresses(t)).filter(~t.str.contains(PLAIN_ADDRESS))
-        unsure = unsure.filter(~t.str.contains(PLAIN_ADDRESS_ANY))
+        # `PLAIN_ADDRESS_ANY` spells ASCII as `PLAIN_ADDRESS` does: an ASCII value that one
+        # did not take, it would not take either, so it only reads the non-ASCII values
+        wide = t.str.len_bytes() != t.str.len_chars()
+        unsure = pl.concat(
+            [unsure.filter(~wide), unsure.filter(wide).filter(~t.str.contains(PLAIN_ADDRESS_ANY))]
+        )
         parts.append(
             unsure.select("row", v=extract_emails(unsure.get_column("t")))
             .explode("v")
