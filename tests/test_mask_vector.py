@@ -373,3 +373,17 @@ def test_keep_digits_keeps_what_the_regex_keeps(values: list[str | None], skip: 
     got = keep_digits(series)
     assert got.name == "p"
     assert got.to_list() == series.str.replace_all(r"\D", "").to_list()
+
+
+@pytest.mark.parametrize("region", ["US", "GB", "DE", "FR", "CA", "RU", "HU", "JP"])
+def test_phone_keys_read_in_numpy_are_the_polars_keys(region: str) -> None:
+    """The checks' reading of numbers (`_parsed_keys`: plain numbers in NumPy) gives the
+    key and the international flag `_parsed_keys_general` gives, for every writing."""
+    values = pl.Series("p", _writings(sum(map(ord, region)) + 1, 3000), dtype=pl.String)
+    values = pl.concat([values, pl.Series("p", ["(0)20 7946 0958", "+44(0)2079460958"])])
+    fast = phone_mod._parsed_keys(values, region)
+    slow = phone_mod._parsed_keys_general(values, region)
+    both = pl.DataFrame({"v": values}).hstack(fast).hstack(slow.rename({"k": "k2", "f": "f2"}))
+    diff = both.filter(~pl.col("k").eq_missing(pl.col("k2")) | (pl.col("f") != pl.col("f2")))
+    assert diff.height == 0, diff.head(5).rows()
+    assert values.str.contains(phone_mod.PLAIN_RE).sum() > 1000  # most take the NumPy path

@@ -364,6 +364,19 @@ def _dialable(text: str) -> bool:
 
 
 @SETTINGS
+@given(batch=st.lists(phones(), min_size=1, max_size=12), region=st.sampled_from(REGIONS))
+def test_numbers_read_in_numpy_key_as_the_polars_reading(batch: list[str], region: str) -> None:
+    """The checks read plain numbers in NumPy (`_parsed_keys`): the same keys and flags as
+    the polars reading (`_parsed_keys_general`), for real numbers written every way."""
+    from sanitizer.masks import phone
+
+    values = pl.Series("v", batch, dtype=pl.String)
+    fast = phone._parsed_keys(values, region)
+    slow = phone._parsed_keys_general(values, region)
+    assert fast.rows() == slow.rows(), batch
+
+
+@SETTINGS
 @given(batch=st.lists(phones(), min_size=1, max_size=12), secret=secrets_)
 def test_masked_phone_numbers_can_never_ring(batch: list[str], secret: bytes) -> None:
     out = _mask("phone", batch, secret, region="US")

@@ -684,6 +684,153 @@ def _byte_flags(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
     return flags
 
 
+@dataclass
+class _Plain:
+    """Plain values read the way `_plan_frame` reads them, by `_read_plain`.
+
+    Rows are in layout order (values with their digits at the same places next to each
+    other); ``by_group`` orders them again by (country, NSN length, kept prefix), each group
+    one slice ``spans_g`` of that order, the rows that are not numbers last.
+    """
+
+    sel: np.ndarray  # the batch rows read, in layout order
+    size: np.ndarray  # the bytes read of each (an extension after them is not read)
+    mat: np.ndarray  # (m, width): those bytes, 0-padded
+    spans: list[tuple[int, int, np.ndarray]]  # rows a:b have their digits at positions pos
+    ok: np.ndarray  # MIN_DIGITS to MAX_DIGITS digits: a phone number
+    intl_cc: np.ndarray  # written internationally, with a country code that has a region
+    cc: np.ndarray
+    kept: np.ndarray  # digits before the NSN: `00`, country code, trunk prefix
+    nsn_len: np.ndarray
+    by_group: np.ndarray
+    spans_g: list[tuple[int, int]]
+    digits_g: np.ndarray  # (m, MAX_DIGITS + 3) digit values, in `by_group` order
+
+
+def _read_plain(
+    buf: np.ndarray,
+    starts: np.ndarray,
+    sel: np.ndarray,
+    size: np.ndarray,
+    flags: np.ndarray,
+    region: str,
+) -> _Plain:
+    """Read the values ``sel`` (the first ``size`` bytes of each, at ``starts`` in ``buf``,
+    which has room to read the longest past its end) as phone numbers, in NumPy: one step
+    per distinct layout and per group, never per value."""
+    m = len(sel)
+    width = int(size.max())
+    mat = _windows(buf, width)[starts[sel]]  # (m, width): each value's bytes, 0-padded
+    inside = np.arange(width, dtype=np.uint8)[None, :] < size.astype(np.uint8)[:, None]
+    np.multiply(mat, inside, out=mat, casting="unsafe")  # the next values' bytes: 0
+    is_digit = (mat - np.uint8(_ZERO)) < 10  # uint8 wraps: only '0'..'9' are below 10
+    order, bounds = _runs(_layouts(is_digit))  # rows alike next to each other
+    sel, size = sel[order], size[order]
+    paren = (flags[sel] & _PAREN) > 0
+    mat = np.take(mat, order, axis=0)
+    is_digit = (mat - np.uint8(_ZERO)) < 10
+    spans: list[tuple[int, int, np.ndarray]] = []  # rows a:b have their digits at pos
+    ok = np.zeros(m, dtype=bool)
+    count = np.zeros(m, dtype=np.int64)
+    digits = np.zeros((m, MAX_DIGITS + 3), dtype=np.uint8)  # 3 spare for look-ahead
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        pos = np.flatnonzero(is_digit[a])
+        count[a:b] = len(pos)
+        if MIN_DIGITS <= len(pos) <= MAX_DIGITS:
+            ok[a:b] = True
+            digits[a:b, : len(pos)] = mat[a:b, pos] - np.uint8(_ZERO)
+            spans.append((a, b, pos))
+    r = np.arange(m)
+    # international: the first character that is not a space is `+`, or `00` starts it
+    first = np.argmax(mat != _SPACE, axis=1)
+    c0 = mat[r, first]
+    c1 = mat[r, np.minimum(first + 1, width - 1)] * (first + 1 < width)
+    intl = (c0 == _PLUS) | ((c0 == _ZERO) & (c1 == _ZERO))
+    lead = np.where(intl & (digits[:, 0] == 0) & (digits[:, 1] == 0), 2, 0)
+    shifted = lead == 2
+    d0, d1, d2 = (
+        np.where(shifted, digits[:, k + 2], digits[:, k]).astype(np.int64) for k in range(3)
+    )
+    dialing = _dialing(region)
+    t1, t2, t3 = dialing.by_width
+    # the shortest leading 1, 2 or 3 digits that are a country code
+    f1, f2, f3 = t1[d0], t2[d0 * 10 + d1], t3[d0 * 100 + d1 * 10 + d2]
+    code = np.where(f1 > 0, f1, np.where(f2 > 0, f2, f3))
+    width_cc = np.where(f1 > 0, 1, np.where(f2 > 0, 2, 3))
+    intl_cc = intl & (code > 0)
+    home = dialing.home_cc
+    trunk_len = np.zeros(m, dtype=np.int64)
+    if dialing.trunk:
+        t = np.array(dialing.trunk, dtype=np.uint8)
+        begins = (digits[:, : len(t)] == t[None, :]).all(axis=1)
+        trunk_len[begins & (count > len(t) + 4)] = len(t)
+    if home == 1:
+        trunk_len[(count == 11) & (digits[:, 0] == 1)] = 1
+    kept = np.where(intl_cc, lead + width_cc, trunk_len)
+    # `+44 (0)20 …`: the `0` is kept as written (only a value with a bracket can say so)
+    bracketed = np.flatnonzero(intl_cc & paren)
+    if len(bracketed):  # only a value whose first `(` has `0` or a space after it can say so
+        first_paren = np.argmax(mat[bracketed] == ord("("), axis=1)
+        after = mat[bracketed, np.minimum(first_paren + 1, width - 1)]
+        bracketed = bracketed[(after == _ZERO) | (after == _SPACE)]
+    if len(bracketed):
+        written = matrix_strings(mat[bracketed]).str.extract(PAREN_TRUNK_RE, 1)
+        same_cc = written == pl.Series(code[bracketed]).cast(pl.String)
+        kept[bracketed[same_cc.fill_null(False).to_numpy()]] += 1
+    cc = np.where(intl_cc, code, home)
+    nsn_len = count - kept
+    # rows alike in country, region, NSN length and kept prefix, handled group by group:
+    # in `by_group` order every group is one slice [a:b) (the rows not masked here last)
+    groups = ((np.where(intl_cc, cc, -cc) * 64 + nsn_len) * 8 + kept).astype(np.int64)
+    groups[~ok] = np.iinfo(np.int64).max
+    by_group, edges = _runs(groups)
+    spans_g = [
+        (a, b)
+        for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)
+        if ok[by_group[a]]
+    ]
+    digits_g = np.take(digits, by_group, axis=0)
+    return _Plain(
+        sel, size, mat, spans, ok, intl_cc, cc, kept, nsn_len, by_group, spans_g, digits_g
+    )
+
+
+def _plain_keys(p: _Plain, region: str | None) -> tuple[pl.Series, int]:
+    """The keys of the numbers of ``p``, in ``by_group`` order: ``cc:nsn`` (the mask's, as
+    `_plan_frame` writes it) or, given the home ``region``, ``cc:region:nsn`` (as
+    `_parsed_keys` writes it); and how many there are (the rows after them are not numbers).
+    Each group's keys have one length: they are written as one block per group."""
+    by_group, spans_g = p.by_group, p.spans_g
+    hashed = spans_g[-1][1] if spans_g else 0
+    key_bytes: list[np.ndarray] = []
+    key_ends = np.zeros(hashed + 1, dtype=np.int64)
+    for a, b in spans_g:
+        at = by_group[a]
+        g_cc = int(p.cc[at])
+        head_text = f"{g_cc}:"
+        if region is not None:
+            own = _cc_maps()[1].get(g_cc, region) if p.intl_cc[at] else region
+            head_text += f"{own}:"
+        head = np.frombuffer(head_text.encode(), dtype=np.uint8)
+        k, length = int(p.kept[at]), int(p.nsn_len[at])
+        block = np.empty((b - a, len(head) + length), dtype=np.uint8)
+        block[:, : len(head)] = head
+        np.add(p.digits_g[a:b, k : k + length], np.uint8(_ZERO), out=block[:, len(head) :])
+        key_bytes.append(block.reshape(-1))
+        key_ends[a + 1 : b + 1] = block.shape[1]
+    np.cumsum(key_ends, out=key_ends)
+    keys = pl.Series(
+        "key",
+        pa.LargeStringArray.from_buffers(
+            hashed,
+            pa.py_buffer(key_ends),
+            pa.py_buffer(np.concatenate(key_bytes) if key_bytes else np.zeros(0, np.uint8)),
+        ),
+        dtype=pl.String,
+    )
+    return keys, hashed
+
+
 def _mask_plain(
     src: pl.Series,
     region: str,
@@ -733,95 +880,12 @@ def _mask_plain(
     patch_rows: list[np.ndarray] = []  # values whose fake is not written into `buf`
     patch_values: list[pl.Series] = []
     if m:
-        mat = _windows(buf, width)[starts[sel]]  # (m, width): each value's bytes, 0-padded
-        inside = np.arange(width, dtype=np.uint8)[None, :] < size.astype(np.uint8)[:, None]
-        np.multiply(mat, inside, out=mat, casting="unsafe")  # the next values' bytes: 0
-        is_digit = (mat - np.uint8(_ZERO)) < 10  # uint8 wraps: only '0'..'9' are below 10
-        order, bounds = _runs(_layouts(is_digit))  # rows alike next to each other
-        sel, size = sel[order], size[order]
-        paren = (flags[sel] & _PAREN) > 0
-        mat = np.take(mat, order, axis=0)
-        is_digit = (mat - np.uint8(_ZERO)) < 10
-        spans: list[tuple[int, int, np.ndarray]] = []  # rows a:b have their digits at pos
-        ok = np.zeros(m, dtype=bool)
-        count = np.zeros(m, dtype=np.int64)
-        digits = np.zeros((m, MAX_DIGITS + 3), dtype=np.uint8)  # 3 spare for look-ahead
-        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            pos = np.flatnonzero(is_digit[a])
-            count[a:b] = len(pos)
-            if MIN_DIGITS <= len(pos) <= MAX_DIGITS:
-                ok[a:b] = True
-                digits[a:b, : len(pos)] = mat[a:b, pos] - np.uint8(_ZERO)
-                spans.append((a, b, pos))
+        p = _read_plain(buf, starts, sel, size, flags, region)
+        sel, size, mat, spans, ok = p.sel, p.size, p.mat, p.spans, p.ok
+        cc, kept, nsn_len, intl_cc = p.cc, p.kept, p.nsn_len, p.intl_cc
+        by_group, spans_g, digits_g = p.by_group, p.spans_g, p.digits_g
         r = np.arange(m)
-        # international: the first character that is not a space is `+`, or `00` starts it
-        first = np.argmax(mat != _SPACE, axis=1)
-        c0 = mat[r, first]
-        c1 = mat[r, np.minimum(first + 1, width - 1)] * (first + 1 < width)
-        intl = (c0 == _PLUS) | ((c0 == _ZERO) & (c1 == _ZERO))
-        lead = np.where(intl & (digits[:, 0] == 0) & (digits[:, 1] == 0), 2, 0)
-        shifted = lead == 2
-        d0, d1, d2 = (
-            np.where(shifted, digits[:, k + 2], digits[:, k]).astype(np.int64) for k in range(3)
-        )
-        dialing = _dialing(region)
-        t1, t2, t3 = dialing.by_width
-        # the shortest leading 1, 2 or 3 digits that are a country code
-        f1, f2, f3 = t1[d0], t2[d0 * 10 + d1], t3[d0 * 100 + d1 * 10 + d2]
-        code = np.where(f1 > 0, f1, np.where(f2 > 0, f2, f3))
-        width_cc = np.where(f1 > 0, 1, np.where(f2 > 0, 2, 3))
-        intl_cc = intl & (code > 0)
-        home = dialing.home_cc
-        trunk_len = np.zeros(m, dtype=np.int64)
-        if dialing.trunk:
-            t = np.array(dialing.trunk, dtype=np.uint8)
-            begins = (digits[:, : len(t)] == t[None, :]).all(axis=1)
-            trunk_len[begins & (count > len(t) + 4)] = len(t)
-        if home == 1:
-            trunk_len[(count == 11) & (digits[:, 0] == 1)] = 1
-        kept = np.where(intl_cc, lead + width_cc, trunk_len)
-        # `+44 (0)20 …`: the `0` is kept as written (only a value with a bracket can say so)
-        bracketed = np.flatnonzero(intl_cc & paren)
-        if len(bracketed):
-            written = matrix_strings(mat[bracketed]).str.extract(PAREN_TRUNK_RE, 1)
-            same_cc = written == pl.Series(code[bracketed]).cast(pl.String)
-            kept[bracketed[same_cc.fill_null(False).to_numpy()]] += 1
-        cc = np.where(intl_cc, code, home)
-        nsn_len = count - kept
-        # rows alike in country, region, NSN length and kept prefix, handled group by group:
-        # in `by_group` order every group is one slice [a:b) (the rows not masked here last)
-        groups = ((np.where(intl_cc, cc, -cc) * 64 + nsn_len) * 8 + kept).astype(np.int64)
-        groups[~ok] = np.iinfo(np.int64).max
-        by_group, edges = _runs(groups)
-        spans_g = [
-            (a, b)
-            for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)
-            if ok[by_group[a]]
-        ]
-        digits_g = np.take(digits, by_group, axis=0)
-        # the key `cc:nsn` for the keyed hash, as `_plan_frame` writes it: the groups are
-        # rows 0:hashed (the rows after them are not numbers), keys of one length each
-        hashed = spans_g[-1][1] if spans_g else 0
-        key_bytes: list[np.ndarray] = []
-        key_ends = np.zeros(hashed + 1, dtype=np.int64)
-        for a, b in spans_g:
-            head = np.frombuffer(f"{int(cc[by_group[a]])}:".encode(), dtype=np.uint8)
-            k, length = int(kept[by_group[a]]), int(nsn_len[by_group[a]])
-            block = np.empty((b - a, len(head) + length), dtype=np.uint8)
-            block[:, : len(head)] = head
-            np.add(digits_g[a:b, k : k + length], np.uint8(_ZERO), out=block[:, len(head) :])
-            key_bytes.append(block.reshape(-1))
-            key_ends[a + 1 : b + 1] = block.shape[1]
-        np.cumsum(key_ends, out=key_ends)
-        keys = pl.Series(
-            "key",
-            pa.LargeStringArray.from_buffers(
-                hashed,
-                pa.py_buffer(key_ends),
-                pa.py_buffer(np.concatenate(key_bytes) if key_bytes else np.zeros(0, np.uint8)),
-            ),
-            dtype=pl.String,
-        )
+        keys, hashed = _plain_keys(p, None)
         lanes = np.zeros((m, 3), dtype=np.uint64)
         lanes[:hashed] = ctx.lanes(keys, "phone", 3)
         new_g = digits_g.copy()
@@ -1029,7 +1093,46 @@ _keys_lock = threading.Lock()
 
 def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
     """Per value: its key ``k`` (NULL if no phone number) and ``f``, whether it reads the
-    same in every region (written with `+`/`00` and a country code that has a region)."""
+    same in every region (written with `+`/`00` and a country code that has a region).
+
+    Plain numbers are read in NumPy, as the mask reads them (`_read_plain`); the other
+    values (extensions, letters, NULL, too few or too many digits) by `_plan_frame`, which
+    gives the same keys for plain numbers (`_parsed_keys_general`)."""
+    src = values.cast(pl.String)
+    n = len(src)
+    offsets, data = string_buffers(src)
+    lengths = np.diff(offsets)
+    flags = _byte_flags(offsets, data)
+    sel = np.flatnonzero((flags & _NOT_PLAIN == 0) & (lengths > 0) & (lengths <= PLAIN_WIDTH))
+    keys = pl.repeat(None, n, dtype=pl.String, eager=True)
+    intl = np.zeros(n, dtype=bool)
+    done = np.zeros(n, dtype=bool)
+    if len(sel):
+        size = lengths[sel].astype(np.int64)
+        total = int(offsets[-1] - offsets[0])
+        buf = np.zeros(total + int(size.max()) + 1, dtype=np.uint8)  # room to read past the end
+        buf[:total] = data[offsets[0] : offsets[-1]]
+        p = _read_plain(buf, offsets[:-1] - offsets[0], sel, size, flags, region)
+        found, hashed = _plain_keys(p, region)
+        rows = p.sel[p.by_group[:hashed]]
+        keys = keys.scatter(rows, found)
+        intl[rows] = p.intl_cc[p.by_group[:hashed]]
+        done[rows] = True
+    out = pl.DataFrame({"k": keys, "f": intl})
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        general = _parsed_keys_general(src.gather(rest), region)
+        out = pl.DataFrame(
+            {
+                "k": keys.scatter(rest, general.get_column("k")),
+                "f": out.get_column("f").scatter(rest, general.get_column("f")),
+            }
+        )
+    return out
+
+
+def _parsed_keys_general(values: pl.Series, region: str) -> pl.DataFrame:
+    """`_parsed_keys` for any value, as polars expressions (`_plan_frame`)."""
     frame = _plan_frame(_split_frame(values.cast(pl.String), template=False), region)
     return frame.select(
         k=pl.when(pl.col("nsn_len").is_not_null()).then(
