@@ -8,8 +8,9 @@ Usage:
 Builds a SQLite source per size (cached in ``--work`` between calls) holding one ``customers``
 table with realistic columns (name, email, phone, notes with an email and a phone inside,
 amounts, dates), runs `sanitize run` on it as a child process with the rules below (unique
-emails, names, phones, scrub) and reads the child's peak resident set size from
-``wait4(2)``'s rusage (``ru_maxrss``: the kernel's high-water mark for that one process). With
+emails, names, phones, scrub) and reads the child's peak resident set size: its ``VmHWM``,
+read while it runs (``bench._watch_hwm``; ``ru_maxrss`` would carry over ``exec`` what this
+process held when it forked). With
 ``--pg-admin-url`` the source is a scratch PostgreSQL database instead (created and dropped).
 
 Prints one line per size (rows, peak RSS, wall seconds) and the growth from the smallest to
@@ -24,11 +25,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench import _watch_hwm  # noqa: E402
 
 RULES = """version: 1
 tables:
@@ -202,13 +206,17 @@ def measure(source: str, work: Path, label: str) -> tuple[int, float]:
             stdout=subprocess.DEVNULL,
             stderr=err,
         )
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = [0]
+        watcher = threading.Thread(target=_watch_hwm, args=(proc.pid, peak), daemon=True)
+        watcher.start()
+        _, status, _ = os.wait4(proc.pid, 0)
+        watcher.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - start
     if proc.returncode != 0:
         tail = log.read_text().strip().splitlines()[-1:]
         sys.exit(f"sanitize run ({label}) failed with exit {proc.returncode}: {' '.join(tail)}")
-    return usage.ru_maxrss, wall
+    return peak[0], wall
 
 
 def main() -> int:

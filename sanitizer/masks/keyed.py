@@ -6,7 +6,9 @@ import hashlib
 import hmac
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -21,6 +23,7 @@ def derive_key(secret: bytes, purpose: str) -> str:
     return hmac.new(secret, purpose.encode(), hashlib.sha256).hexdigest()
 
 
+T = TypeVar("T")
 SPLIT_ROWS = 100_000  # batches at least twice this long are hashed on several threads
 _EXECUTOR: dict[int, ThreadPoolExecutor] = {}  # by process id: a forked child gets its own
 _EXECUTOR_LOCK = threading.Lock()
@@ -41,21 +44,23 @@ def _hmac(values: pl.Series, key: str) -> pl.Series:
     return frame.select(plh.col("v").chash.hmac_sha256(key=key).alias("h")).to_series()
 
 
-def keyed_hex(values: pl.Series, secret: bytes, purpose: str) -> pl.Series:
-    """HMAC-SHA256 of every (already normalized) value, as 64 hex chars; NULL stays NULL.
-
-    A long batch is cut into slices hashed on a small thread pool (the hashing plugin runs
-    one thread per call and polars releases the GIL), then put back in order.
-    """
-    key = derive_key(secret, purpose)
-    text = values.cast(pl.String)
+def _per_slice(text: pl.Series, fn: Callable[[pl.Series], T]) -> list[T]:
+    """``fn`` of the batch; of a long batch, ``fn`` of each of its slices, run on a small
+    thread pool (the hashing plugin runs one thread per call and polars releases the GIL),
+    in order."""
     threads = min(pl.thread_pool_size(), len(text) // SPLIT_ROWS)
     if threads < 2:
-        return _hmac(text, key)
+        return [fn(text)]
     step = -(-len(text) // threads)
-    slices = [text.slice(i, step) for i in range(0, len(text), step)]
-    parts = list(_executor().map(lambda part: _hmac(part, key), slices))
-    return pl.concat(parts, rechunk=True).alias("h")
+    return list(_executor().map(fn, [text.slice(i, step) for i in range(0, len(text), step)]))
+
+
+def keyed_hex(values: pl.Series, secret: bytes, purpose: str) -> pl.Series:
+    """HMAC-SHA256 of every (already normalized) value, as 64 hex chars; NULL stays NULL.
+    A long batch is hashed slice by slice on a small thread pool, then put back in order."""
+    key = derive_key(secret, purpose)
+    parts = _per_slice(values.cast(pl.String), lambda part: _hmac(part, key))
+    return parts[0] if len(parts) == 1 else pl.concat(parts, rechunk=True).alias("h")
 
 
 def keyed_lanes(values: pl.Series, secret: bytes, purpose: str, count: int) -> np.ndarray:
@@ -72,14 +77,8 @@ def hmac_lanes(values: pl.Series, key: str, count: int) -> np.ndarray:
     """`keyed_lanes` under an already derived ``key``."""
     from sanitizer.masks.vector import hex_lanes
 
-    text = values.cast(pl.String)
-    threads = min(pl.thread_pool_size(), len(text) // SPLIT_ROWS)
-    if threads < 2:
-        return hex_lanes(_hmac(text, key), count)
-    step = -(-len(text) // threads)
-    slices = [text.slice(i, step) for i in range(0, len(text), step)]
-    parts = list(_executor().map(lambda part: hex_lanes(_hmac(part, key), count), slices))
-    return np.concatenate(parts)
+    parts = _per_slice(values.cast(pl.String), lambda part: hex_lanes(_hmac(part, key), count))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def lane(hexes: pl.Series | pl.Expr, index: int) -> pl.Expr:
