@@ -574,10 +574,12 @@ _ZERO, _PLUS, _SPACE = ord("0"), ord("+"), ord(" ")
 
 @dataclass(frozen=True)
 class _Dialing:
-    """How numbers of one home region are read: country-code lookup tables by the value of
-    their first 1, 2 or 3 digits, the home country code and its trunk prefix."""
+    """How numbers of one home region are read: by the value of their first three digits,
+    the country code their shortest leading 1, 2 or 3 digits spell (0: none) and its width;
+    the home country code and its trunk prefix."""
 
-    by_width: tuple[np.ndarray, np.ndarray, np.ndarray]
+    cc_of: np.ndarray  # (1000,) int64
+    cc_width: np.ndarray  # (1000,) int64: 1, 2 or 3
     home_cc: int
     trunk: tuple[int, ...]
 
@@ -587,13 +589,17 @@ def _dialing(region: str) -> _Dialing:
     import phonenumbers
 
     codes, _ = _cc_maps()
-    tables = (np.zeros(10, np.int64), np.zeros(100, np.int64), np.zeros(1000, np.int64))
+    t1, t2, t3 = (np.zeros(10, np.int64), np.zeros(100, np.int64), np.zeros(1000, np.int64))
     for text, cc in codes.items():
-        tables[len(text) - 1][int(text)] = cc
+        (t1, t2, t3)[len(text) - 1][int(text)] = cc
+    first3 = np.arange(1000)
+    f1, f2, f3 = t1[first3 // 100], t2[first3 // 10], t3
+    cc_of = np.where(f1 > 0, f1, np.where(f2 > 0, f2, f3))
+    cc_width = np.where(f1 > 0, 1, np.where(f2 > 0, 2, 3)).astype(np.int64)
     trunk = tuple(int(c) for c in _national_prefix(region) if c.isdigit())
     if len(trunk) != len(_national_prefix(region)):
         trunk = ()
-    return _Dialing(tables, phonenumbers.country_code_for_region(region), trunk)
+    return _Dialing(cc_of, cc_width, phonenumbers.country_code_for_region(region), trunk)
 
 
 @cache
@@ -747,16 +753,15 @@ def _read_plain(
     c1 = mat[r, np.minimum(first + 1, width - 1)] * (first + 1 < width)
     intl = (c0 == _PLUS) | ((c0 == _ZERO) & (c1 == _ZERO))
     lead = np.where(intl & (digits[:, 0] == 0) & (digits[:, 1] == 0), 2, 0)
-    shifted = lead == 2
-    d0, d1, d2 = (
-        np.where(shifted, digits[:, k + 2], digits[:, k]).astype(np.int64) for k in range(3)
+    # the shortest leading 1, 2 or 3 digits (after a `00`) that are a country code
+    head = digits[:, :5].astype(np.int16)
+    first3 = np.where(
+        lead == 2,
+        head[:, 2] * 100 + head[:, 3] * 10 + head[:, 4],
+        head[:, 0] * 100 + head[:, 1] * 10 + head[:, 2],
     )
     dialing = _dialing(region)
-    t1, t2, t3 = dialing.by_width
-    # the shortest leading 1, 2 or 3 digits that are a country code
-    f1, f2, f3 = t1[d0], t2[d0 * 10 + d1], t3[d0 * 100 + d1 * 10 + d2]
-    code = np.where(f1 > 0, f1, np.where(f2 > 0, f2, f3))
-    width_cc = np.where(f1 > 0, 1, np.where(f2 > 0, 2, 3))
+    code, width_cc = dialing.cc_of[first3], dialing.cc_width[first3]
     intl_cc = intl & (code > 0)
     home = dialing.home_cc
     trunk_len = np.zeros(m, dtype=np.int64)
