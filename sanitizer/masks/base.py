@@ -112,16 +112,17 @@ class MaskContext:
         """Keyed HMAC-SHA256 hex of (normalized) ``values`` for ``purpose``."""
         from sanitizer.masks.keyed import keyed_hex
 
-        return keyed_hex(values, self.secret, purpose + (f"#{self.salt}" if self.salt else ""))
+        return keyed_hex(values, self.secret, self._salted(purpose))
 
     def lanes(self, values: pl.Series, purpose: str, count: int) -> np.ndarray:
         """The first ``count`` 32-bit lanes of :meth:`hash` (``hex_lanes(hash(...), count)``;
         NULL gives zeros), as an (n, count) uint64 matrix, without the hex column."""
         from sanitizer.masks.keyed import keyed_lanes
 
-        return keyed_lanes(
-            values, self.secret, purpose + (f"#{self.salt}" if self.salt else ""), count
-        )
+        return keyed_lanes(values, self.secret, self._salted(purpose), count)
+
+    def _salted(self, purpose: str) -> str:
+        return purpose + (f"#{self.salt}" if self.salt else "")
 
     @property
     def max_length(self) -> int | None:

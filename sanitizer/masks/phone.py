@@ -33,6 +33,7 @@ from sanitizer.masks.vector import (
     decimal_digits,
     keep_digits,
     matrix_strings,
+    reduce_per_value,
     string_buffers,
 )
 from sanitizer.schema import Kind
@@ -680,14 +681,24 @@ _CLASS[ord("@")] = _NOT_PLAIN | _AT
 def _byte_flags(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
     """Per value of a string buffer, the bits of the `_CLASS` of all of its bytes (0 for
     NULL and ""): one table lookup over the buffer and one OR-reduction per value."""
-    rel = offsets - offsets[0]
-    if len(rel) < 2:
+    if len(offsets) < 2:
         return np.zeros(0, dtype=np.uint8)
-    classes = np.zeros(int(rel[-1]) + 1, dtype=np.uint8)  # + 1: an empty last value's start
-    np.take(_CLASS, data[offsets[0] : offsets[-1]], out=classes[:-1])
-    flags = np.bitwise_or.reduceat(classes, rel[:-1])
-    flags[rel[1:] == rel[:-1]] = 0  # reduceat gives an empty value its next byte's class
-    return flags
+    return reduce_per_value(np.bitwise_or, _CLASS[data[offsets[0] : offsets[-1]]], offsets)
+
+
+def _is_plain(flags: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Which values (their `_byte_flags` and byte lengths) the NumPy path reads: `PLAIN_RE`
+    (not empty, only digits and the usual punctuation) and at most `PLAIN_WIDTH` bytes."""
+    plain: np.ndarray = ((flags & _NOT_PLAIN) == 0) & (lengths > 0) & (lengths <= PLAIN_WIDTH)
+    return plain
+
+
+def _padded(offsets: np.ndarray, data: np.ndarray, width: int) -> np.ndarray:
+    """A copy of the values' bytes with room to read ``width`` bytes past the last one."""
+    total = int(offsets[-1] - offsets[0])
+    buf = np.zeros(total + width + 1, dtype=np.uint8)
+    buf[:total] = data[offsets[0] : offsets[-1]]
+    return buf
 
 
 @dataclass
@@ -711,6 +722,11 @@ class _Plain:
     by_group: np.ndarray
     spans_g: list[tuple[int, int]]
     digits_g: np.ndarray  # (m, MAX_DIGITS + 3) digit values, in `by_group` order
+
+    def region_at(self, at: int, home: str) -> str:
+        """The region row ``at`` is read in: its country code's for an international
+        writing, else ``home``."""
+        return _cc_maps()[1].get(int(self.cc[at]), home) if self.intl_cc[at] else home
 
 
 def _read_plain(
@@ -812,10 +828,7 @@ def _plain_keys(p: _Plain, region: str | None) -> tuple[pl.Series, int]:
     for a, b in spans_g:
         at = by_group[a]
         g_cc = int(p.cc[at])
-        head_text = f"{g_cc}:"
-        if region is not None:
-            own = _cc_maps()[1].get(g_cc, region) if p.intl_cc[at] else region
-            head_text += f"{own}:"
+        head_text = f"{g_cc}:" if region is None else f"{g_cc}:{p.region_at(at, region)}:"
         head = np.frombuffer(head_text.encode(), dtype=np.uint8)
         k, length = int(p.kept[at]), int(p.nsn_len[at])
         block = np.empty((b - a, len(head) + length), dtype=np.uint8)
@@ -853,17 +866,12 @@ def _mask_plain(
     layout and per group, never per value.
     """
     n = len(src)
-
-    def plain(values: pl.Series) -> np.ndarray:
-        ok = values.str.contains(PLAIN_RE) & (values.str.len_bytes() <= PLAIN_WIDTH)
-        return np.asarray(ok.fill_null(False).to_numpy(), dtype=bool)
-
     offsets, data = buffers if buffers is not None else string_buffers(src)
     total = int(offsets[-1] - offsets[0])
     lengths = np.diff(offsets)
     if flags is None:
         flags = _byte_flags(offsets, data)
-    is_plain = (flags & _NOT_PLAIN == 0) & (lengths > 0) & (lengths <= PLAIN_WIDTH)
+    is_plain = _is_plain(flags, lengths)
     empty = lengths == 0  # NULL and "": they stay as they are
     sel = np.flatnonzero(is_plain)  # the values masked here, and how many of their bytes
     size = lengths[sel]
@@ -871,15 +879,16 @@ def _mask_plain(
     if len(rest):  # an extension (`x12`, `ext. 12`) is kept as written: mask what is before
         # a prefix of the value (the value itself where it has no extension: not plain)
         cut = split_extension(src.gather(rest))[0]
-        taken = plain(cut)  # a value plain without its extension
+        cut_offsets, cut_data = string_buffers(cut)
+        cut_lengths = np.diff(cut_offsets)
+        taken = _is_plain(_byte_flags(cut_offsets, cut_data), cut_lengths)  # plain without it
         if taken.any():
             sel = np.concatenate([sel, rest[taken]])
-            size = np.concatenate([size, cut.str.len_bytes().fill_null(0).to_numpy()[taken]])
+            size = np.concatenate([size, cut_lengths[taken]])
     size = size.astype(np.int64)
     m = len(sel)
     width = int(size.max()) if m else 1
-    buf = np.zeros(total + width + 1, dtype=np.uint8)  # room to read `width` past the end
-    buf[:total] = data[offsets[0] : offsets[-1]]
+    buf = _padded(offsets, data, width)  # the output: fakes are written over the numbers
     starts = offsets[:-1] - offsets[0]
     handled = empty.copy()
     patch_rows: list[np.ndarray] = []  # values whose fake is not written into `buf`
@@ -887,7 +896,7 @@ def _mask_plain(
     if m:
         p = _read_plain(buf, starts, sel, size, flags, region)
         sel, size, mat, spans, ok = p.sel, p.size, p.mat, p.spans, p.ok
-        cc, kept, nsn_len, intl_cc = p.cc, p.kept, p.nsn_len, p.intl_cc
+        cc, kept, nsn_len = p.cc, p.kept, p.nsn_len
         by_group, spans_g, digits_g = p.by_group, p.spans_g, p.digits_g
         r = np.arange(m)
         keys, hashed = _plain_keys(p, None)
@@ -898,7 +907,7 @@ def _mask_plain(
         for a, b in spans_g:
             at = by_group[a]
             g_cc, length, k = int(cc[at]), int(nsn_len[at]), int(kept[at])
-            g_region = _cc_maps()[1].get(g_cc, region) if intl_cc[at] else region
+            g_region = p.region_at(at, region)
             if not has_safe_space(g_cc, g_region, length):
                 # no undialable space known in this country: move to North America's
                 moved.append((a, b))
@@ -1108,15 +1117,13 @@ def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
     offsets, data = string_buffers(src)
     lengths = np.diff(offsets)
     flags = _byte_flags(offsets, data)
-    sel = np.flatnonzero((flags & _NOT_PLAIN == 0) & (lengths > 0) & (lengths <= PLAIN_WIDTH))
+    sel = np.flatnonzero(_is_plain(flags, lengths))
     keys = pl.repeat(None, n, dtype=pl.String, eager=True)
     intl = np.zeros(n, dtype=bool)
     done = np.zeros(n, dtype=bool)
     if len(sel):
         size = lengths[sel].astype(np.int64)
-        total = int(offsets[-1] - offsets[0])
-        buf = np.zeros(total + int(size.max()) + 1, dtype=np.uint8)  # room to read past the end
-        buf[:total] = data[offsets[0] : offsets[-1]]
+        buf = _padded(offsets, data, int(size.max()))
         p = _read_plain(buf, offsets[:-1] - offsets[0], sel, size, flags, region)
         found, hashed = _plain_keys(p, region)
         rows = p.sel[p.by_group[:hashed]]

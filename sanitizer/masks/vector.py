@@ -90,8 +90,25 @@ def translate_bytes(values: pl.Series, table: np.ndarray) -> pl.Series:
     return pl.Series(values.name, arr, dtype=pl.String)
 
 
-_ASCII_DIGIT = np.zeros(256, dtype=np.uint32)
-_ASCII_DIGIT[ord("0") : ord("9") + 1] = 1
+def reduce_per_value(
+    ufunc: np.ufunc, per_byte: np.ndarray, offsets: np.ndarray, dtype: type | None = None
+) -> np.ndarray:
+    """``ufunc`` (``np.add``, ``np.bitwise_or``) over each value's entries of ``per_byte``
+    (one per byte of ``data[offsets[0]:offsets[-1]]``), as one ``reduceat``; 0 for an empty
+    or NULL value."""
+    rel = offsets - offsets[0]
+    padded = np.zeros(len(per_byte) + 1, dtype=per_byte.dtype)  # an empty last value's start
+    padded[:-1] = per_byte
+    out: np.ndarray = ufunc.reduceat(padded, rel[:-1], dtype=dtype)
+    out[rel[1:] == rel[:-1]] = 0  # reduceat gives an empty value its next byte
+    return out
+
+
+def _ascii_digits(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per byte of the values, whether it is an ASCII digit; per value, how many are."""
+    body = data[offsets[0] : offsets[-1]]
+    is_digit = (body - np.uint8(ord("0"))) < 10  # uint8 wraps: only '0'..'9' are below 10
+    return is_digit, reduce_per_value(np.add, is_digit.view(np.uint8), offsets, np.int64)
 
 
 def digit_counts(values: pl.Series) -> pl.Series:
@@ -103,11 +120,8 @@ def digit_counts(values: pl.Series) -> pl.Series:
     text = values.cast(pl.String)
     if len(text) == 0:
         return pl.Series(values.name, [], dtype=pl.UInt32)
-    offsets, data = string_buffers(text)
-    seen = np.zeros(int(offsets[-1] - offsets[0]) + 1, dtype=np.uint32)
-    np.cumsum(_ASCII_DIGIT[data[offsets[0] : offsets[-1]]], out=seen[1:])
-    rel = offsets - offsets[0]
-    counts = pl.Series(values.name, seen[rel[1:]] - seen[rel[:-1]], dtype=pl.UInt32)
+    _, ascii_counts = _ascii_digits(*string_buffers(text))
+    counts = pl.Series(values.name, ascii_counts, dtype=pl.UInt32)
     wide = (text.str.len_bytes() != text.str.len_chars()).fill_null(False).arg_true()
     if len(wide):
         counts = counts.scatter(wide, text.gather(wide).str.count_matches(r"\d"))
@@ -163,12 +177,6 @@ def _hex_words(digits: np.ndarray, count: int) -> np.ndarray:
     return np.ascontiguousarray(data).view(">u4").astype(np.uint64)
 
 
-# 0..9999 as four digit values each: `decimal_digits` reads four digits per lookup
-_QUADS = (
-    np.arange(10_000, dtype=np.uint16)[:, None] // np.array([1000, 100, 10, 1], np.uint16) % 10
-).astype(np.uint8)
-
-
 def keep_digits(values: pl.Series) -> pl.Series:
     """Each value with only its digits: ``str.replace_all(r"\\D", "")`` (Unicode digits kept;
     NULL stays NULL), done over the Arrow buffer with NumPy for ASCII values and by the regex
@@ -179,21 +187,16 @@ def keep_digits(values: pl.Series) -> pl.Series:
     if n == 0:
         return text.alias(values.name)
     offsets, data = string_buffers(text)
-    rel = offsets - offsets[0]
-    is_digit = np.zeros(int(rel[-1]) + 1, dtype=np.uint8)  # + 1: an empty last value's start
-    np.less(data[offsets[0] : offsets[-1]] - np.uint8(ord("0")), 10, out=is_digit[:-1])
-    counts = np.add.reduceat(is_digit, rel[:-1], dtype=np.int64)
-    counts[rel[1:] == rel[:-1]] = 0  # reduceat gives an empty value its next byte
+    is_digit, counts = _ascii_digits(offsets, data)
     out_offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=out_offsets[1:])
-    body = data[offsets[0] : offsets[-1]]
     validity = None
     if text.null_count():
         validity = pa.py_buffer(np.packbits(text.is_not_null().to_numpy(), bitorder="little"))
     arr = pa.LargeStringArray.from_buffers(
         n,
         pa.py_buffer(out_offsets),
-        pa.py_buffer(body[is_digit[:-1].view(bool)]),
+        pa.py_buffer(data[offsets[0] : offsets[-1]][is_digit]),
         validity,
         text.null_count(),
     )
@@ -202,6 +205,12 @@ def keep_digits(values: pl.Series) -> pl.Series:
     if len(wide):
         out = out.scatter(wide, text.gather(wide).str.replace_all(r"\D", ""))
     return out
+
+
+# 0..9999 as four digit values each: `decimal_digits` reads four digits per lookup
+_QUADS = (
+    np.arange(10_000, dtype=np.uint16)[:, None] // np.array([1000, 100, 10, 1], np.uint16) % 10
+).astype(np.uint8)
 
 
 def decimal_digits(values: np.ndarray, width: int) -> np.ndarray:
