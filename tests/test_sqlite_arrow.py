@@ -201,3 +201,91 @@ def test_text_that_is_not_utf8_fails_as_in_sqlite3_without_its_value(tmp_path: P
     finally:
         engine.dispose()
     assert "John" not in str(arrow.value) and "Jo" not in str(arrow.value)
+
+
+def _write(tmp_path: Path, name: str, frames: list[pl.DataFrame], arrow: bool) -> Path:
+    """``frames`` written into table t of a new SQLite file through the target's writer,
+    with the driver (``arrow``) or with sqlite3 alone."""
+    from sanitizer.db.connect import open_target
+    from sanitizer.db.ddl import build_ddl
+    from sanitizer.db.target import open_target_database
+
+    src = tmp_path / f"{name}-src.db"
+    with sqlite3.connect(src) as db:
+        db.execute("CREATE TABLE t (i INTEGER, s TEXT, f REAL, b BLOB, n, k INTEGER, x)")
+    out_path = tmp_path / f"{name}.db"
+    engine = open_source(f"sqlite:///{src}")
+    out = open_target(f"sqlite:///{out_path}")
+    try:
+        with open_snapshot(engine) as snap:
+            catalog = snap.catalog()
+        ddl = build_ddl(catalog, "sqlite")
+        target = open_target_database(out, fresh_file=True)
+        target.create(ddl)
+        if not arrow:
+            target._arrow_tried = True  # sqlite3 alone
+        write = target.writer(ddl.tables["t"], set())
+        for frame in frames:
+            write(frame)
+        used = target._arrow is not None
+        target.finish(ddl)
+        target.close()
+    finally:
+        engine.dispose()
+        out.dispose()
+    assert used == arrow
+    return out_path
+
+
+def _stored(path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as db:
+        cols = ", ".join(f"typeof({c}), quote({c})" for c in "i s f b n k x".split())
+        return db.execute(f"SELECT {cols} FROM t").fetchall()
+
+
+def test_the_driver_writes_what_sqlite3_writes(tmp_path: Path) -> None:
+    """Every type the driver binds stores the value and storage class sqlite3 stores (a
+    bool as 1/0, an Int8 as an integer, a float32 as its double); a batch it cannot bind
+    (an Object column) goes through sqlite3 between the driver's, in order."""
+    n = 50
+    base = pl.DataFrame(
+        {
+            "i": pl.Series([2**63 - 1, -(2**63), 0, None, 7] * 10, dtype=pl.Int64),
+            "s": ["", "é\u2603", "a\x00b", None, "12"] * 10,
+            "f": pl.Series([0.1, -0.0, 1e308, None, 5e-324] * 10, dtype=pl.Float64),
+            "b": [b"", b"\x00\xff", None, b"x", b"12"] * 10,
+            "n": pl.Series([None] * n, dtype=pl.Null),
+            "k": pl.Series([True, False, None, True, True] * 10, dtype=pl.Boolean),
+            "x": pl.Series([1, -2, None, 3, 4] * 10, dtype=pl.Int8),
+        }
+    )
+    other = base.with_columns(
+        pl.Series("f", [1.5, None, 2.25, 3.0, 0.0] * 10, dtype=pl.Float32),
+        pl.Series("x", [1, "y", None, 2.5, b"z"] * 10, dtype=pl.Object),
+    )
+    single = base.with_columns(pl.col("f").cast(pl.Float32))
+    frames = [base, other, single]
+    assert _stored(_write(tmp_path, "sqlite3", frames, arrow=False)) == _stored(
+        _write(tmp_path, "arrow", frames, arrow=True)
+    )
+    assert len(_stored(tmp_path / "arrow.db")) == 3 * n
+
+
+def test_the_drivers_errors_are_sqlite3_ones_without_their_text(tmp_path: Path) -> None:
+    from sanitizer.db.sqlite_arrow import ArrowWriter
+
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (email TEXT NOT NULL UNIQUE)")
+    writer = ArrowWriter.open(path, ["journal_mode = OFF"])
+    assert writer is not None
+    try:
+        frame = pl.DataFrame({"email": ["ann.real@corp.example", "ann.real@corp.example"]})
+        with pytest.raises(sqlite3.IntegrityError) as raised:
+            writer.write("INSERT INTO t (email) VALUES (?)", frame)
+        assert "ann.real" not in str(raised.value)
+        writer.write("INSERT INTO t (email) VALUES (?)", frame.head(1))  # rolled back, usable
+    finally:
+        writer.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM t").fetchone() == (1,)
