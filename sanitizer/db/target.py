@@ -24,7 +24,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sanitizer.db.catalog import Column
 from sanitizer.db.connect import connection_problem, describe_db_error
 from sanitizer.db.ddl import Counter, TargetDDL, TargetTable, family, literal, quote
-from sanitizer.db.sqlite_arrow import ArrowWriter, bindable
 from sanitizer.db.urls import database_identity, safe_url, sqlite_path
 from sanitizer.errors import EXIT_BAD_INPUT, EXIT_FAILED, Location, SanitizeError
 from sanitizer.schema import Kind
@@ -108,9 +107,6 @@ class TargetDatabase:
             raise connection_problem(e, engine.url) from None
         self.driver: Any = self._raw.driver_connection
         self._load_data_ok = True
-        self._pragmas: list[str] = []
-        self._arrow: ArrowWriter | None = None
-        self._arrow_tried = False
         self._session(fresh_file)
 
     def _session(self, fresh_file: bool) -> None:
@@ -139,14 +135,13 @@ class TargetDatabase:
             self.query("SELECT 1")
         elif self.dialect == "sqlite":
             journal = "OFF" if fresh_file else "MEMORY"
-            self._pragmas = [
+            for pragma in (
                 f"journal_mode = {journal}",
                 "synchronous = OFF",
                 "temp_store = MEMORY",
                 "cache_size = -65536",
                 "foreign_keys = OFF",
-            ]
-            for pragma in self._pragmas:
+            ):
                 self.query(f"PRAGMA {pragma}")
 
     # -- plumbing ------------------------------------------------------------------------
@@ -184,25 +179,8 @@ class TargetDatabase:
         with contextlib.suppress(Exception):
             self.driver.rollback()
 
-    def _arrow_writer(self) -> ArrowWriter | None:
-        """ADBC's driver for a SQLite target's batches (opened once, on the first batch;
-        None where it cannot be). The sqlite3 connection commits first: see `ArrowWriter`."""
-        if not self._arrow_tried:
-            self._arrow_tried = True
-            self.commit()
-            self._arrow = ArrowWriter.open(sqlite_path(self.engine.url), self._pragmas)
-        return self._arrow
-
-    def _end_arrow(self) -> None:
-        """Close the driver's connection before the sqlite3 one writes again (closing a
-        file drops the whole process's locks on it)."""
-        if self._arrow is not None:
-            self._arrow.close()
-            self._arrow = None
-
     def close(self) -> None:
         self.rollback()
-        self._end_arrow()
         if self._raw is not None:
             raw, self._raw = self._raw, None
             with contextlib.suppress(Exception):
@@ -316,7 +294,6 @@ class TargetDatabase:
 
     def finish(self, ddl: TargetDDL) -> None:
         """Add keys, indexes, checks and foreign keys, then move id counters past the rows."""
-        self._end_arrow()
         self._run_all(ddl.after, "adding keys, indexes and foreign keys", EXIT_FAILED)
         try:
             for counter in ddl.counters:
@@ -452,12 +429,6 @@ class TargetDatabase:
 
         def write_sqlite(frame: pl.DataFrame) -> None:
             prepared = sqlite_frame(frame.select(names), cols, table.key, foreign)
-            arrow = self._arrow_writer()
-            bound = bindable(prepared) if arrow is not None else None
-            if arrow is not None and bound is not None:
-                with self._batch_cursor(table):
-                    arrow.write(one, bound)
-                return
             columns = [s.to_list() for s in prepared.get_columns()]
             height = prepared.height
             full = height - height % group if group > 1 else 0
