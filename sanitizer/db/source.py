@@ -34,7 +34,6 @@ from sanitizer.db.catalog import Catalog, Column, Table
 from sanitizer.db.connect import connection_problem
 from sanitizer.db.ddl import family, quote
 from sanitizer.db.introspect import MYSQL_BINARY_TYPES, read_catalog
-from sanitizer.db.sqlite_arrow import ArrowReader
 from sanitizer.db.urls import sqlite_path
 
 # Session settings that make PostgreSQL's text output unambiguous and exact.
@@ -299,30 +298,12 @@ def _rows_frame(rows: Sequence[Sequence[Any]], schema: dict[str, Any]) -> pl.Dat
 
 
 class SQLiteSnapshot(SourceSnapshot):
-    _arrow: ArrowReader | None = None
-
     def _begin(self) -> None:
         conn = self.driver
         if conn.in_transaction:
             conn.rollback()
         conn.execute("BEGIN")
         conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()  # takes the read lock
-        self._arrow = ArrowReader.open(conn, sqlite_path(self.engine.url))
-
-    def batches(self, table: Table, batch_size: int) -> Iterator[pl.DataFrame]:
-        if self._arrow is not None:
-            frames = self._arrow.batches(
-                self.driver, self._from(table), [c.name for c in table.columns], batch_size
-            )
-            if frames is not None:
-                yield from frames
-                return
-        yield from super().batches(table, batch_size)
-
-    def close(self) -> None:
-        super().close()  # the sqlite3 transaction first: see sanitizer.db.sqlite_arrow
-        if self._arrow is not None:
-            self._arrow.close()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.driver.execute(sql.replace("%s", "?"), params).fetchall())
