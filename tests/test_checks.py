@@ -612,3 +612,33 @@ def test_phone_shaped_values_are_found_past_the_character_filter(pieces: list[li
     shaped = main.str.contains(leak.PHONE_SHAPED) & enough & (digits <= 17) & ~other
     want = {i for i, ok in enumerate(shaped.to_list()) if ok}
     assert set(phone_runs(text, whole=True, inside=False).get_column("row").to_list()) == want
+
+
+def test_sqlite_regexp_is_compiled_once_and_answers_as_sqlalchemys(tmp_path: Path) -> None:
+    """GE's email_domain check on a SQLite copy runs our REGEXP (the pattern compiled once),
+    which counts what SQLAlchemy's `re.search` would: NULLs are not counted."""
+    import re
+
+    from sanitizer.checks import gx
+    from sanitizer.checks.suite import EMAIL_PATTERN, Expectation
+
+    values = ["ann@example.com", "bob@mail.example.org", "eve@gmail.com", None, "", "x@y.test"]
+    db = tmp_path / "copy.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (email TEXT)")
+    con.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
+    con.commit()
+    con.close()
+    gx._COMPILED.clear()
+    spec = Expectation(
+        "email_domain",
+        "t",
+        "email",
+        "ExpectColumnValuesToMatchRegex",
+        {"column": "email", "regex": EMAIL_PATTERN},
+    )
+    (result,) = gx.GreatExpectations().validate_sqlite(db, {"t": [spec]})
+    assert EMAIL_PATTERN in gx._COMPILED  # ours ran, not SQLAlchemy's
+    expected = sum(1 for v in values if v is not None and re.search(EMAIL_PATTERN, v) is None)
+    assert expected == 1 and not result.passed
+    assert result.observed == expected
