@@ -31,6 +31,7 @@ from sanitizer.masks.base import UNIQUE, MaskContext, Option, register
 from sanitizer.masks.keyed import lane
 from sanitizer.masks.vector import (
     decimal_digits,
+    is_ascii_digit,
     keep_digits,
     matrix_strings,
     reduce_per_value,
@@ -686,11 +687,17 @@ def _byte_flags(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
     return reduce_per_value(np.bitwise_or, _CLASS[data[offsets[0] : offsets[-1]]], offsets)
 
 
-def _is_plain(flags: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Which values (their `_byte_flags` and byte lengths) the NumPy path reads: `PLAIN_RE`
-    (not empty, only digits and the usual punctuation) and at most `PLAIN_WIDTH` bytes."""
-    plain: np.ndarray = ((flags & _NOT_PLAIN) == 0) & (lengths > 0) & (lengths <= PLAIN_WIDTH)
-    return plain
+def _plain_values(
+    offsets: np.ndarray, data: np.ndarray, flags: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of the values of a string buffer: their byte lengths, their `_byte_flags` (given or
+    computed) and which of them the NumPy path reads: `PLAIN_RE` (not empty, only digits and
+    the usual punctuation) and at most `PLAIN_WIDTH` bytes."""
+    lengths = np.diff(offsets)
+    if flags is None:
+        flags = _byte_flags(offsets, data)
+    plain = ((flags & _NOT_PLAIN) == 0) & (lengths > 0) & (lengths <= PLAIN_WIDTH)
+    return lengths, flags, plain
 
 
 def _padded(offsets: np.ndarray, data: np.ndarray, width: int) -> np.ndarray:
@@ -745,12 +752,11 @@ def _read_plain(
     mat = _windows(buf, width)[starts[sel]]  # (m, width): each value's bytes, 0-padded
     inside = np.arange(width, dtype=np.uint8)[None, :] < size.astype(np.uint8)[:, None]
     np.multiply(mat, inside, out=mat, casting="unsafe")  # the next values' bytes: 0
-    is_digit = (mat - np.uint8(_ZERO)) < 10  # uint8 wraps: only '0'..'9' are below 10
-    order, bounds = _runs(_layouts(is_digit))  # rows alike next to each other
+    order, bounds = _runs(_layouts(is_ascii_digit(mat)))  # rows alike next to each other
     sel, size = sel[order], size[order]
     paren = (flags[sel] & _PAREN) > 0
     mat = np.take(mat, order, axis=0)
-    is_digit = (mat - np.uint8(_ZERO)) < 10
+    is_digit = is_ascii_digit(mat)
     spans: list[tuple[int, int, np.ndarray]] = []  # rows a:b have their digits at pos
     ok = np.zeros(m, dtype=bool)
     count = np.zeros(m, dtype=np.int64)
@@ -868,10 +874,7 @@ def _mask_plain(
     n = len(src)
     offsets, data = buffers if buffers is not None else string_buffers(src)
     total = int(offsets[-1] - offsets[0])
-    lengths = np.diff(offsets)
-    if flags is None:
-        flags = _byte_flags(offsets, data)
-    is_plain = _is_plain(flags, lengths)
+    lengths, flags, is_plain = _plain_values(offsets, data, flags)
     empty = lengths == 0  # NULL and "": they stay as they are
     sel = np.flatnonzero(is_plain)  # the values masked here, and how many of their bytes
     size = lengths[sel]
@@ -879,9 +882,7 @@ def _mask_plain(
     if len(rest):  # an extension (`x12`, `ext. 12`) is kept as written: mask what is before
         # a prefix of the value (the value itself where it has no extension: not plain)
         cut = split_extension(src.gather(rest))[0]
-        cut_offsets, cut_data = string_buffers(cut)
-        cut_lengths = np.diff(cut_offsets)
-        taken = _is_plain(_byte_flags(cut_offsets, cut_data), cut_lengths)  # plain without it
+        cut_lengths, _, taken = _plain_values(*string_buffers(cut))  # plain without it
         if taken.any():
             sel = np.concatenate([sel, rest[taken]])
             size = np.concatenate([size, cut_lengths[taken]])
@@ -1115,9 +1116,8 @@ def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
     src = values.cast(pl.String)
     n = len(src)
     offsets, data = string_buffers(src)
-    lengths = np.diff(offsets)
-    flags = _byte_flags(offsets, data)
-    sel = np.flatnonzero(_is_plain(flags, lengths))
+    lengths, flags, plain = _plain_values(offsets, data)
+    sel = np.flatnonzero(plain)
     keys = pl.repeat(None, n, dtype=pl.String, eager=True)
     intl = np.zeros(n, dtype=bool)
     done = np.zeros(n, dtype=bool)

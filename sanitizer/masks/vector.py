@@ -104,10 +104,15 @@ def reduce_per_value(
     return out
 
 
+def is_ascii_digit(data: np.ndarray) -> np.ndarray:
+    """Per byte (uint8, any shape): whether it is an ASCII digit."""
+    out: np.ndarray = (data - np.uint8(ord("0"))) < 10  # uint8 wraps: only '0'..'9' are < 10
+    return out
+
+
 def _ascii_digits(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per byte of the values, whether it is an ASCII digit; per value, how many are."""
-    body = data[offsets[0] : offsets[-1]]
-    is_digit = (body - np.uint8(ord("0"))) < 10  # uint8 wraps: only '0'..'9' are below 10
+    is_digit = is_ascii_digit(data[offsets[0] : offsets[-1]])
     return is_digit, reduce_per_value(np.add, is_digit.view(np.uint8), offsets, np.int64)
 
 
