@@ -457,6 +457,33 @@ def test_secret_gives_addresses_and_numbers_the_email_and_phone_masks() -> None:
     assert out[2] == one("phone", "+14155552671", c)
 
 
+
+def test_secret_contacts_among_other_tokens_land_on_their_rows() -> None:
+    # addresses and numbers between tokens with `@` or `+` that are neither, and NULLs: each
+    # row gets what it gets alone (the contacts found among the values holding `@`/`+`)
+    c = ctx()
+    values = [
+        "P@ss-w0rd-Xy",
+        None,
+        "jo@shop.de",
+        "sk_live_abc123DEF456",
+        "+49 151 23456789",
+        "a+b=c-Token-99",
+        "@@@@",
+        "+1 415 555 2671",
+        "ops@bücher.de",
+    ]
+    out = mask("secret", values, c)
+    alone = [None if v is None else one("secret", v, c) for v in values]
+    assert out == alone
+    assert out[2] == one("email", "jo@shop.de", c)
+    assert out[4] == one("phone", "+49 151 23456789", c)
+    assert out[7] == one("phone", "+1 415 555 2671", c)
+    assert out[8] == one("email", "ops@bücher.de", c)
+    assert out[1] is None
+    for i in (0, 3, 5, 6):  # scrambled, not given an address or a number
+        assert out[i] != values[i] and not str(out[i]).endswith("@example.com")
+
 _SEGMENT = st.text(alphabet=string.ascii_letters + string.digits + "-_.~%", min_size=1, max_size=12)
 
 

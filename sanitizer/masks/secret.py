@@ -187,9 +187,13 @@ def _contacts(src: pl.Series, out: pl.Series, ctx: MaskContext) -> pl.Series:
     from sanitizer.masks.phone import mask_phone
 
     plain = replace(ctx, options=MappingProxyType({}))
-    for pattern, fn in ((EMAIL_VALUE, mask_email), (PHONE_VALUE, mask_phone)):
-        hit = src.str.contains(pattern).fill_null(False)
-        if hit.any():
-            idx = hit.arg_true()
+    for mark, pattern, fn in (("@", EMAIL_VALUE, mask_email), ("+", PHONE_VALUE, mask_phone)):
+        # the pattern only on values holding its character: EMAIL_VALUE's Unicode classes
+        # cost about 1.4 µs a value even where it fails (1.2 s per 1,000,000 tokens)
+        idx = src.str.contains(mark, literal=True).fill_null(False).arg_true()
+        if len(idx) == 0:
+            continue
+        idx = idx.filter(src.gather(idx).str.contains(pattern).fill_null(False))
+        if len(idx):
             out = out.scatter(idx, fn(src.gather(idx), plain))
     return out
