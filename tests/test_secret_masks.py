@@ -274,6 +274,26 @@ def test_ip_one_address_one_fake_in_every_spelling() -> None:
     )
 
 
+def test_ip_mixed_families_in_one_batch_match_each_alone() -> None:
+    # IPv6 fakes are built for the IPv6 rows alone and put back: each row as if masked alone
+    values = [
+        "10.0.0.1",
+        "2a00:1450::1",
+        None,
+        "[2001:db9::5]:443",
+        "192.168.1.0/24",
+        "fe80::1%eth0",
+        "not an address",
+        "2a00::/24",
+        "8.8.8.8:53",
+    ]
+    out = mask("ip", values)
+    assert out == [None if v is None else one("ip", v) for v in values]
+    assert out[1] is not None and out[1].startswith("2001:db8:")
+    assert out[0] is not None and out[0].startswith(DOC4)
+    assert out[6] == "not an address" and out[2] is None
+
+
 def test_ip_inside_text_and_what_is_not_an_address() -> None:
     text = "login from 8.8.8.8 via 2a00:1450::1 at 12:30:45, mac 00:1a:2b:3c:4d:5e, v10.1.2.300"
     fake = one("ip", text)
