@@ -408,18 +408,17 @@ class LeakIndex:
         payload["r"] = frame.get_column("row").to_numpy().astype(np.uint64) + np.uint64(offset)
         self._found.add(hashes, payload)
 
-    def _may_be_indexed(self, runs: pl.DataFrame) -> pl.DataFrame:
-        """The phone runs whose number's last 7 digits are those of an indexed number: no
-        other run's key can be in the index. Runs of ASCII digits and separators only are
-        their number (no extension); any other run is kept as it is."""
-        plain_run = pl.col("v").str.contains(r"^[0-9 \t().\-+/]*$")
-        plain = runs.filter(plain_run)
-        tails = plain.select(_tails(pl.col("v").str.replace_all(r"[^0-9]", ""))).to_series()
+    def _may_be_indexed(self, values: pl.Series) -> pl.Series:
+        """Per phone run (or NULL): whether its number's last 7 digits may be those of an
+        indexed number; no other run's key can be in the index. A run of ASCII digits and
+        separators only is its number (no extension); any other run may be (True), and so
+        may a run with fewer than 7 digits (it has no tail; `phone_key_frame` drops it)."""
+        plain = values.str.contains(r"^[0-9 \t().\-+/]*$").fill_null(False)
+        tails = pl.select(_tails(pl.lit(values).str.replace_all(r"[^0-9]", ""))).to_series()
         known = tails.fill_null(0).to_numpy()
-        # a run with fewer than 7 digits has no tail: phone_key_frame drops it anyway
         hit = ((self._tails[known >> 3] >> (known & 7)) & 1).astype(bool)
         hit |= tails.is_null().to_numpy()
-        return pl.concat([plain.filter(pl.Series(hit)), runs.filter(~plain_run)])
+        return ~plain | pl.Series(hit)
 
     def collect(
         self,
@@ -439,13 +438,24 @@ class LeakIndex:
         # not inside what the email mask wrote: its hex part is sometimes all digits and, on a
         # big table, then reads as some source number ("…8395557890@example.com")
         if PHONE in self.kinds and (is_text or column.kind in NUMBER_KINDS) and mask != "email":
-            runs = phone_runs(text, whole=True, inside=is_text)
             if col_plan is not None and mask in ("phone", "scrub"):
                 regions = [region_for(col_plan.ctx)]
             else:
                 regions = sorted(self.regions) or ["US"]
-            if mask != "phone":  # a phone column is read in full for phone_safe anyway
-                runs = self._may_be_indexed(runs)
+            if mask == "phone":  # a phone column is read in full for phone_safe anyway
+                runs = phone_runs(text, whole=True, inside=is_text)
+            elif is_text:
+                runs = phone_runs(text, whole=True, inside=True)
+                runs = runs.filter(self._may_be_indexed(runs.get_column("v")))
+            else:
+                # a number column's runs are its whole values: the tails of those long
+                # enough first, and phone_runs' patterns only on the few that may be indexed
+                # (rows stay where they are: the others become NULL)
+                text = text.cast(pl.String)
+                long = (text.str.len_bytes() >= MIN_NSN).fill_null(False).arg_true()
+                kept = long.filter(self._may_be_indexed(text.gather(long)))
+                only = pl.repeat(None, len(text), dtype=pl.String, eager=True)
+                runs = phone_runs(only.scatter(kept, text.gather(kept)), whole=True, inside=False)
             self._collect(phone_key_frame(runs, regions), PHONE, cid, offset)
         if NAME in self.kinds and is_text and mask not in NAME_MASKS:
             self._collect(name_candidates(text), NAME, cid, offset)
