@@ -37,7 +37,9 @@ class _PhoneColumn:
     otherwise wait for it. At most ``PHONE_PENDING`` chunks wait per column (bounded memory).
     """
 
-    def __init__(self, table: str, col: ColumnPlan, ge: GreatExpectations, pool: Executor) -> None:
+    def __init__(
+        self, table: str, col: ColumnPlan, ge: Future[GreatExpectations], pool: Executor
+    ) -> None:
         self.table = table
         self.col = col
         self.region = region_for(col.ctx)
@@ -74,7 +76,8 @@ class _PhoneColumn:
         )
         while len(self.checks) >= PHONE_PENDING:
             self._count(self.checks.popleft())
-        self.checks.append(self.pool.submit(self.ge.validate_frame, keys.to_frame(), spec))
+        frame = keys.to_frame()
+        self.checks.append(self.pool.submit(lambda: self.ge.result().validate_frame(frame, spec)))
 
     def _count(self, check: Future[tuple[int, int, str | None]]) -> None:
         unexpected, elements, error = check.result()
@@ -111,7 +114,7 @@ def _scan_table(
     table: Table,
     tp: TablePlan,
     ts: TableStats,
-    ge: GreatExpectations,
+    ge: Future[GreatExpectations],
     batch_size: int,
     phone_checks: list[_PhoneColumn],
     pool: Executor,
@@ -223,13 +226,14 @@ _ORDER = {
 
 
 def _run_suite(
-    ge: GreatExpectations,
+    ge_ready: Future[GreatExpectations],
     data: Path | str,
     dialect: str,
     suite: dict[str, list[Expectation]],
     copied: dict[str, Table],
 ) -> tuple[list[CheckResult], float]:
     """The GE suite against the copy; its results and its wall seconds."""
+    ge = ge_ready.result()
     t = time.monotonic()
     if isinstance(data, Path):
         out = ge.validate_sqlite(data, suite)
@@ -263,9 +267,6 @@ def run_checks(
     report = CheckReport()
     t0 = time.monotonic()
     stats.leak.freeze()
-    ge = GreatExpectations()
-    report.great_expectations_version = ge.version
-    report.seconds["ge_import"] = ge.import_seconds
     results: list[CheckResult] = []
     url = f"sqlite:///{data}" if isinstance(data, Path) else data
     engine = open_source(url)
@@ -274,14 +275,17 @@ def run_checks(
             copied = snapshot.catalog().tables  # keyed like the plan in every target dialect
             dialect = engine.dialect.name
             # The suite (SQL the copy's database runs) goes on in a thread while this one
-            # reads the copy for the scan: the two wait on different things.
+            # reads the copy for the scan: the two wait on different things. That thread
+            # first makes GE's context (its import, seconds of Python, if not done yet: a
+            # SQLite copy has no keys phase to hide it in), while the scan already reads.
             suite = derive_suite(plan, stats)
             phone_checks: list[_PhoneColumn] = []
             with (
                 ThreadPoolExecutor(1, thread_name_prefix="ge suite") as pool,
                 ThreadPoolExecutor(1, thread_name_prefix="ge phones") as phone_pool,
             ):
-                suite_run = pool.submit(_run_suite, ge, data, dialect, suite, copied)
+                ge_ready = pool.submit(GreatExpectations)
+                suite_run = pool.submit(_run_suite, ge_ready, data, dialect, suite, copied)
                 t1 = time.monotonic()
                 try:
                     for tp in plan.tables:
@@ -292,7 +296,7 @@ def run_checks(
                             copied[tp.table.key],
                             tp,
                             stats.table(tp.table.key),
-                            ge,
+                            ge_ready,
                             batch_size,
                             phone_checks,
                             phone_pool,
@@ -311,6 +315,9 @@ def run_checks(
                 suite_results, suite_seconds = suite_run.result()
     finally:
         engine.dispose()
+    ge = ge_ready.result()
+    report.great_expectations_version = ge.version
+    report.seconds["ge_import"] = ge.import_seconds
     results += suite_results
     report.seconds["ge_suite"] = suite_seconds
     report.seconds["ge_validations"] = ge.run_seconds  # suite + phone frames, GE's own time
