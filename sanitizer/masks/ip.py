@@ -157,7 +157,7 @@ def _parse(values: pl.Series) -> pl.DataFrame:
         plen=pl.col("prefix").str.slice(1).cast(pl.Int64, strict=False),
     )
     six = frame.get_column("family") == 6
-    canon6 = pl.Series("c", [None] * frame.height, dtype=pl.String)
+    canon6 = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("c")
     if six.any():
         idx = six.arg_true()
         texts = [pl.lit(hex_group(frame.get_column(f"g{i}").gather(idx))) for i in range(8)]
@@ -246,7 +246,7 @@ def _fakes(frame: pl.DataFrame, hexes: pl.Series) -> pl.Series:
     # IPv6: 2001:db8: and six groups from the hash; prefixes at least /32, networks stay
     # networks. Built for the IPv6 rows alone (hex_group's numpy per group is the costly part)
     six = (frame.get_column("family") == 6).fill_null(False).arg_true()
-    v6 = pl.Series("v6", [None] * frame.height, dtype=pl.String)
+    v6 = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("v6")
     if len(six):
         v6 = v6.scatter(six, _fakes6(frame[six]))
     return frame.select(
