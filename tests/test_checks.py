@@ -420,6 +420,28 @@ def test_phone_keys_agree_across_formats() -> None:
     assert set(keys.get_column("row")) == {0, 1, 2}
 
 
+def test_phone_runs_whole_and_inside_are_both_readings() -> None:
+    """Reading whole values and runs inside them at once finds what the two readings find
+    apart (a run that is its row's whole value comes once)."""
+    text = pl.Series(
+        [
+            "+44 20 8123 4567",
+            "020 8123 4567 / 020 8123 4568",
+            "+1 (839) 555-7890 ext. 12",
+            "call 0044 (0)20 8123-4567 now, or 020 8123 4567",
+            "839 555 7890",
+            None,
+            "12",
+        ]
+    )
+    both = phone_runs(text, whole=True, inside=True)
+    apart = pl.concat(
+        [phone_runs(text, whole=True, inside=False), phone_runs(text, whole=False, inside=True)]
+    )
+    assert set(both.rows()) == set(apart.rows())
+    assert both.filter(pl.col("row") == 0).height == 1
+
+
 def test_safe_numbers_are_not_originals() -> None:
     runs = pl.DataFrame({"row": [0, 1], "v": ["+44 7700 900123", "+1 415 012 3456"]})
     assert phone_key_frame(runs, ["GB"]).height == 0

@@ -99,8 +99,66 @@ def test_the_tail_filter_finds_what_reading_every_number_finds(tmp_path: Path) -
     got = stats.leak.scan(whole, info["phone"], cols["phone"])
     want = everything.scan(whole, info["phone"], cols["phone"])
     assert (got.rows, got.by_kind) == (want.rows, want.by_kind) == (1, {"phone": 1})
+    # a masked phone column's plain values are tested by their tails too
+    phones_out = pl.Series(
+        ["+1 839.555.7890", "+1 212 555 7890", "020 7946 1235", "0049 30 1234567"]
+    )
+    runs = phone_runs(phones_out, whole=True, inside=True)
+    assert stats.leak._may_be_indexed(runs.get_column("v")).to_list() == [True, True, False, True]
+    got = stats.leak.scan(phones_out, info["phone"], cols["phone"])
+    want = everything.scan(phones_out, info["phone"], cols["phone"])
+    assert (got.rows, got.by_kind) == (want.rows, want.by_kind) == (2, {"phone": 2})
     # a number column: its values are tested by their tails before phone_runs reads them
     numbers = pl.Series(["2079461234", "2079469999", "12", None, "-2081234567", "x2079461234"])
     got = stats.leak.scan(numbers, info["id"], cols["id"])
     want = everything.scan(numbers, info["id"], cols["id"])
     assert (got.rows, got.by_kind) == (want.rows, want.by_kind) == (1, {"phone": 1})
+
+
+def test_the_tail_filter_reads_bytes_as_the_patterns_do(tmp_path: Path) -> None:
+    """`_may_be_indexed` reads the values' bytes; it answers what its definition in patterns
+    answers (a run of ASCII digits and separators whose last 7 ASCII digits are no indexed
+    tail cannot be indexed) on odd values: other scripts' digits, tabs, NULLs, short runs,
+    slices of a longer column."""
+    import polars as pl
+
+    _, stats = _source_stats(
+        tmp_path,
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, phone TEXT);"
+        "INSERT INTO people VALUES (1, '+1 (839) 555-7890'), (2, '020 7946 1234');",
+        "version: 1\ntables:\n  people:\n    id: keep\n    phone: {mask: phone, region: GB}\n",
+    )
+    values = pl.Series(
+        [
+            "839 555 7890",  # an indexed tail
+            "839 555 7891",
+            "(0)20\t7946-1234",  # tab, brackets: an indexed tail
+            "20.7946.1235/",
+            "+44 20 7946 1234 x1",  # an extension: not bare
+            "٨٣٩ ٥٥٥ ٧٨٩٠",  # Arabic-Indic digits: not ASCII, not bare
+            "１２３４５６７８９",  # fullwidth
+            "9461234",  # exactly 7 digits, indexed
+            "946123",  # 6: no tail
+            "",
+            None,
+            "5557890é",
+            "000000000000000000005557890",
+        ]
+    )
+
+    def by_patterns(v: pl.Series) -> list[bool]:
+        bare = v.str.contains(r"^[0-9 \t().\-+/]*$").fill_null(False).to_list()
+        digits = v.str.replace_all(r"[^0-9]", "").to_list()
+        out = []
+        for ok, d in zip(bare, digits, strict=True):
+            if not ok or d is None or len(d) < 7:
+                out.append(True)
+                continue
+            tail = int(d[-7:])
+            out.append(bool(stats.leak._tails[tail >> 3] >> (tail & 7) & 1))
+        return out
+
+    for part in (values, values.slice(2, 9), values.slice(5, 0)):
+        assert stats.leak._may_be_indexed(part).to_list() == by_patterns(part)
+    got = stats.leak._may_be_indexed(values).to_list()
+    assert got[:4] == [True, False, True, False] and got[7:9] == [True, True]

@@ -58,7 +58,7 @@ from sanitizer.masks.textscan import (
     extract_emails,
     only_reserved_addresses,
 )
-from sanitizer.masks.vector import digit_counts
+from sanitizer.masks.vector import digit_counts, is_ascii_digit, reduce_per_value, string_buffers
 from sanitizer.pii import NOT_PHONE
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.schema import ColumnInfo, Kind
@@ -138,31 +138,44 @@ def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
 
 def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:
     """Rows and phone-looking strings: phone-shaped whole values, and runs inside text that the
-    `scrub` mask would treat as phone numbers."""
+    `scrub` mask would treat as phone numbers. A (row, run) pair may come twice (a number
+    written twice in one text): `phone_key_frame` keeps one."""
     frame = pl.DataFrame({"t": text.cast(pl.String)}).with_row_index("row")
     # every run kept below has at least MIN_NSN digits: texts with fewer hold none
     frame = frame.filter(pl.col("t").str.count_matches(r"\d") >= MIN_NSN)
     parts = []
+    whole_rows: pl.Series | None = None
     if whole:
         # a phone-shaped value with or without its extension has only these characters (the
         # markers' letters, `ſ` folding to `s`): the extension regex runs on those alone
         shaped = frame.filter(pl.col("t").str.contains(r"^[\s0-9().\-/+#eExXtTnNsSiIoOſ]*$"))
         main = split_extension(shaped.get_column("t"))[0]
-        parts.append(shaped.filter(main.str.contains(PHONE_SHAPED)).select("row", v=pl.col("t")))
+        found = shaped.filter(main.str.contains(PHONE_SHAPED)).select("row", v=pl.col("t"))
+        parts.append(found)
+        whole_rows = found.get_column("row")
     if inside:
         # not the digits of an address at a reserved domain: masks write those, and a fake's
         # all-digit hex part read as some source number on 5,000,000 rows
         text_only = pl.col("t").str.replace_all(RESERVED_EMAIL_IN_TEXT, " ")
-        parts.append(frame.select("row", v=text_only.str.extract_all(PHONE_IN_TEXT)).explode("v"))
+        runs = frame.select("row", "t", v=text_only.str.extract_all(PHONE_IN_TEXT)).explode("v")
+        if whole_rows is not None and whole_rows.len():
+            # a phone-shaped value is mostly found whole and inside alike: a run that is its
+            # row's whole value, found whole, is read (and hashed) once (a row mask, not a
+            # `unique` of all the pairs, which took longer than finding them)
+            taken = np.zeros(len(text), dtype=bool)  # by row of ``text``
+            taken[whole_rows.to_numpy()] = True
+            again = pl.Series(taken[runs.get_column("row").to_numpy()]) & (
+                runs.get_column("v") == runs.get_column("t")
+            ).fill_null(False)
+            runs = runs.filter(~again)
+        parts.append(runs.select("row", "v"))
     if not parts:
         return pl.DataFrame(schema={"row": pl.UInt32, "v": pl.String})
     out = _rows_values(pl.concat(parts))
     n = pl.lit(digit_counts(out.get_column("v")))
-    out = out.filter(
+    return out.filter(
         (n >= MIN_NSN) & (n <= 17) & ~pl.col("v").str.strip_chars().str.contains(NOT_PHONE)
     )
-    # a phone-shaped value is mostly found whole and inside alike: read (and hash) it once
-    return out.unique(maintain_order=True) if whole and inside else out
 
 
 def fictional_rows(runs: pl.DataFrame, regions: Iterable[str]) -> pl.Series:
@@ -248,6 +261,9 @@ def phone_key_frame(
 
 
 TAILS = 10**MIN_NSN  # the 7-digit tails of phone numbers
+# bytes of a run that is only its number (ASCII digits and separators, `[0-9 \t().\-+/]`): 0
+_NOT_BARE = np.ones(256, dtype=np.uint8)
+_NOT_BARE[np.frombuffer(b"0123456789 \t().-+/", dtype=np.uint8)] = 0
 
 
 def _tails(digits: pl.Expr) -> pl.Expr:
@@ -413,12 +429,25 @@ class LeakIndex:
         indexed number; no other run's key can be in the index. A run of ASCII digits and
         separators only is its number (no extension); any other run may be (True), and so
         may a run with fewer than 7 digits (it has no tail; `phone_key_frame` drops it)."""
-        plain = values.str.contains(r"^[0-9 \t().\-+/]*$").fill_null(False)
-        tails = pl.select(_tails(pl.lit(values).str.replace_all(r"[^0-9]", ""))).to_series()
-        known = tails.fill_null(0).to_numpy()
-        hit = ((self._tails[known >> 3] >> (known & 7)) & 1).astype(bool)
-        hit |= tails.is_null().to_numpy()
-        return ~plain | pl.Series(hit)
+        if len(values) == 0:
+            return pl.Series([], dtype=pl.Boolean)
+        # on the values' bytes (a regex and a digit string per value took 0.8 s a million):
+        # a run's tail is its last 7 ASCII digits, read from where each value's digits end
+        offsets, data = string_buffers(values)
+        body = data[offsets[0] : offsets[-1]]
+        other = reduce_per_value(np.bitwise_or, _NOT_BARE[body], offsets) > 0
+        is_digit = is_ascii_digit(body)
+        counts = reduce_per_value(np.add, is_digit.view(np.uint8), offsets, np.int64)
+        digits = (body[np.flatnonzero(is_digit)] - np.uint8(ord("0"))).astype(np.int64)
+        long = np.flatnonzero(counts >= MIN_NSN)
+        ends = np.cumsum(counts)[long]  # where each long value's digits end in ``digits``
+        tails = np.zeros(len(long), dtype=np.int64)
+        for k in range(MIN_NSN, 0, -1):
+            tails = tails * 10 + digits[ends - k]
+        hit = np.ones(len(values), dtype=bool)  # fewer than 7 digits: no tail to test
+        hit[long] = ((self._tails[tails >> 3] >> (tails & 7)) & 1).astype(bool)
+        # NULL: no bytes, so `other` is False and `hit` True
+        return pl.Series(other | hit)
 
     def collect(
         self,
@@ -442,9 +471,7 @@ class LeakIndex:
                 regions = [region_for(col_plan.ctx)]
             else:
                 regions = sorted(self.regions) or ["US"]
-            if mask == "phone":  # a phone column is read in full for phone_safe anyway
-                runs = phone_runs(text, whole=True, inside=is_text)
-            elif is_text:
+            if is_text:  # a masked phone column too: its fakes' tails are mostly not indexed
                 runs = phone_runs(text, whole=True, inside=True)
                 runs = runs.filter(self._may_be_indexed(runs.get_column("v")))
             else:
