@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Measure the leak scan alone: `LeakIndex.collect` over every column of a sanitized copy.
+"""Measure the leak scan alone: `LeakIndex.collect` over every column of a sanitized copy
+(and the phone_safe check's reading of a phone column's numbers, which follows it).
 
 Usage:
     python scripts/bench_scan.py --source URL --copy URL [--rules rules] [--repeat 3]
@@ -31,6 +32,7 @@ from sanitizer.checks.stats import gather_source_stats
 from sanitizer.db import fk_order, open_source, reflect
 from sanitizer.db.source import open_snapshot
 from sanitizer.masks import Pools
+from sanitizer.masks.phone import number_keys, region_for
 from sanitizer.pipeline.plan import make_plan
 from sanitizer.rules import load_rules
 
@@ -79,10 +81,12 @@ def main() -> None:
             plans = {c.column.name: c for c in tp.columns}
             c0, w0 = time.process_time(), time.perf_counter()
             offset = 0
+            plan_col = plans.get(col.name)
+            phone = plan_col is not None and plan_col.spec.name == "phone"
             for text in batches:
-                stats.leak.collect(
-                    text, col, plans.get(col.name), table=tp.table.key, offset=offset
-                )
+                stats.leak.collect(text, col, plan_col, table=tp.table.key, offset=offset)
+                if phone:  # the phone_safe check's keys, read right after (as the scan does)
+                    number_keys(text, region_for(plan_col.ctx))  # type: ignore[union-attr]
                 offset += len(text)
             cpu, wall = time.process_time() - c0, time.perf_counter() - w0
             name = f"{tp.table.key}.{col.name}"
