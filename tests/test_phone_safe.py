@@ -92,13 +92,25 @@ def test_number_keys_are_the_same_whatever_the_last_call_read() -> None:
 
     first = pl.Series("a", ["+1 (415) 555-0100", None, "020 7946 0958", "abc", "555-0199"])
     second = pl.Series("b", ["555-0199", "+44 20 7946 0958 x12", None, "+1 (415) 555-0100", ""])
-    phone._keys_kept.clear()
     cold = [phone.number_keys(s, "GB").to_list() for s in (second, first)]
-    phone._keys_kept.clear()
-    phone.number_keys(first, "GB")  # `second` now shares two values with the last call
+    phone.number_keys(first, "GB")  # `second` shares two values with the last call
     warm = [phone.number_keys(s, "GB").to_list() for s in (second, first)]
     assert warm == cold
     assert cold[0] == ["44:GB:5550199", "44:GB:2079460958", None, "1:US:4155550100", None]
+
+
+def test_repeated_odd_writings_read_as_each_alone() -> None:
+    """Values the polars path reads (extensions, letters) are read once per distinct writing
+    and put back on every row they are on, NULLs in between; the flag is False for NULL."""
+    from sanitizer.masks.phone import read_numbers
+
+    odd = ["+44 20 7946 0958 x12", "tel: 020 7946 0959", "abc", None, "+1 415 555 0100 ext. 9"]
+    values = pl.Series("p", odd * 40 + ["020 7946 0960"])
+    got = read_numbers(values, "GB")
+    alone = [read_numbers(pl.Series("p", [v], dtype=pl.String), "GB").row(0) for v in values]
+    assert got.rows() == alone
+    assert got.row(3) == (None, False)
+    assert got.get_column("k").head(3).to_list()[0] == "44:GB:2079460958"
 
 
 def _writings(seed: int) -> list[str | None]:

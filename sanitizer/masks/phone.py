@@ -18,7 +18,6 @@ country code, trunk prefix, punctuation and extension are kept):
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -1098,14 +1097,6 @@ def safe_key_pattern(pairs: set[tuple[int, str]]) -> str:
     return "^" + _alternatives(parts) + "$"
 
 
-# The distinct values of the last call and their keys, per region: the leak scan reads a
-# phone column's numbers and, right after, the phone_safe check reads the same values
-# again. Only the values not seen in the last call are parsed. One batch per region, so
-# memory stays flat.
-_keys_kept: dict[str, pl.DataFrame] = {}
-_keys_lock = threading.Lock()
-
-
 def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
     """Per value: its key ``k`` (NULL if no phone number) and ``f``, whether it reads the
     same in every region (written with `+`/`00` and a country code that has a region).
@@ -1131,9 +1122,9 @@ def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
         intl[rows] = p.intl_cc[p.by_group[:hashed]]
         done[rows] = True
     out = pl.DataFrame({"k": keys, "f": intl})
-    rest = np.flatnonzero(~done)
+    rest = np.flatnonzero(~done & src.is_not_null().to_numpy())  # NULL: no key, not `f`
     if len(rest):
-        general = _parsed_keys_general(src.gather(rest), region)
+        general = _parsed_keys_general_once(src.gather(rest), region)
         out = pl.DataFrame(
             {
                 "k": keys.scatter(rest, general.get_column("k")),
@@ -1156,26 +1147,25 @@ def _parsed_keys_general(values: pl.Series, region: str) -> pl.DataFrame:
     )
 
 
+def _parsed_keys_general_once(values: pl.Series, region: str) -> pl.DataFrame:
+    """`_parsed_keys_general` reading each distinct value once (its expressions cost
+    microseconds a value; a column may repeat a few writings on every row)."""
+    distinct = values.unique()
+    if distinct.len() == values.len():
+        return _parsed_keys_general(values, region)
+    table = pl.DataFrame({"v": distinct}).hstack(_parsed_keys_general(distinct, region))
+    out = pl.DataFrame({"v": values}).join(table, on="v", how="left", maintain_order="left")
+    return out.select("k", "f")
+
+
 def read_numbers(values: pl.Series, region: str) -> pl.DataFrame:
     """Per value (columns ``k``, ``f``): ``cc:region:nsn`` if it is a phone number, else NULL;
-    and whether that key is the same whatever region the value is read in."""
-    text = values.cast(pl.String)
-    distinct = text.drop_nulls().unique()
-    with _keys_lock:
-        kept = _keys_kept.get(region)
-    if kept is not None:
-        known = pl.DataFrame({"v": distinct}).join(kept, on="v", how="inner")
-        fresh = distinct.filter(~distinct.is_in(known.get_column("v")))
-    else:
-        known = pl.DataFrame(schema={"v": pl.String, "k": pl.String, "f": pl.Boolean})
-        fresh = distinct
-    table = pl.concat(
-        [known, pl.DataFrame({"v": fresh}).hstack(_parsed_keys(fresh, region))], how="vertical"
-    )
-    with _keys_lock:
-        _keys_kept[region] = table
-    out = pl.DataFrame({"v": text}).join(table, on="v", how="left", maintain_order="left")
-    return out.select("k", "f")
+    and whether that key is the same whatever region the value is read in (False for NULL).
+
+    A function of the values alone: plain numbers are read in NumPy at a fraction of a
+    microsecond each, less than finding which of them an earlier call read (what the checks
+    once kept between calls, when every value took the polars path)."""
+    return _parsed_keys(values.cast(pl.String), region)
 
 
 def number_keys(values: pl.Series, region: str) -> pl.Series:
