@@ -119,7 +119,7 @@ def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
         # email mask wrote, most that scrub wrote) hold no address worth the extraction, and
         # a text that is one plain address holds only the whole value (an email column)
         t = pl.col("t")
-        unsure = frame.filter(~only_reserved_addresses(t)).filter(~t.str.contains(PLAIN_ADDRESS))
+        unsure = frame.filter(~t.str.contains(PLAIN_ADDRESS)).filter(~only_reserved_addresses(t))
         # `PLAIN_ADDRESS_ANY` spells ASCII as `PLAIN_ADDRESS` does: an ASCII value that one
         # did not take, it would not take either, so it only reads the non-ASCII values
         wide = t.str.len_bytes() != t.str.len_chars()
