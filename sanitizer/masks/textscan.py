@@ -4,9 +4,11 @@ Emails are found for whole batches with one polars regex. Phone numbers are foun
 libphonenumber's `PhoneNumberMatcher`, which works on one string at a time, so it only sees
 texts that a vectorized pre-filter flags (at least `MIN_PHONE_DIGITS` digits), once per
 distinct text. Its candidates are then judged: a number libphonenumber calls valid is taken,
-a merely possible one only with evidence (written internationally, or a phone word just
-before it), and anything shaped like a date, time, IP address, price, ISBN or a piece of a
-longer identifier is left alone.
+a merely possible one only with evidence (written internationally, grouped as phone
+numbers are, or a word before it on its line that says it is one, such as `tel`, `Ruf an`,
+`appelez`, `llame`, `позвоните`, `電話` in the languages of the name pools), and anything
+shaped like a date, time, IP address, price, ISBN or a piece of a longer identifier is left
+alone.
 """
 
 from __future__ import annotations
@@ -119,15 +121,32 @@ _PHONE_WORDS = (
     r"tel|tél|tele?phone|téléphone|telefon|telefono|teléfono|telemóvel|phone|ph|fon|mobile?|"
     r"mob|mobil|móvil|cellulare|cell|cellphone|handy|fax|call|called|calling|ring|reach|"
     r"whatsapp|signal|sms|text|dial|hotline|contact|kontakt|rufnummer|número|numero|nummer|"
-    r"телефон|тел|電話"
+    r"телефон|тел|電話|"
+    # asking for a call, and compounds, in the languages the pools speak: `Ruf an: 0…`,
+    # `Telefonnummer 0…`, `appelez le 0…` say a number is a phone number even where
+    # libphonenumber calls it invalid (an old or mistyped number is still someone's)
+    r"ruf|rufen|anruf|anrufen|rückruf|zurückrufen|erreichbar|durchwahl|festnetz|"
+    r"telefonnummer|handynummer|mobilnummer|faxnummer|festnetznummer|"
+    r"appel|appeler|appelez|appelle|joindre|joignable|portable|numéro|fixe|"
+    r"llamar|llame|llámame|llámenos|llamada|celular|"
+    r"chiamare|chiama|chiami|chiamata|chiamateci|"
+    r"bel|bellen|gebeld|mobiel|telefoon|telefoonnummer|"
+    r"ligar|ligue|ligação|telefone|contato|contacto|"
+    r"zadzwoń|dzwoń|dzwonić|komórka|komórkowy|telefonu|numer|numeru|"
+    r"ringe|ringa|"
+    r"позвонить|позвоните|звоните|звонить|мобильный|номер"
 )
+# The same in scripts written without spaces between words: found anywhere before a number
+# (`電話番号は0…`), not only as a whole word.
+_PHONE_WORDS_UNSPACED = r"電話|携帯|电话|手机|전화|휴대폰|연락처"
 _OTHER_WORDS = (
     r"order|ord|invoice|inv|ref|reference|case|ticket|tracking|track|parcel|sku|item|"
     r"article|iban|bic|swift|isbn|issn|ean|upc|account|acct|card|serial|ip|id|vat|tax|"
     r"zip|postcode|version|build|batch|lot|po|txn|transaction|receipt"
 )
 _CONTEXT_WORD = re.compile(
-    rf"(?<![^\W_])(?:(?P<phone>{_PHONE_WORDS})|(?P<other>{_OTHER_WORDS}))(?![^\W_])",
+    rf"(?<![^\W_])(?:(?P<phone>{_PHONE_WORDS})|(?P<other>{_OTHER_WORDS}))(?![^\W_])"
+    rf"|(?P<phone_unspaced>{_PHONE_WORDS_UNSPACED})",
     re.IGNORECASE,
 )
 CONTEXT_CHARS = 48  # how far before a number its context words are looked for
@@ -176,7 +195,7 @@ def _context(text: str, start: int) -> str | None:
     window = window.rsplit("\n", 1)[-1]
     last = None
     for m in _CONTEXT_WORD.finditer(window):
-        last = "phone" if m.group("phone") else "other"
+        last = "other" if m.group("other") else "phone"
     return last
 
 
