@@ -93,6 +93,29 @@ def test_a_number_after_a_call_word_is_masked_even_where_it_is_not_valid(
     assert mask_scrub(pl.Series([f"x {number}"]), ctx).item() == f"x {number}"
 
 
+# (region, text, number): valid numbers in scripts written without spaces between words
+UNSPACED = [
+    ("JP", "電話番号は{}です", "09012345678"),
+    ("JP", "携帯{}まで", "09012345678"),
+    ("CN", "我的手机是{}谢谢", "13812345678"),
+    ("KR", "전화번호는{}입니다", "01012345678"),
+    ("TH", "โทร{}ครับ", "0812345678"),
+]
+
+
+@pytest.mark.parametrize(("region", "text", "number"), UNSPACED, ids=[t for _, t, _ in UNSPACED])
+def test_a_number_touching_words_of_a_script_without_spaces_is_masked(
+    region: str, text: str, number: str
+) -> None:
+    assert phonenumbers.is_valid_number(phonenumbers.parse(number, region))
+    before, after = text.split("{}")
+    out = mask_scrub(pl.Series([text.format(number)]), _ctx(region, regions=(region,))).item()
+    assert out.startswith(before) and out.endswith(after) and number not in out
+    # glued to Latin letters or digits it is part of an identifier, as before
+    glued = f"ref{number}x"
+    assert mask_scrub(pl.Series([glued]), _ctx(region, regions=(region,))).item() == glued
+
+
 def test_an_email_masks_alike_in_a_column_and_in_text() -> None:
     column = mask_email(pl.Series([" Jane.Doe@Gmail.com "]), _ctx()).item()
     texts = pl.Series(

@@ -199,6 +199,20 @@ def _context(text: str, start: int) -> str | None:
     return last
 
 
+# Letters of scripts written without spaces between words (Thai, Hangul, kana, CJK
+# ideographs): a number in such a text touches its words (`電話番号は09012345678です`) without
+# being part of them.
+_UNSPACED_LETTER = re.compile(
+    "[\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]"
+)
+
+
+def _glues(char: str) -> bool:
+    """Whether a number touching ``char`` is part of a longer word or number."""
+    return char.isalnum() and not _UNSPACED_LETTER.match(char)
+
+
 def _is_part_of_token(text: str, start: int, end: int) -> bool:
     """True when the match is glued to a longer word or number (`INV-2022-03242`,
     `1Z999AA10123456784`, `192.168.1.20`, `1,299.00`, `2025-11-15 18:24`, `#12345678`), or
@@ -207,7 +221,7 @@ def _is_part_of_token(text: str, start: int, end: int) -> bool:
     before2 = text[start - 2] if start > 1 else ""
     after = text[end] if end < len(text) else ""
     after2 = text[end + 1] if end + 1 < len(text) else ""
-    if before.isalnum() or after.isalnum() or before == "#":
+    if _glues(before) or _glues(after) or before == "#":
         return True
     if before == "=":  # `created_at=1732723200`; `phone=…` is let through by its context
         return _context(text, start) != "phone"
