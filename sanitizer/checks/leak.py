@@ -58,7 +58,7 @@ from sanitizer.masks.textscan import (
     extract_emails,
     only_reserved_addresses,
 )
-from sanitizer.masks.vector import digit_counts, is_ascii_digit, reduce_per_value, string_buffers
+from sanitizer.masks.vector import ascii_digits, digit_counts, reduce_per_value, string_buffers
 from sanitizer.pii import NOT_PHONE
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.schema import ColumnInfo, Kind
@@ -436,8 +436,7 @@ class LeakIndex:
         offsets, data = string_buffers(values)
         body = data[offsets[0] : offsets[-1]]
         other = reduce_per_value(np.bitwise_or, _NOT_BARE[body], offsets) > 0
-        is_digit = is_ascii_digit(body)
-        counts = reduce_per_value(np.add, is_digit.view(np.uint8), offsets, np.int64)
+        is_digit, counts = ascii_digits(offsets, data)
         digits = (body[np.flatnonzero(is_digit)] - np.uint8(ord("0"))).astype(np.int64)
         long = np.flatnonzero(counts >= MIN_NSN)
         ends = np.cumsum(counts)[long]  # where each long value's digits end in ``digits``

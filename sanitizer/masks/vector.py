@@ -110,7 +110,7 @@ def is_ascii_digit(data: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ascii_digits(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ascii_digits(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per byte of the values, whether it is an ASCII digit; per value, how many are."""
     is_digit = is_ascii_digit(data[offsets[0] : offsets[-1]])
     return is_digit, reduce_per_value(np.add, is_digit.view(np.uint8), offsets, np.int64)
@@ -125,7 +125,7 @@ def digit_counts(values: pl.Series) -> pl.Series:
     text = values.cast(pl.String)
     if len(text) == 0:
         return pl.Series(values.name, [], dtype=pl.UInt32)
-    _, ascii_counts = _ascii_digits(*string_buffers(text))
+    _, ascii_counts = ascii_digits(*string_buffers(text))
     counts = pl.Series(values.name, ascii_counts, dtype=pl.UInt32)
     wide = (text.str.len_bytes() != text.str.len_chars()).fill_null(False).arg_true()
     if len(wide):
@@ -192,7 +192,7 @@ def keep_digits(values: pl.Series) -> pl.Series:
     if n == 0:
         return text.alias(values.name)
     offsets, data = string_buffers(text)
-    is_digit, counts = _ascii_digits(offsets, data)
+    is_digit, counts = ascii_digits(offsets, data)
     out_offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=out_offsets[1:])
     validity = None
