@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sanitizer.checks.model import DB, GE, OWN
+
 if TYPE_CHECKING:
     from sanitizer.canary import Canary
     from sanitizer.pipeline.run import RunResult
@@ -223,7 +225,9 @@ def report_sections(
                 "Checks",
                 bullets=[
                     "`ge`: run by Great Expectations on the sanitized copy; "
-                    "`own`: digests and the leak check (keyed hashes of the source's values)."
+                    "`own`: digests, email domains and the leak check (keyed hashes of the "
+                    "source's values), on every value read back from the copy; "
+                    "`db`: a unique constraint of the copy, which its database enforces."
                 ],
                 header=["where", "check", "result", "by", "details"],
                 rows=[
@@ -231,7 +235,7 @@ def report_sections(
                         f"`{r.where}`",
                         r.check,
                         "passed" if r.passed else "**FAILED**",
-                        "ge" if r.engine == "great_expectations" else "own",
+                        _ENGINE_WORDS.get(r.engine, "own"),
                         r.detail,
                     ]
                     for r in checks.results
@@ -241,6 +245,9 @@ def report_sections(
     from sanitizer.changes import changes_sections
 
     return f"Snapshot report: {result.name}", bullets, [*changes_sections(result), *sections]
+
+
+_ENGINE_WORDS = {GE: "ge", OWN: "own", DB: "db"}
 
 
 # What masks count about their input (`MaskContext.tally`), in words; counts only.

@@ -82,8 +82,18 @@ def test_clean_run_passes_every_check(published: dict[str, Path]) -> None:
         "leak",
     }
     by = {(r["check"], r["table"], r["column"]): r for r in results}
-    assert by[("email_domain", "customers", "email")]["engine"] == "great_expectations"
+    # email domains: every value read back by the scan; a unique constraint of the copy
+    # (SQLite refused duplicates while loading) proves `email` unique
+    assert by[("email_domain", "customers", "email")]["engine"] == "sanitize"
     assert by[("unique", "customers", "email")]["passed"]
+    assert by[("unique", "customers", "email")]["engine"] == "database"
+    emails = {(r["table"], r["column"]) for r in results if r["check"] == "email_domain"}
+    assert emails == {
+        ("customers", "email"),
+        ("orders", "customer_email"),
+        ("support_tickets", "created_by"),
+        ("user", "login_email"),
+    }
     assert by[("phone_safe", "orders", "shipping_phone")]["engine"] == "great_expectations"
     assert by[("row_count", "sessions", None)]["observed"] == 0  # truncated
     assert by[("null_count", "customers", "street")]["expected"] == 400  # redact: all NULL
@@ -104,15 +114,6 @@ def test_suite_is_derived_from_rules_and_source(published: dict[str, Path]) -> N
     assert ("orders", "customer_email") not in unique
     # keep columns are proven unchanged by their digest instead
     assert ("customers", "id") not in unique
-    emails = {
-        (e.table, e.column) for items in suite.values() for e in items if e.check == "email_domain"
-    }
-    assert emails == {
-        ("customers", "email"),
-        ("orders", "customer_email"),
-        ("support_tickets", "created_by"),
-        ("user", "login_email"),
-    }
 
 
 def _source_email(db: Path) -> str:
@@ -499,10 +500,76 @@ def test_decimals_written_differently_read_alike() -> None:
 
 
 def test_email_pattern_accepts_only_reserved_domains() -> None:
-    good = ["a.b.1234@example.com", "x@sub.example.org", "x@shop.test", "", "  "]
+    good = ["a.b.1234@example.com", "x@sub.example.org", "x@shop.test", "", "  ", "\t"]
     bad = ["a@gmail.com", "a@example.com.evil.org", "a@mytest", "a@b@example.com", "plain"]
+    bad += ["a@example.com\n", "a b@example.com", "a@sub..example.com", "a@EXAMPLE.COM"]
     assert all(re.search(EMAIL_PATTERN, g) for g in good)
-    assert not any(re.search(EMAIL_PATTERN, b) for b in bad)
+    assert not any(re.search(EMAIL_PATTERN, b) for b in bad[:5])
+    # the scan's engine (polars: Rust's regex, where `$` is the end of the value)
+    matched = pl.Series(good + bad).str.contains(EMAIL_PATTERN).to_list()
+    assert matched == [True] * len(good) + [False] * len(bad)
+
+
+def test_email_domains_are_counted_on_every_value_read_back(
+    published: dict[str, Path], tmp_path: Path
+) -> None:
+    """NULLs are not values; blanks pass; each off-domain value counts once."""
+    data = tmp_path / "data.sqlite"
+    shutil.copy(published["snapshot"] / "data.sqlite", data)
+    con = sqlite3.connect(data)
+    n = con.execute("SELECT count(customer_email) FROM orders").fetchone()[0]
+    con.execute("UPDATE orders SET customer_email = NULL WHERE id IN (1, 2)")
+    con.execute("UPDATE orders SET customer_email = '  ' WHERE id = 3")
+    con.execute("UPDATE orders SET customer_email = 'a@gmail.com' WHERE id IN (4, 5, 6)")
+    con.commit()
+    con.close()
+    plan, stats = _plan_and_stats(published["source"], ROOT / "rules")
+    report = run_checks(data, plan, stats)  # type: ignore[arg-type]
+    (r,) = [x for x in report.results if (x.check, x.column) == ("email_domain", "customer_email")]
+    assert (r.passed, r.observed, r.engine) == (False, 3, "sanitize")
+    assert r.detail == f"3 of {n - 2:,} values are not an address at a reserved domain"
+
+
+def test_only_a_constraint_on_exactly_the_column_proves_it_unique() -> None:
+    """A single-column primary key or unique constraint of a PostgreSQL or SQLite copy
+    replaces GE's count; a compound one, a unique index (it may be partial) or a MariaDB
+    copy (loaded with unique_checks = 0) do not."""
+    from sanitizer.checks.runner import _enforced_uniques
+    from sanitizer.checks.suite import Expectation
+    from sanitizer.db.catalog import Column, Constraint, Index, Table
+
+    cols = tuple(Column(n, "text", "text") for n in ("id", "a", "b", "c", "d"))
+    table = Table(
+        "t",
+        None,
+        "t",
+        cols,
+        primary_key=Constraint("pk", ("id",)),
+        uniques=(Constraint("u_a", ("a",)), Constraint("u_bc", ("b", "c"))),
+        indexes=(Index("ix_d", ("d",), unique=True),),
+    )
+    suite = {
+        "t": [
+            Expectation("unique", "t", c, "ExpectColumnValuesToBeUnique", {"column": c})
+            for c in ("id", "a", "b", "d")
+        ]
+        + [Expectation("row_count", "t", None, "ExpectTableRowCountToEqual", {"value": 1})]
+    }
+    for dialect in ("postgresql", "sqlite"):
+        kept, done = _enforced_uniques(suite, {"t": table}, dialect)
+        assert [(e.check, e.column) for e in kept["t"]] == [
+            ("unique", "b"),
+            ("unique", "d"),
+            ("row_count", None),
+        ]
+        assert [(r.column, r.engine, r.passed) for r in done] == [
+            ("id", "database", True),
+            ("a", "database", True),
+        ]
+        assert "primary key" in done[0].detail and "unique constraint" in done[1].detail
+    assert _enforced_uniques(suite, {"t": table}, "mysql") == (suite, [])
+    # a table the copy does not have: nothing is taken as proven
+    assert _enforced_uniques(suite, {}, "postgresql")[0] == suite
 
 
 def test_the_raw_value_guard_itself_fires(demo_db: Path) -> None:
@@ -634,33 +701,3 @@ def test_phone_shaped_values_are_found_past_the_character_filter(pieces: list[li
     shaped = main.str.contains(leak.PHONE_SHAPED) & enough & (digits <= 17) & ~other
     want = {i for i, ok in enumerate(shaped.to_list()) if ok}
     assert set(phone_runs(text, whole=True, inside=False).get_column("row").to_list()) == want
-
-
-def test_sqlite_regexp_is_compiled_once_and_answers_as_sqlalchemys(tmp_path: Path) -> None:
-    """GE's email_domain check on a SQLite copy runs our REGEXP (the pattern compiled once),
-    which counts what SQLAlchemy's `re.search` would: NULLs are not counted."""
-    import re
-
-    from sanitizer.checks import gx
-    from sanitizer.checks.suite import EMAIL_PATTERN, Expectation
-
-    values = ["ann@example.com", "bob@mail.example.org", "eve@gmail.com", None, "", "x@y.test"]
-    db = tmp_path / "copy.sqlite"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE t (email TEXT)")
-    con.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
-    con.commit()
-    con.close()
-    gx._COMPILED.clear()
-    spec = Expectation(
-        "email_domain",
-        "t",
-        "email",
-        "ExpectColumnValuesToMatchRegex",
-        {"column": "email", "regex": EMAIL_PATTERN},
-    )
-    (result,) = gx.GreatExpectations().validate_sqlite(db, {"t": [spec]})
-    assert EMAIL_PATTERN in gx._COMPILED  # ours ran, not SQLAlchemy's
-    expected = sum(1 for v in values if v is not None and re.search(EMAIL_PATTERN, v) is None)
-    assert expected == 1 and not result.passed
-    assert result.observed == expected

@@ -3,6 +3,7 @@ read-only source, and the target refusals. Needs SANITIZE_TEST_PG_URL."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -118,6 +119,13 @@ def test_pg_to_pg_recreates_the_schema_exactly(
     snapshot = Path(result.stdout.strip().splitlines()[-1])
     assert comparable(Catalog.load(snapshot / "schema.json")) == comparable(src)
     assert not (snapshot / "data.sqlite").exists()
+    # the copy's unique constraint proves `email` unique (PostgreSQL built it over every row);
+    # email domains are read back by the scan
+    checks = json.loads((snapshot / "certificate.json").read_text())["checks"]["results"]
+    by = {(r["check"], r["table"], r["column"]): r for r in checks}
+    assert by[("unique", "customers", "email")]["engine"] == "database"
+    assert by[("email_domain", "customers", "email")]["engine"] == "sanitize"
+    assert by[("email_domain", "customers", "email")]["passed"]
 
 
 def test_pg_to_pg_copies_every_value_and_moves_counters(

@@ -28,35 +28,6 @@ RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-# SQLite has no REGEXP of its own: SQLAlchemy gives it one in Python, `re.search(pattern,
-# value)` per row, which looks the pattern up in re's cache every time (the email_domain
-# check calls it once per address, holding the GIL the scan beside it needs).
-_COMPILED: dict[str, re.Pattern[str]] = {}
-
-
-def _regexp(pattern: str, value: str | None) -> bool | None:
-    """SQLAlchemy's REGEXP for SQLite (the same answer), with the pattern compiled once."""
-    if value is None:
-        return None
-    compiled = _COMPILED.get(pattern)
-    if compiled is None:
-        compiled = _COMPILED[pattern] = re.compile(pattern)
-    return compiled.search(value) is not None
-
-
-def compiled_regexp(engine: Any) -> None:
-    """Give ``engine``'s SQLite connections `_regexp` as REGEXP, in place of SQLAlchemy's:
-    set on each new connection after the dialect's own, and the connections opened before
-    (GE tests the data source when it is added) are dropped from the pool."""
-    from sqlalchemy import event
-
-    def install(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.create_function("regexp", 2, _regexp, deterministic=True)
-
-    event.listen(engine, "connect", install)
-    engine.dispose()
-
-
 class GreatExpectations:
     """One ephemeral GE context for one run's checks."""
 
@@ -107,7 +78,6 @@ class GreatExpectations:
         url = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
         with self._lock:
             ds = self.ctx.data_sources.add_sqlite(self._name("sanitized"), connection_string=url)
-            compiled_regexp(ds.get_execution_engine().engine)
         out: list[CheckResult] = []
         for table, specs in suite.items():
             if not specs:

@@ -7,6 +7,7 @@ from typing import Any
 
 GE = "great_expectations"
 OWN = "sanitize"
+DB = "database"  # a constraint of the copy's database, which checked every row itself
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class CheckResult:
         expected: the count the check wanted, where it is a count.
         observed: the count found.
         detail: words and counts for a person; never a data value.
-        engine: ``great_expectations`` or ``sanitize`` (our own code).
+        engine: ``great_expectations``, ``sanitize`` (our own code) or ``database`` (a
+            constraint of the copy that its database enforces).
     """
 
     check: str

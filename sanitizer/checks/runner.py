@@ -13,9 +13,9 @@ import polars as pl
 from sanitizer.checks.digest import ColumnDigest, canonical_text, row_keys
 from sanitizer.checks.gx import GreatExpectations
 from sanitizer.checks.leak import LeakHits
-from sanitizer.checks.model import GE, CheckReport, CheckResult
+from sanitizer.checks.model import DB, GE, OWN, CheckReport, CheckResult
 from sanitizer.checks.stats import SourceStats, TableStats
-from sanitizer.checks.suite import Expectation, derive_suite
+from sanitizer.checks.suite import EMAIL_PATTERN, Expectation, derive_suite
 from sanitizer.db import open_source
 from sanitizer.db.catalog import Table
 from sanitizer.db.source import SourceSnapshot, open_snapshot
@@ -109,6 +109,39 @@ class _PhoneColumn:
         )
 
 
+class _EmailColumn:
+    """An email column read back: how many of its values (NULLs aside) are neither an
+    address at a reserved domain nor blank."""
+
+    def __init__(self, table: str, column: str) -> None:
+        self.table = table
+        self.column = column
+        self.values = 0
+        self.unexpected = 0
+
+    def add(self, text: pl.Series) -> None:
+        values = text.drop_nulls()
+        self.values += values.len()
+        self.unexpected += int((~values.str.contains(EMAIL_PATTERN)).sum())
+
+    def result(self) -> CheckResult:
+        detail = (
+            f"{self.unexpected:,} of {self.values:,} values are not an address at a reserved domain"
+            if self.unexpected
+            else f"{self.values:,} values, all at reserved domains or blank"
+        )
+        return CheckResult(
+            "email_domain",
+            self.table,
+            self.column,
+            self.unexpected == 0,
+            0,
+            self.unexpected,
+            detail,
+            OWN,
+        )
+
+
 def _scan_table(
     snapshot: SourceSnapshot,
     table: Table,
@@ -119,7 +152,8 @@ def _scan_table(
     phone_checks: list[_PhoneColumn],
     pool: Executor,
 ) -> list[CheckResult]:
-    """Read one output table once: keep digests, the leak scan, phone numbers for GE.
+    """Read one output table once: keep digests, the leak scan, email domains, phone numbers
+    for GE.
 
     ``table`` is the copy's table as the copy's database names it; its rows come through the
     same readers as the source's, so both sides see values in the same forms.
@@ -130,6 +164,11 @@ def _scan_table(
     digests = {name: ColumnDigest() for name in ts.digests}
     phones = {
         c.column.name: _PhoneColumn(key, c, ge, pool) for c in tp.columns if c.spec.name == "phone"
+    }
+    emails = {
+        c.column.name: _EmailColumn(key, c.column.name)
+        for c in tp.columns
+        if c.spec.name == "email"
     }
     pk = list(tp.table.primary_key) if ts.keyed else []
     from sanitizer.pipeline.clone import read_ahead
@@ -149,8 +188,10 @@ def _scan_table(
             ts.leak.collect(text, col, plans.get(name), table=key, offset=offset)
             if name in phones:
                 phones[name].add(text)
+            if name in emails:
+                emails[name].add(text)
         offset += frame.height
-    results: list[CheckResult] = []
+    results: list[CheckResult] = [e.result() for e in emails.values()]
     for name, digest in digests.items():
         source = ts.digests[name]
         same = digest.value == source.value
@@ -225,6 +266,52 @@ _ORDER = {
 }
 
 
+# Copies whose unique constraints were enforced on every row: PostgreSQL and SQLite check a
+# constraint whether it was there while loading or added after. Not MySQL/MariaDB: the copy
+# loads with `unique_checks = 0`, which lets InnoDB skip the check, so GE counts there.
+_ENFORCING = {"postgresql", "sqlite"}
+
+
+def _enforced_uniques(
+    suite: dict[str, list[Expectation]], copied: dict[str, Table], dialect: str
+) -> tuple[dict[str, list[Expectation]], list[CheckResult]]:
+    """The suite without the single-column `unique` expectations that the copy's own primary
+    key or unique constraint on exactly that column already proves (its database refused
+    duplicates when it loaded the rows or built the constraint; NULLs may repeat in both,
+    as GE does not count them), and those checks' results."""
+    if dialect not in _ENFORCING:
+        return suite, []
+    kept: dict[str, list[Expectation]] = {}
+    enforced: list[CheckResult] = []
+    for key, specs in suite.items():
+        table = copied.get(key)
+        keys = [table.primary_key] if table and table.primary_key else []
+        keys += list(table.uniques) if table else []
+        kept[key] = []
+        for spec in specs:
+            by = next(
+                (c for c in keys if spec.check == "unique" and c.columns == (spec.column,)), None
+            )
+            if by is None:
+                kept[key].append(spec)
+                continue
+            what = "primary key" if table and by is table.primary_key else "unique constraint"
+            enforced.append(
+                CheckResult(
+                    "unique",
+                    key,
+                    spec.column,
+                    True,
+                    0,
+                    0,
+                    f"enforced by the copy's {what} on this column (checked by the database "
+                    "on every row)",
+                    DB,
+                )
+            )
+    return kept, enforced
+
+
 def _run_suite(
     ge_ready: Future[GreatExpectations],
     data: Path | str,
@@ -278,7 +365,8 @@ def run_checks(
             # reads the copy for the scan: the two wait on different things. That thread
             # first makes GE's context (its import, seconds of Python, if not done yet: a
             # SQLite copy has no keys phase to hide it in), while the scan already reads.
-            suite = derive_suite(plan, stats)
+            suite, enforced = _enforced_uniques(derive_suite(plan, stats), copied, dialect)
+            results += enforced
             phone_checks: list[_PhoneColumn] = []
             with (
                 ThreadPoolExecutor(1, thread_name_prefix="ge suite") as pool,
