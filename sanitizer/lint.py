@@ -12,7 +12,7 @@ import polars as pl
 from sanitizer.errors import Location, SanitizeError
 from sanitizer.pii import (
     DEFAULT_SAMPLE,
-    SCRUB_KINDS,
+    SAMPLED_KINDS,
     Category,
     Verdict,
     judge,
@@ -232,7 +232,7 @@ def _look_at_values(
         if not kept and not missing:
             continue
         wanted = [
-            c.name for c in table.columns if c.name in (*kept, *missing) and c.kind in SCRUB_KINDS
+            c.name for c in table.columns if c.name in (*kept, *missing) and c.kind in SAMPLED_KINDS
         ]
         samples = _samples(engine, table, wanted, options.sample)
         for col in table.columns:

@@ -60,6 +60,7 @@ MIN_DISTINCT_FOR_NAMES = 5  # fewer distinct values is an enumeration, not peopl
 
 TEXT_KINDS = frozenset({Kind.TEXT, Kind.OTHER})
 SCRUB_KINDS = frozenset({Kind.TEXT, Kind.OTHER, Kind.JSON})
+SAMPLED_KINDS = SCRUB_KINDS | {Kind.ARRAY}  # whose values scan and lint read a few of
 NEVER_PII_KINDS = frozenset({Kind.BOOLEAN, Kind.ENUM, Kind.INTERVAL})
 
 
@@ -1026,6 +1027,8 @@ def judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ver
         return _keep([f"{said}, but the column is {kind.value}"] if said else [])
     has_values = stats is not None and stats.sampled > 0
     s = stats or ValueStats()
+    if kind is Kind.ARRAY:
+        return _judge_array(hint, said, s if has_values else None)
     texty = kind in TEXT_KINDS
 
     # 1. values that settle it, whatever the name says
@@ -1075,6 +1078,31 @@ def judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ver
     if hint is not None and said:
         return _keep([said, "kept"])
     return _keep([])
+
+
+# what a name says that the values of an array cannot confirm or deny (its text form reads
+# as no name, address or birth date): such an array is taken at its name's word
+_ARRAY_BY_NAME = PII_CATEGORIES - {Category.EMAIL, Category.PHONE, Category.FREE_TEXT}
+
+
+def _judge_array(hint: NameHint | None, said: str | None, s: ValueStats | None) -> Verdict:
+    """No mask writes inside an array (`{a,b}`; PostgreSQL's): an array whose sampled
+    elements hold an email or phone number, or whose name says it holds people's data,
+    is redacted (NULL where it may be, else `{}`); any other is kept. Left as `keep`, a
+    `alt_emails text[]` went out as it was: the leak check only knows masked columns'
+    values."""
+    evidence = [said] if said else []
+    if s is not None and s.with_contact:
+        evidence.append(_count(s.with_contact, s, "contain emails or phone numbers"))
+    elif hint is None:
+        return _keep([])
+    elif s is not None and hint.category not in _ARRAY_BY_NAME:
+        return _keep([*evidence, "but no element is an email or phone number", "kept"])
+    elif hint.category not in PII_CATEGORIES:
+        return _keep([*evidence, "kept"])
+    evidence.append("an array (no mask writes inside one): redact")
+    category = hint.category if hint is not None else Category.FREE_TEXT
+    return Verdict("redact", category, tuple(evidence), pii=True)
 
 
 def _join(

@@ -12,7 +12,14 @@ import polars as pl
 
 from sanitizer.errors import Location, SanitizeError
 from sanitizer.masks import get_mask
-from sanitizer.pii import DEFAULT_SAMPLE, SCRUB_KINDS, Verdict, judge, queue_table, value_stats
+from sanitizer.pii import (
+    DEFAULT_SAMPLE,
+    SAMPLED_KINDS,
+    Verdict,
+    judge,
+    queue_table,
+    value_stats,
+)
 from sanitizer.rules.coverage import mask_problem
 from sanitizer.rules.model import ColumnRule, Defaults, TableRule
 from sanitizer.rules.writer import ColumnEntry, TableEntry, render_rules
@@ -128,7 +135,7 @@ def propose(schema: SchemaInfo, sampler: Sampler | None, source: str, sample: in
             reason = f"table name matches '{queue[0]}': {queue[1]}; copy no rows"
             tables.append(TableProposal(table, truncate=reason))
             continue
-        wanted = [c.name for c in table.columns if c.kind in SCRUB_KINDS]
+        wanted = [c.name for c in table.columns if c.kind in SAMPLED_KINDS]
         samples = sampler(table, wanted) if sampler is not None and wanted else {}
         cols = []
         for col in table.columns:

@@ -234,6 +234,15 @@ PEOPLE = ["Anna Schmidt", "John Smith", "Marie Dubois", "Jose Garcia", "Emma Jan
         ("tickets", "notes", Kind.TEXT, ["ok", "fine"], "scrub"),
         ("products", "description", Kind.TEXT, ["see mail bob@x.org"], "scrub"),
         ("events", "payload", Kind.JSON, ['{"email":"a@b.org"}'], "scrub"),
+        # arrays (PostgreSQL's `{a,b}`): no mask writes inside one, so PII in one is redacted
+        ("people", "alt_emails", Kind.ARRAY, ["{a@b.org,c@d.net}", "{e@f.de}"], "redact"),
+        ("people", "alt_emails", Kind.ARRAY, None, "redact"),
+        ("people", "contacts", Kind.ARRAY, ['{"+49 30 1234567","call +33 1 42 68 53 00"}'], "redact"),
+        ("people", "tags", Kind.ARRAY, ["{vip,b2b}", "{new}"], "keep"),
+        ("people", "emails", Kind.ARRAY, ["{daily,weekly}", "{never}"], "keep"),
+        ("people", "guest_names", Kind.ARRAY, ["{Bob Lee,Ann Wu}", "{Ann Wu}"], "redact"),
+        ("people", "addresses", Kind.ARRAY, None, "redact"),
+        ("people", "webhook_urls", Kind.ARRAY, None, "keep"),
         (
             "shops",
             "city",

@@ -588,3 +588,45 @@ def test_copy_out_messages_match_psycopg_and_raise_the_servers_error(
                 pass
         conn.rollback()
         assert conn.execute("SELECT 41 + 1").fetchone() == (42,)
+
+
+def test_arrays_holding_contacts_are_redacted_by_scan_and_flagged_by_lint(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """No mask writes inside an array: scan proposes `redact` for one whose elements hold
+    emails or phone numbers (whatever its name), `keep` for one that holds tags; lint warns
+    when such an array is kept; the run then copies no element of it."""
+    source = pg_server.create()
+    with pg_server.connect(source) as s:
+        s.execute(
+            "CREATE TABLE people (id int PRIMARY KEY, email text, alt_emails text[],"
+            " misc varchar(40)[], tags text[]);"
+            "INSERT INTO people SELECT g, 'p' || g || '@mailbox.test-shop.de',"
+            " ARRAY['privat' || g || '@gmx-mail.de', 'work' || g || '@firma-x.de'],"
+            " ARRAY['ruf an: +49 171 ' || (3000000 + g)], '{vip,b2b}'"
+            " FROM generate_series(1, 50) g"
+        )
+    rules = tmp_path / "scanned"
+    scan = run_cli("scan", "--source", source, "--out", str(rules / "rules.yml"))
+    assert scan.code == 0, scan.output
+    text = (rules / "rules.yml").read_text()
+    proposed = dict(re.findall(r"(?m)^    (\w+): (\w+)", text))
+    assert proposed == {
+        "id": "keep",
+        "email": "email",
+        "alt_emails": "redact",
+        "misc": "redact",
+        "tags": "keep",
+    }
+    assert "@" not in text.split("tables:")[1]  # the evidence names counts, never a value
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "rules.yml").write_text(text.replace("alt_emails: redact", "alt_emails: keep"))
+    lint = run_cli("lint", "--source", source, "--rules", str(kept))
+    assert lint.code == 0 and "people.alt_emails" in lint.output and "pii-keep" in lint.output
+    target = pg_server.create()
+    result = _run(source, rules, tmp_path / "store", "--target", target)
+    assert result.code == 0, result.output
+    with pg_server.connect(target) as t:
+        rows = t.execute("SELECT alt_emails, misc, tags FROM people").fetchall()
+    assert len(rows) == 50 and all(r[:2] == (None, None) and r[2] == ["vip", "b2b"] for r in rows)
