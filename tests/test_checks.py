@@ -701,39 +701,3 @@ def test_phone_shaped_values_are_found_past_the_character_filter(pieces: list[li
     shaped = main.str.contains(leak.PHONE_SHAPED) & enough & (digits <= 17) & ~other
     want = {i for i, ok in enumerate(shaped.to_list()) if ok}
     assert set(phone_runs(text, whole=True, inside=False).get_column("row").to_list()) == want
-
-
-def test_tables_scanned_side_by_side_find_what_one_at_a_time_finds(
-    published: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two tables read back at once (each on its own connection) put their finds in one leak
-    index: every check's result, counts and words equal those of a scan one table at a time,
-    with originals planted in three tables."""
-    from sanitizer.checks import runner
-
-    data = tmp_path / "data.sqlite"
-    shutil.copy(published["snapshot"] / "data.sqlite", data)
-    email = _source_email(published["source"])
-    con = sqlite3.connect(data)
-    for table, column in (
-        ("support_tickets", "status"),
-        ("orders", "status"),
-        ("order_items", "sku"),
-    ):
-        con.execute(f"UPDATE {table} SET {column} = 'see ' || ? WHERE rowid % 7 = 1", (email,))
-    con.commit()
-    con.close()
-    plan, stats = _plan_and_stats(published["source"], ROOT / "rules")
-    reports = {}
-    for threads in (2, 1):  # SQLite copies are read one table at a time unless told
-        monkeypatch.setattr(runner, "SCAN_THREADS", {"sqlite": threads})
-        _, stats = _plan_and_stats(published["source"], ROOT / "rules")
-        reports[threads] = run_checks(data, plan, stats)  # type: ignore[arg-type]
-    side, alone = ([r.to_json() for r in reports[n].results] for n in (2, 1))
-    assert side == alone
-    leaks = {(r.table, r.column) for r in reports[2].failed if r.check == "leak"}
-    assert leaks == {
-        ("support_tickets", "status"),
-        ("orders", "status"),
-        ("order_items", "sku"),
-    }

@@ -9,7 +9,6 @@ from contextlib import suppress
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy.engine import Engine
 
 from sanitizer.checks.digest import ColumnDigest, canonical_text, row_keys
 from sanitizer.checks.gx import GreatExpectations
@@ -25,11 +24,6 @@ from sanitizer.masks.phone import number_keys, region_for, safe_key_pattern
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.progress import Progress, SilentProgress
 
-# tables read back at once, each on its own connection to the copy, by the copy's dialect:
-# a PostgreSQL copy comes as COPY text that polars parses without the GIL (checks 11.3-12.3 s
-# -> 9.8-12.2 s, 3 alternated pairs on the bench); SQLite's and PyMySQL's readers make a Python
-# object per value, and two of them only took turns (SQLite: 20.7-20.8 s -> 21.7-21.9 s)
-SCAN_THREADS = {"postgresql": 2}
 PHONE_CHUNK = 250_000  # phone keys handed to GE at a time
 PHONE_PENDING = 4  # chunks of a column waiting for GE, at most
 
@@ -146,60 +140,6 @@ class _EmailColumn:
             detail,
             OWN,
         )
-
-
-def _scan_tables(
-    url: str,
-    engine: Engine,
-    plan: Plan,
-    stats: SourceStats,
-    copied: dict[str, Table],
-    ge: Future[GreatExpectations],
-    batch_size: int,
-    phone_checks: list[_PhoneColumn],
-    pool: Executor,
-) -> list[CheckResult]:
-    """`_scan_table` for every table of the copy, ``SCAN_THREADS`` at a time: each reads its
-    table on a connection of its own (the copy does not change), while the other's batch is
-    in the database's hands or in polars (which runs without the GIL). Results in plan
-    order; the first error is raised once every started table has stopped."""
-    tables = [tp for tp in plan.tables if not tp.truncate]
-    threads = SCAN_THREADS.get(engine.dialect.name, 1)
-
-    def scan(tp: TablePlan) -> tuple[list[CheckResult], list[_PhoneColumn]]:
-        phones: list[_PhoneColumn] = []
-        # a SQLite engine holds one connection (StaticPool): each table gets an engine
-        own = open_source(url) if engine.dialect.name == "sqlite" else None
-        try:
-            with open_snapshot(own or engine) as snapshot:
-                found = _scan_table(
-                    snapshot,
-                    copied[tp.table.key],
-                    tp,
-                    stats.table(tp.table.key),
-                    ge,
-                    batch_size,
-                    phones,
-                    pool,
-                )
-        finally:
-            if own is not None:
-                own.dispose()
-        return found, phones
-
-    results: list[CheckResult] = []
-    with ThreadPoolExecutor(threads, thread_name_prefix="scan") as scans:
-        futures = [scans.submit(scan, tp) for tp in tables]
-        try:
-            for future in futures:
-                found, phones = future.result()
-                results += found
-                phone_checks += phones
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-    return results
 
 
 def _scan_table(
@@ -436,17 +376,19 @@ def run_checks(
                 suite_run = pool.submit(_run_suite, ge_ready, data, dialect, suite, copied)
                 t1 = time.monotonic()
                 try:
-                    results += _scan_tables(
-                        url,
-                        engine,
-                        plan,
-                        stats,
-                        copied,
-                        ge_ready,
-                        batch_size,
-                        phone_checks,
-                        phone_pool,
-                    )
+                    for tp in plan.tables:
+                        if tp.truncate:
+                            continue
+                        results += _scan_table(
+                            snapshot,
+                            copied[tp.table.key],
+                            tp,
+                            stats.table(tp.table.key),
+                            ge_ready,
+                            batch_size,
+                            phone_checks,
+                            phone_pool,
+                        )
                     found = stats.leak.resolve()
                     results += [p.result() for p in phone_checks]
                     for tp in plan.tables:
