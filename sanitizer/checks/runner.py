@@ -285,17 +285,17 @@ def _enforced_uniques(
     enforced: list[CheckResult] = []
     for key, specs in suite.items():
         table = copied.get(key)
-        keys = [table.primary_key] if table and table.primary_key else []
-        keys += list(table.uniques) if table else []
+        proofs: dict[tuple[str, ...], str] = {}  # constrained columns -> what constrains them
+        if table is not None:
+            proofs = {u.columns: "unique constraint" for u in table.uniques}
+            if table.primary_key is not None:
+                proofs[table.primary_key.columns] = "primary key"
         kept[key] = []
         for spec in specs:
-            by = next(
-                (c for c in keys if spec.check == "unique" and c.columns == (spec.column,)), None
-            )
-            if by is None:
+            what = proofs.get((spec.column or "",)) if spec.check == "unique" else None
+            if what is None:
                 kept[key].append(spec)
                 continue
-            what = "primary key" if table and by is table.primary_key else "unique constraint"
             enforced.append(
                 CheckResult(
                     "unique",
