@@ -17,7 +17,7 @@ from functools import cache
 import polars as pl
 
 from sanitizer.masks import MASKS
-from sanitizer.masks.textscan import EMAIL_IN_TEXT
+from sanitizer.masks.textscan import EMAIL_IN_TEXT, reveal
 from sanitizer.masks.vocab import first_names, fold, last_names
 from sanitizer.schema import ColumnInfo, Kind, TableInfo
 
@@ -60,7 +60,8 @@ MIN_DISTINCT_FOR_NAMES = 5  # fewer distinct values is an enumeration, not peopl
 
 TEXT_KINDS = frozenset({Kind.TEXT, Kind.OTHER})
 SCRUB_KINDS = frozenset({Kind.TEXT, Kind.OTHER, Kind.JSON})
-SAMPLED_KINDS = SCRUB_KINDS | {Kind.ARRAY}  # whose values scan and lint read a few of
+# whose values scan and lint read a few of (bytes read as UTF-8 text)
+SAMPLED_KINDS = SCRUB_KINDS | {Kind.ARRAY, Kind.BINARY}
 NEVER_PII_KINDS = frozenset({Kind.BOOLEAN, Kind.ENUM, Kind.INTERVAL})
 
 
@@ -848,7 +849,7 @@ def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -
 
     Only counts leave this function; nothing is logged or kept.
     """
-    text = values.cast(pl.String).drop_nulls().str.strip_chars()
+    text = reveal(values.cast(pl.String).drop_nulls()).str.strip_chars()
     text = text.filter(text != "")
     n = len(text)
     if n == 0:
@@ -1029,6 +1030,8 @@ def judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ver
     s = stats or ValueStats()
     if kind is Kind.ARRAY:
         return _judge_array(hint, said, s if has_values else None)
+    if kind is Kind.BINARY and has_values and s.emails + s.phones + s.with_contact:
+        return _binary_contact(hint, said, s)
     texty = kind in TEXT_KINDS
 
     # 1. values that settle it, whatever the name says
@@ -1101,6 +1104,18 @@ def _judge_array(hint: NameHint | None, said: str | None, s: ValueStats | None) 
     elif hint.category not in PII_CATEGORIES:
         return _keep([*evidence, "kept"])
     evidence.append("an array (no mask writes inside one): redact")
+    category = hint.category if hint is not None else Category.FREE_TEXT
+    return Verdict("redact", category, tuple(evidence), pii=True)
+
+
+def _binary_contact(hint: NameHint | None, said: str | None, s: ValueStats) -> Verdict:
+    """No mask rewrites bytes: a BLOB or bytea whose sampled values, read as text, hold an
+    email or a phone number is redacted (any other is judged by its name as before). Left as
+    `keep`, `call 0151 … or jo@x.de` stored in a BLOB went out as it was."""
+    found = s.emails + s.phones + s.with_contact
+    evidence = [said] if said else []
+    evidence.append(_count(min(found, s.sampled), s, "hold emails or phone numbers as text"))
+    evidence.append("binary (no mask rewrites bytes): redact")
     category = hint.category if hint is not None else Category.FREE_TEXT
     return Verdict("redact", category, tuple(evidence), pii=True)
 

@@ -55,8 +55,10 @@ from sanitizer.masks.phone import (
 from sanitizer.masks.textscan import (
     PLAIN_ADDRESS,
     PLAIN_ADDRESS_ANY,
+    bytes_as_text,
     extract_emails,
     only_reserved_addresses,
+    reveal,
 )
 from sanitizer.masks.vector import ascii_digits, digit_counts, reduce_per_value, string_buffers
 from sanitizer.pii import NOT_PHONE
@@ -355,6 +357,9 @@ class LeakIndex:
             if name not in frame.columns:
                 continue
             text = frame.get_column(name)
+            if col.column.kind is Kind.BINARY:
+                text = bytes_as_text(text)
+            text = reveal(text)
             origin = self._origin(tp.table.key, name)
             mask = col.spec.name
             self._add(email_candidates(text, inside=True), EMAIL, origin)
@@ -460,7 +465,11 @@ class LeakIndex:
         """Look for original values in one batch of one output column (values as text):
         rows count from ``offset``; what was found is told by ``resolve``."""
         mask = col_plan.spec.name if col_plan is not None else "keep"
-        is_text = column.kind in TEXT_KINDS
+        is_text = column.kind in TEXT_KINDS or column.kind is Kind.BINARY
+        if column.kind is Kind.BINARY:
+            text = bytes_as_text(text)  # the caller gives the values as read, not hex
+        if is_text:
+            text = reveal(text)  # `jo\u0040x.de`, `jo%40x.de`: an address all the same
         cid = self._column_id(table, column.name)
         self._collect(email_candidates(text, inside=is_text), EMAIL, cid, offset)
         # not inside what the email mask wrote: its hex part is sometimes all digits and, on a

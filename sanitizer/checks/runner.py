@@ -23,6 +23,7 @@ from sanitizer.faults import fault_point
 from sanitizer.masks.phone import number_keys, region_for, safe_key_pattern
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.progress import Progress, SilentProgress
+from sanitizer.schema import Kind
 
 PHONE_CHUNK = 250_000  # phone keys handed to GE at a time
 PHONE_PENDING = 4  # chunks of a column waiting for GE, at most
@@ -185,7 +186,9 @@ def _scan_table(
             text = canonical_text(name, frame.get_column(name), col.kind)
             if name in digests:
                 digests[name].add(text, keys)
-            ts.leak.collect(text, col, plans.get(name), table=key, offset=offset)
+            # a binary column's bytes as text (its canonical form is hex, which hides them)
+            raw = frame.get_column(name) if col.kind is Kind.BINARY else text
+            ts.leak.collect(raw, col, plans.get(name), table=key, offset=offset)
             if name in phones:
                 phones[name].add(text)
             if name in emails:

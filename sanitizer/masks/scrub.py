@@ -38,6 +38,7 @@ from sanitizer.masks.textscan import (
     find_phones,
     only_reserved_addresses,
     replace_emails,
+    reveal,
 )
 from sanitizer.masks.vector import rank_in_runs
 from sanitizer.schema import Kind
@@ -118,7 +119,7 @@ def scrub_texts(texts: pl.Series, ctx: MaskContext, rows: pl.Series | None = Non
     texts = texts.cast(pl.String)
     if len(texts) == 0:
         return texts
-    frame = _numbered(texts, rows)
+    frame = _numbered(reveal(texts), rows)  # escaped (`\u0040`, `%40`) read as written out
     work = frame.filter(pl.col("t").is_not_null() & (pl.col("t") != ""))
     if work.height == 0:
         return texts
@@ -156,7 +157,7 @@ def find_in_texts(texts: pl.Series, ctx: MaskContext) -> pl.DataFrame:
     """What `scrub` would replace, without masking: one row per email or phone number found,
     with columns ``i`` (the text's position), ``kind`` (``email``/``phone``), ``s`` (the
     text found) and ``region`` (the region a phone number is read in)."""
-    frame = _numbered(texts.cast(pl.String), None)
+    frame = _numbered(reveal(texts), None)
     work = frame.filter(pl.col("t").is_not_null() & (pl.col("t") != ""))
     if work.height == 0:
         return pl.DataFrame(

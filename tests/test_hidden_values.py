@@ -1,0 +1,219 @@
+"""Addresses, numbers and names that a text spells in a way the patterns did not read:
+JSON escapes (`J\\u00f6rg`, `jo\\u0040x.de`, what Python's `json.dumps` writes), a
+percent-encoded or HTML-entity `@`, and text stored as bytes (BLOB, bytea). Found by a
+hostile-data probe: each of these went out as it was in a certified snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import ScratchServer, run_cli
+
+from sanitizer.masks.textscan import bytes_as_text, reveal
+
+FIRST = ["Jörg", "Zoë", "Åsa", "Łukasz", "Renée", "Jürgen", "Mónica", "Søren"]
+LAST = ["Müller-Lüdenscheidt", "Ødegård", "Brontë", "Wiśniewski", "Doré", "Großmann", "Pérez"]
+ROWS = 120
+
+
+# --- the readings ----------------------------------------------------------------------
+
+
+def test_reveal_writes_out_what_escapes_hide() -> None:
+    texts = pl.Series(
+        [
+            '{"n": "J\\u00f6rg M\\u00fcller", "m": "jo\\u0040x.de", "p": "+49\\u002030\\u00201234567"}',
+            "mail soraya%40corp.com now",
+            "x&#64;y.org, a&#x40;b.org, c&commat;d.org",
+            "plain text",
+            None,
+        ]
+    )
+    assert reveal(texts).to_list() == [
+        '{"n": "Jörg Müller", "m": "jo@x.de", "p": "+49 30 1234567"}',
+        "mail soraya@corp.com now",
+        "x@y.org, a@b.org, c@d.org",
+        "plain text",
+        None,
+    ]
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"q": 'say "hi"', "b": "back\\slash", "ctl": "a\nb\tc\u0001", "e": "\\u0040 literal"},
+        {"emoji": "😀", "n": "Zoë Brontë", "m": "zoë@exämple.de"},
+        ["\\\\u0040", "%40", "100%40"],
+    ],
+)
+def test_revealed_json_is_the_same_document(doc: object) -> None:
+    """Quotes, backslashes, control characters and surrogate halves stay escaped, and an
+    escaped backslash before `u0040` is not read as an escape: the text still parses, to the
+    same value."""
+    text = json.dumps(doc)  # ensure_ascii: every non-ASCII character escaped
+    shown = reveal(pl.Series([text])).item()
+    assert json.loads(shown) == doc
+
+
+def test_a_percent_sign_that_hides_nothing_stays() -> None:
+    texts = pl.Series(["a 100%40 rise", "50% off", "%40start", "end%40"])
+    assert reveal(texts).to_list() == texts.to_list()
+
+
+def test_bytes_read_as_text() -> None:
+    raw = [b"TEL:+49 171 2345600 EMAIL:card@vcards.de", b"\xff\xfejo@x.de", None]
+    assert bytes_as_text(pl.Series(raw)).to_list() == [
+        "TEL:+49 171 2345600 EMAIL:card@vcards.de",
+        "\ufffd\ufffdjo@x.de",
+        None,
+    ]
+    # PostgreSQL's text for bytea; SQLite may hold text in a BLOB column
+    pg = pl.Series(["\\x" + b"jo@x.de".hex(), "plain jo@x.de", None])
+    assert bytes_as_text(pg).to_list() == ["jo@x.de", "plain jo@x.de", None]
+
+
+# --- through the commands --------------------------------------------------------------
+
+
+def _people(i: int) -> dict[str, str]:
+    first, last = FIRST[i % len(FIRST)], LAST[(i * 3) % len(LAST)]
+    return {
+        "first": first,
+        "last": last,
+        "email": f"person{i}@mailbox{i % 7}.de",
+        "alt": f"alt{i}@corp{i % 5}.com",
+        "fax": f"{1234500 + i}",
+        "other": f"other{i}@provider.fr",
+        "card": f"card{i}@vcards.de",
+        "mobile": f"{2345600 + i}",
+    }
+
+
+def _rows() -> list[tuple[object, ...]]:
+    rows = []
+    for i in range(ROWS):
+        p = _people(i)
+        prefs = json.dumps(
+            {
+                "display": f"{p['first']} {p['last']}",
+                "alt": p["alt"],
+                "fax": f"+49 30 {p['fax']}",
+                "owner": p["email"],
+            }
+        ).replace("@", "\\u0040")
+        prefs = prefs.replace(" 30 ", "\\u002030\\u0020")
+        note = f"forward to {p['other'].replace('@', '%40')} or {p['email'].replace('@', '&#64;')}"
+        card = f"BEGIN:VCARD\nTEL:+49 171 {p['mobile']}\nEMAIL:{p['card']}\nNOTE:{p['email']}\n"
+        rows.append((i, p["first"], p["last"], p["email"], prefs, note, card.encode()))
+    return rows
+
+
+def _planted() -> set[str]:
+    out: set[str] = set()
+    for i in range(ROWS):
+        p = _people(i)
+        out |= {p["email"], p["alt"], p["other"], p["card"], p["fax"], p["mobile"]}
+        out |= {p["email"].replace("@", "&#64;"), p["other"].replace("@", "%40")}
+        out |= {f"{p['first']} {p['last']}"}
+    return out
+
+
+def _sqlite_source(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, "
+        "email TEXT, prefs TEXT, note TEXT, card BLOB)"
+    )
+    conn.executemany("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?)", _rows())
+    conn.commit()
+    conn.close()
+    return f"sqlite:///{path}"
+
+
+def _pg_source(server: ScratchServer) -> str:
+    url = server.create()
+    with server.connect(url) as conn:
+        conn.execute(
+            "CREATE TABLE users (id int PRIMARY KEY, first_name text, last_name text, "
+            "email text, prefs text, note text, card bytea)"
+        )
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO users VALUES (%s, %s, %s, %s, %s, %s, %s)", _rows())
+    return url
+
+
+def _dump(snapshot: Path) -> str:
+    conn = sqlite3.connect(snapshot / "data.sqlite")
+    rows = conn.execute("SELECT * FROM users").fetchall()
+    conn.close()
+    return "\n".join(
+        " ".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in r)
+        for r in rows
+    )
+
+
+def _scan_lint_run(source: str, tmp_path: Path) -> tuple[str, Path]:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    scan = run_cli("scan", "--source", source, "--out", str(rules / "users.yml"))
+    assert scan.code == 0, scan.output
+    proposed = (rules / "users.yml").read_text()
+    lint = run_cli("lint", "--source", source, "--rules", str(rules), "--strict")
+    assert lint.code == 0, lint.output
+    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    assert run.code == 0, run.output
+    return proposed, Path(run.stdout.strip().splitlines()[-1])
+
+
+def _assert_proposal(proposed: str) -> None:
+    by_column = {
+        line.split(":")[0].strip(): line.split(":")[1].split("#")[0].strip()
+        for line in proposed.splitlines()
+        if line.startswith("    ")
+    }
+    assert by_column["prefs"] == "scrub"
+    assert by_column["note"] == "scrub"
+    assert by_column["card"] == "redact"
+
+
+def test_scan_then_run_masks_what_escapes_and_bytes_hide(tmp_path: Path) -> None:
+    source = _sqlite_source(tmp_path / "src.db")
+    proposed, snapshot = _scan_lint_run(source, tmp_path)
+    _assert_proposal(proposed)
+    dump = _dump(snapshot)
+    found = sorted(v for v in _planted() if v.lower() in dump.lower())
+    assert not found, f"{len(found)} planted values went out"
+    assert "+49 3" in dump  # the fax number was masked where it stood, not dropped
+
+
+def test_scan_then_run_on_postgres(pg_server: ScratchServer, tmp_path: Path) -> None:
+    source = _pg_source(pg_server)
+    proposed, snapshot = _scan_lint_run(source, tmp_path)
+    _assert_proposal(proposed)
+    dump = _dump(snapshot)
+    assert not [v for v in _planted() if v.lower() in dump.lower()]
+
+
+def test_the_leak_check_reads_through_escapes_and_bytes(tmp_path: Path) -> None:
+    """Kept as they are, the escaped JSON and the BLOB quote the row's own email (which the
+    `email` column masks): the leak check finds both, and nothing is published."""
+    source = _sqlite_source(tmp_path / "src.db")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "users.yml").write_text(
+        "version: 1\ntables:\n  users:\n    id: keep\n    first_name: first_name\n"
+        "    last_name: last_name\n    email: email\n    prefs: keep\n    note: scrub\n"
+        "    card: keep\n"
+    )
+    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    assert run.code == 1, run.output
+    failed = [line for line in run.stderr.splitlines() if "leak failed" in line]
+    assert any("users.prefs" in line for line in failed), run.stderr
+    assert any("users.card" in line for line in failed), run.stderr
+    assert not list((tmp_path / "s").glob("*/latest"))
+    assert not [v for v in _planted() if v.lower() in run.output.lower()]
