@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -23,7 +24,7 @@ from sanitizer.pii import (
 from sanitizer.rules import Finding, RuleSet, check_coverage, load_rules
 from sanitizer.rules.coverage import ERROR, WARNING
 from sanitizer.rules.loader import tables_line
-from sanitizer.rules.model import TableRule
+from sanitizer.rules.model import ColumnRule, Defaults, TableRule
 from sanitizer.schema import SchemaInfo, TableInfo
 
 # A `keep` whose line says `# not PII` (any case, anywhere in the comment) is not a finding:
@@ -193,6 +194,72 @@ def lint(options: LintOptions) -> LintResult:
     )
 
 
+_DEFAULTED = {"domain": "email_domain", "locale": "locale", "region": "region"}
+# the file defaults each mask reads (a phone's region comes from the locale when none is set)
+_READS = {
+    "email": ("domain",),
+    "phone": ("region", "locale"),
+    "first_name": ("locale",),
+    "last_name": ("locale",),
+    "name": ("locale",),
+    "scrub": ("domain", "region", "locale"),
+}
+
+
+def _options(rule: ColumnRule, defaults: Defaults) -> dict[str, Any]:
+    """The options that decide a column's fakes, one left out read from the file's defaults
+    (`unique` aside: it re-draws only where fakes collide)."""
+    options = {k: v for k, v in rule.options.items() if k != "unique"}
+    for option in _READS.get(rule.mask, ()):
+        default = getattr(defaults, _DEFAULTED[option])
+        if default is not None:
+            options.setdefault(option, default)
+    return options
+
+
+def _effect(rule: ColumnRule, defaults: Defaults) -> tuple[str, tuple[tuple[str, str], ...]]:
+    options = _options(rule, defaults)
+    return rule.mask, tuple(sorted((k, repr(v)) for k, v in options.items()))
+
+
+def _spell(rule: ColumnRule, defaults: Defaults) -> str:
+    options = ", ".join(f"{k} {v}" for k, v in sorted(_options(rule, defaults).items()))
+    return f"`{rule.mask}`" + (f" ({options})" if options else "")
+
+
+def _join_mismatches(rules: RuleSet, schema: SchemaInfo) -> list[Finding]:
+    """A foreign key whose two sides have rules that give different values: the copy's join
+    breaks (the run's `join` check then fails it). Masks are deterministic, so the same rule
+    on both sides keeps the join; a different mask, option or file default does not."""
+    out: list[Finding] = []
+    for table in schema.tables.values():
+        rule = _rule_of(rules, schema, table)
+        if rule is None or rule.truncate:
+            continue
+        for fk in table.foreign_keys:
+            parent = schema.tables.get(fk.ref_table)
+            prule = _rule_of(rules, schema, parent) if parent is not None else None
+            if parent is None or prule is None or prule.truncate:
+                continue
+            for col, ref in zip(fk.columns, fk.ref_columns, strict=False):
+                mine, theirs = rule.columns.get(col), prule.columns.get(ref)
+                if mine is None or theirs is None or mine.mask == theirs.mask == "keep":
+                    continue
+                if _effect(mine, rule.defaults) == _effect(theirs, prule.defaults):
+                    continue
+                said = f"{_spell(mine, rule.defaults)} here, {_spell(theirs, prule.defaults)} there"
+                out.append(
+                    Finding(
+                        "join-mismatch",
+                        ERROR,
+                        f"references `{parent.key}.{ref}`, whose rule gives other values "
+                        f"({said}): the copy's join would break; give both columns the same rule",
+                        mine.where,
+                    )
+                )
+    return out
+
+
 def _look_at_values(
     findings: list[Finding],
     rules: RuleSet,
@@ -273,6 +340,7 @@ def _look_at_values(
                     where,
                 )
             )
+    out += _join_mismatches(rules, schema)
     ranked = sorted(
         enumerate(out), key=lambda p: (p[1].where.file or "", p[1].where.line or 0, p[0])
     )

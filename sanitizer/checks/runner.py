@@ -12,6 +12,7 @@ import polars as pl
 
 from sanitizer.checks.digest import ColumnDigest, canonical_text, row_keys
 from sanitizer.checks.gx import GreatExpectations
+from sanitizer.checks.joins import count_orphans, join_results
 from sanitizer.checks.leak import LeakHits
 from sanitizer.checks.model import DB, GE, OWN, CheckReport, CheckResult
 from sanitizer.checks.stats import SourceStats, TableStats
@@ -263,6 +264,7 @@ _ORDER = {
             "email_domain",
             "phone_safe",
             "keep_unchanged",
+            "join",
             "leak",
         ]
     )
@@ -397,6 +399,9 @@ def run_checks(
                     for tp in plan.tables:
                         if not tp.truncate:
                             results += _leak_results(tp, found)
+                    if stats.joins:
+                        orphans = count_orphans(snapshot.query, dialect, copied, list(stats.joins))
+                        results += join_results(stats.joins, orphans)
                     report.seconds["scan"] = time.monotonic() - t1
                     fault_point("checks.scanned")
                 except BaseException:

@@ -17,6 +17,7 @@ import polars as pl
 import polars_hash as plh
 
 from sanitizer.checks.digest import ColumnDigest, canonical_text, row_keys
+from sanitizer.checks.joins import Join
 from sanitizer.checks.leak import LeakIndex
 from sanitizer.checks.spill import HashSpill, SpillFolder
 from sanitizer.masks.email import normalize_email
@@ -153,6 +154,7 @@ class SourceStats:
         self.folder = SpillFolder(folder)
         self.leak = LeakIndex(plan, self.folder)
         self.tables = {tp.table.key: TableStats(tp, self.leak) for tp in plan.tables}
+        self.joins: dict[Join, int] = {}  # rows without a parent per masked foreign key
 
     def table(self, key: str) -> TableStats:
         return self.tables[key]

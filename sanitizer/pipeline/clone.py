@@ -357,6 +357,36 @@ def _copy_table(
         raise _copy_error(key, pipe.error) from None
 
 
+def _with_parents_fakes(
+    overrides: dict[str, pl.DataFrame],
+    tp: TablePlan,
+    table: Table,
+    catalog: Catalog,
+    drawn: Mapping[tuple[str, str], tuple[str, pl.DataFrame]],
+) -> dict[str, pl.DataFrame]:
+    """A foreign key column takes the fakes its parent column re-drew: `Person1@X.com` and
+    `person1@x.com` in a unique parent mask alike, so one of them was re-drawn, and a child
+    row that named it must name its new fake, not the other parent's (tables are copied
+    parents first). Where the child's own unique column re-drew too, the parent's win."""
+    masked = {c.column.name: c.spec.name for c in tp.masked_columns}
+    out = dict(overrides)
+    for fk in table.foreign_keys:
+        parent = catalog.table_key(fk.ref_schema, fk.ref_table or "")
+        for column, ref in zip(fk.columns, fk.ref_columns, strict=False):
+            found = drawn.get((parent, ref))
+            if found is None or (parent, ref) == (tp.table.key, column):
+                continue
+            mask, theirs = found
+            if masked.get(column) != mask:  # masked apart: the join check tells
+                continue
+            own = out.get(column)
+            if own is not None:
+                own = own.filter(~pl.col("raw").is_in(theirs.get_column("raw").implode()))
+                theirs = pl.concat([theirs, own])
+            out[column] = theirs
+    return out
+
+
 def clone_tables(
     tables: Iterable[TablePlan],
     snapshot: SourceSnapshot,
@@ -376,6 +406,8 @@ def clone_tables(
     """
     rows: dict[str, int] = {}
     cross = family(snapshot.dialect) != family(target.dialect)
+    # re-drawn fakes by (table, column), with the mask that drew them
+    drawn: dict[tuple[str, str], tuple[str, pl.DataFrame]] = {}
     for tp in tables:
         key = tp.table.key
         timing = TableTiming()
@@ -396,6 +428,9 @@ def clone_tables(
         try:
             t = time.perf_counter()
             overrides = unique_overrides(snapshot, table, tp, batch_size)
+            masks = {c.column.name: c.spec.name for c in tp.columns}
+            drawn.update({(key, n): (masks[n], found) for n, found in overrides.items()})
+            overrides = _with_parents_fakes(overrides, tp, table, catalog, drawn)
             timing.prepare = time.perf_counter() - t
         except Exception as e:
             raise _copy_error(key, e) from None

@@ -200,6 +200,12 @@ def run(
                 stats,
                 result.table_timings,
             )
+            from sanitizer.checks.joins import count_orphans, masked_joins
+
+            # the source's rows without a parent, per foreign key a mask touches: the copy's
+            # must be as many (read in the clone's snapshot, like every source row)
+            joins = masked_joins(plan, catalog)
+            stats.joins = count_orphans(snapshot.query, snapshot.dialect, catalog.tables, joins)
             timings["clone"] = time.monotonic() - t1
             t2 = time.monotonic()
             _import_checks()  # while the target builds keys and indexes

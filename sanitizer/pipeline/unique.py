@@ -82,7 +82,10 @@ def find_overrides(batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan) 
         clash = (pos < len(taken_sorted)) & (
             taken_sorted[np.minimum(pos, len(taken_sorted) - 1)] == h
         )
-        clash |= pl.Series(h).is_duplicated().to_numpy()
+        # losers that draw alike (`Ann@X.com`, `ANN@X.COM`: the email mask folds case, so
+        # one salt gives them one fake): the first takes it, the others draw again
+        drawn = pl.Series(h)
+        clash |= (drawn.is_duplicated() & ~drawn.is_first_distinct()).to_numpy()
         ok = ~clash & new.is_not_null().to_numpy()
         found_raw.append(losers.filter(pl.Series(ok)))
         found_out.append(new.filter(pl.Series(ok)))
