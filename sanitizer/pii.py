@@ -578,6 +578,67 @@ def _negated(ws: tuple[str, ...], start: int, end: int) -> bool:
     )
 
 
+# Column names in scripts `words` does not read (it keeps Latin letters): looked for inside
+# the name, first match wins (an email's `адрес_почты` before an address's `адрес`). Japanese,
+# Chinese and Korean names run words together (`顧客メール`), so pieces are enough.
+NON_LATIN_NAMES: tuple[tuple[Category, tuple[str, ...]], ...] = (
+    (
+        Category.EMAIL,
+        (
+            "メール",
+            "邮箱",
+            "电子邮件",
+            "電子郵件",
+            "이메일",
+            "почт",
+            "емейл",
+            "имейл",
+            "ηλεκτρονικ",
+            "بريد",
+            "דואל",
+            'דוא"ל',
+        ),
+    ),
+    (
+        Category.PHONE,
+        (
+            "電話",
+            "电话",
+            "手机",
+            "携帯",
+            "전화",
+            "휴대폰",
+            "телефон",
+            "τηλέφων",
+            "κινητ",
+            "هاتف",
+            "جوال",
+            "טלפון",
+            "נייד",
+        ),
+    ),
+    (
+        Category.LAST_NAME,
+        ("苗字", "姓氏", "성씨", "фамилия", "επώνυμο", "επωνυμο", "اللقب", "שם משפחה", "שם_משפחה"),
+    ),
+    (Category.FIRST_NAME, ("имя", "όνομα", "ονομα", "שם פרטי", "שם_פרטי")),
+    (Category.FULL_NAME, ("名前", "氏名", "姓名", "이름", "фио", "الاسم", "اسم")),
+    (
+        Category.ADDRESS,
+        ("住所", "地址", "주소", "адрес", "διεύθυνση", "διευθυνση", "عنوان", "כתובת"),
+    ),
+)
+
+
+def _non_latin_hint(column: str) -> NameHint | None:
+    folded = column.lower()
+    for category, pieces in NON_LATIN_NAMES:
+        for piece in pieces:
+            if piece in folded:
+                return NameHint(category, piece)
+    return None
+
+
 @cache
 def name_hint(column: str) -> NameHint | None:
     """What the column's name alone suggests, or None.
@@ -586,8 +647,10 @@ def name_hint(column: str) -> NameHint | None:
     it is a person's name depends on the table and the values.
     """
     ws = words(column)
-    if not ws:
-        return None
+    if not ws or not column.isascii():
+        found = _non_latin_hint(column)
+        if found is not None or not ws:
+            return found
     service = _service_hint(ws)
     if service is not None:
         return service
@@ -667,13 +730,18 @@ def _category_rank(category: Category) -> int:
     return [c for c, _ in NAME_PATTERNS].index(category)
 
 
+_PERSON_COLUMNS = (Category.FIRST_NAME, Category.LAST_NAME, Category.EMAIL, Category.PHONE)
+
+
 def is_person_table(table: TableInfo) -> bool:
-    """True when the table's rows look like people (by its name, or its name columns)."""
+    """True when the table's rows look like people: by its name, or by a column named for a
+    first or family name, an email or a phone (`legacy (name, email, telefon)`, `tbl_usr`:
+    the `name` there went out as it was)."""
     if any(_singular(w) in PERSON_TABLES or w in PERSON_TABLES for w in words(table.name)):
         return True
     for col in table.columns:
         hint = name_hint(col.name)
-        if hint and hint.category in (Category.FIRST_NAME, Category.LAST_NAME):
+        if hint and hint.category in _PERSON_COLUMNS and not hint.generic:
             return True
     return False
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -91,6 +91,9 @@ class Proposal:
         return render_rules(entries, DEFAULTS, header)
 
 
+SHORT_DOMAIN = "x.test"  # reserved (RFC 2606 `.test`), the shortest a rule can name
+
+
 def _fit(table: TableInfo, column: ColumnInfo, verdict: Verdict) -> Verdict:
     """Add `unique: true` where the column is unique; fall back to `redact` when the mask
     cannot write the column (a VARCHAR(12) is too short for a masked email)."""
@@ -115,6 +118,19 @@ def _fit(table: TableInfo, column: ColumnInfo, verdict: Verdict) -> Verdict:
     problem = mask_problem(rule, column.name, table)
     if problem is None:
         return Verdict(verdict.mask, verdict.category, verdict.evidence, verdict.pii, options)
+    if verdict.mask == "email" and "domain" not in options:
+        # the shortest reserved domain may fit where example.com does not (a VARCHAR(20)
+        # unique email: `redact` there fills it with one placeholder, which no unique
+        # constraint takes)
+        short = {**options, "domain": SHORT_DOMAIN}
+        column_rule = ColumnRule(column.name, "email", where, MappingProxyType(short))
+        shorter = replace(rule, columns=MappingProxyType({column.name: column_rule}))
+        if mask_problem(shorter, column.name, table) is None:
+            evidence = (
+                *verdict.evidence,
+                f"too short for an address at {defaults.email_domain}: at {SHORT_DOMAIN}",
+            )
+            return Verdict("email", verdict.category, evidence, verdict.pii, short)
     evidence = (*verdict.evidence, f"`{verdict.mask}` cannot write it ({problem}): redact")
     return Verdict("redact", verdict.category, evidence, verdict.pii, {})
 

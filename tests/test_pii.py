@@ -267,3 +267,36 @@ def test_nom_next_to_prenom_is_a_family_name():
     assert judge(t, t.columns[1], None).mask == "last_name"
     t = table("clientes", col("nombre"), col("apellidos"))
     assert judge(t, t.columns[0], None).mask == "first_name"
+
+
+@pytest.mark.parametrize(
+    "column, category",
+    [
+        ("名前", Category.FULL_NAME),
+        ("氏名", Category.FULL_NAME),
+        ("顧客メール", Category.EMAIL),
+        ("電話番号", Category.PHONE),
+        ("Фамилия", Category.LAST_NAME),
+        ("адрес_почты", Category.EMAIL),  # an email's address, not a street's
+        ("адрес", Category.ADDRESS),
+        ("τηλέφωνο", Category.PHONE),
+        ("الاسم", Category.FULL_NAME),
+        ("כתובת", Category.ADDRESS),
+    ],
+)
+def test_names_in_other_scripts(column: str, category: Category) -> None:
+    """`words` reads Latin letters only; a column named in Japanese, Russian, Greek, Arabic
+    or Hebrew was proposed `keep` from its name (`名前` holding 山田太郎 went out)."""
+    hint = name_hint(column)
+    assert hint is not None and hint.category is category
+
+
+def test_a_table_with_an_email_or_phone_column_holds_people() -> None:
+    """`legacy (name, email, telefon)`: its bare `name` is a person's, even when the few
+    names sampled are not in the name pools."""
+    few = pl.Series(["Bjørn Ødegård", "Zoë Müller"])
+    for other in ("email", "telefon", "mobile_phone"):
+        legacy = table("legacy", col("id", Kind.INTEGER), col("name"), col(other))
+        assert judge(legacy, col("name"), value_stats(few)).mask == "name", other
+    plain = table("legacy", col("id", Kind.INTEGER), col("name"), col("sku"))
+    assert judge(plain, col("name"), value_stats(few)).mask == "keep"

@@ -73,7 +73,9 @@ def as_text_series(name: str, values: Sequence[Any]) -> pl.Series:
     """Values of a column to be masked, as text; NULL stays NULL and nothing else becomes NULL."""
     try:
         return pl.Series(name, values, dtype=pl.String, strict=True)
-    except (TypeError, pl.exceptions.PolarsError):
+    # ValueError: a value polars cannot take at all (psycopg's `IPv4Interface` for an inet,
+    # a `Range`): `scan` and `lint` crashed on such a column
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
         return pl.Series(name, [_to_text(v) for v in values], dtype=pl.String)
 
 
