@@ -130,3 +130,27 @@ def test_mariadb_odd_identifiers(mysql_server: ScratchServer, tmp_path: Path) ->
         cur.execute("INSERT INTO `select` (`Odd Ref`) VALUES (1)")
         assert cur.lastrowid == 2
     conn.close()
+
+
+def test_pg_tables_whose_keys_are_one_are_refused(pg_server: ScratchServer, tmp_path: Path) -> None:
+    """`"a"."b.c"` and `"a.b"."c"` are both `a.b.c` to rules and to a SQLite snapshot: one of
+    them vanished from the snapshot without a word. Now every command says so, exit 2."""
+    source = pg_server.create()
+    with pg_server.connect(source) as s:
+        s.execute('CREATE SCHEMA a; CREATE SCHEMA "a.b"')
+        s.execute('CREATE TABLE a."b.c" (id int PRIMARY KEY, v text)')
+        s.execute('CREATE TABLE "a.b".c (id int PRIMARY KEY, v text)')
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text("version: 1\ntables:\n  a.b.c:\n    id: keep\n    v: keep\n")
+    for args in (
+        ("scan", "--source", source, "--out", str(tmp_path / "out.yml")),
+        ("lint", "--source", source, "--rules", str(rules)),
+        ("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s")),
+    ):
+        r = run_cli(*args)
+        assert r.code == 2, (args[0], r.output)
+        assert r.stderr.strip().splitlines()[-1] == (
+            'sanitize: error: tables "a"."b.c" and "a.b"."c" are both `a.b.c` to rules and '
+            "snapshots (a dot in a schema or table name): rename one"
+        ), r.stderr

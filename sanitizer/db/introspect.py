@@ -16,6 +16,7 @@ from typing import Any
 
 from sanitizer.db.catalog import Catalog, Column, Constraint, EnumType, Index, Table
 from sanitizer.db.catalog import Sequence as Seq
+from sanitizer.errors import SanitizeError
 from sanitizer.schema import Kind
 
 Query = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
@@ -349,6 +350,12 @@ def _postgres(query: Query) -> Catalog:
     for oid in oids:
         schema, name = names[oid]
         key = key_of(schema, name)
+        if key in tables:
+            other = tables[key]
+            raise SanitizeError(
+                f'tables "{other.schema}"."{other.name}" and "{schema}"."{name}" are both '
+                f"`{key}` to rules and snapshots (a dot in a schema or table name): rename one"
+            )
         tables[key] = Table(
             key=key,
             schema=schema,

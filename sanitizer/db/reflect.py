@@ -169,6 +169,22 @@ def schema_from_metadata(metadata: sa.MetaData, dialect_name: str = "default") -
     )
 
 
+def _no_two_alike(insp: sa.Inspector, schemas: list[str | None]) -> None:
+    """Refuse tables whose keys are one: `"a"."b.c"` and `"a.b"."c"` are both `a.b.c` to
+    rules, to SQLAlchemy's metadata and to a SQLite snapshot, where one of them vanished."""
+    seen: dict[str, tuple[str | None, str]] = {}
+    for schema in schemas:
+        for name in insp.get_table_names(schema=schema):
+            key = name if schema is None else f"{schema}.{name}"
+            if key in seen:
+                first = seen[key]
+                raise SanitizeError(
+                    f'tables "{first[0]}"."{first[1]}" and "{schema}"."{name}" are both '
+                    f"`{key}` to rules and snapshots (a dot in a schema or table name): rename one"
+                )
+            seen[key] = (schema, name)
+
+
 def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
     """Reflect every user table of the source.
 
@@ -183,6 +199,7 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
     try:
         default_schema, schemas = _schemas(engine)
         skip = _partitions(engine)
+        _no_two_alike(sa.inspect(engine), schemas)
         for schema in schemas:
             metadata.reflect(
                 bind=engine,
