@@ -284,6 +284,32 @@ def restore(
         )
 
 
+def _not_the_source(cert: dict[str, Any], url: URL) -> None:
+    """Refuse a target that is the snapshot's own source (its certificate holds a digest of
+    the source's identity): `restore --replace` into it overwrote production data."""
+    source = cert.get("source")
+    theirs = source.get("identity") if isinstance(source, dict) else None
+    if not theirs:
+        return
+    import sqlalchemy as sa
+
+    from sanitizer.db.target import identity_digest
+
+    try:
+        engine = sa.create_engine(url)
+    except Exception:  # a URL the loader refuses later, with its own message
+        return
+    try:
+        ours = identity_digest(engine)
+    finally:
+        engine.dispose()
+    if ours == theirs:
+        raise SanitizeError(
+            f"the target {safe_url(url)} is the database this snapshot was made from; "
+            "a snapshot is never restored over its source"
+        )
+
+
 def _verified_restore(
     snapshot: Path,
     url: URL,
@@ -307,6 +333,7 @@ def _verified_restore(
             f"snapshot {v.folder}: the certificate lists no {DATA_FILE}", exit_code=EXIT_FAILED
         )
     rows = {str(t): int(meta.get("rows", 0)) for t, meta in tables.items()}
+    _not_the_source(cert, url)
     load = Load(
         data=v.folder / DATA_FILE,
         sha256=str(files[DATA_FILE]["sha256"]),

@@ -86,3 +86,40 @@ def test_restore_into_a_server_and_refuse_a_tampered_snapshot(
             assert cur.fetchone()[0] == 0, "a refused restore writes nothing"
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("backend", ["pg_server", "mysql_server", None])
+def test_a_snapshot_is_never_restored_over_its_source(
+    backend: str | None, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """`restore --replace` into the database the snapshot was made from replaced production
+    data; the certificate now holds a digest of the source's identity (what the server says
+    it is, or the file's real path) and `restore` refuses it, whatever the URL's spelling."""
+    if backend is None:
+        path = tmp_path / "prod.db"
+        with sqlite3.connect(path) as con:
+            con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT)")
+            con.execute("INSERT INTO t VALUES (1, 'jo@corp.de')")
+        source, again = f"sqlite:///{path}", f"sqlite:///{tmp_path}/./prod.db"
+        other = f"sqlite:///{tmp_path}/test.db"
+        count = lambda url: sqlite3.connect(path).execute("SELECT COUNT(*) FROM t").fetchone()[0]  # noqa: E731
+    else:
+        server: ScratchServer = request.getfixturevalue(backend)
+        source, other = server.create(), server.create()
+        with server.connect(source) as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE t (id INT PRIMARY KEY, email VARCHAR(100))")
+            cur.execute("INSERT INTO t VALUES (1, 'jo@corp.de')")
+        again = source.replace("127.0.0.1", "localhost")
+        count = lambda url: _counts(server, url, ["t"])["t"]  # noqa: E731
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "t.yml").write_text("version: 1\ntables:\n  t:\n    id: keep\n    email: email\n")
+    r = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    assert r.code == 0, r.output
+    snapshot = r.stdout.strip().splitlines()[-1]
+    refused = run_cli("restore", snapshot, "--target", again, "--replace")
+    assert refused.code == 2, refused.output
+    assert "is the database this snapshot was made from" in refused.stderr
+    assert count(source) == 1
+    ok = run_cli("restore", snapshot, "--target", other, "--replace")
+    assert ok.code == 0, ok.output

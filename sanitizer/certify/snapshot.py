@@ -40,6 +40,9 @@ def certify(
             "dialect": plan.schema.dialect,
             "database": source_name,
             "schema_sha256": schema_digest(plan.schema),
+            # which database it was (a digest of the server's own identity): `restore`
+            # refuses to load the snapshot into it
+            **({"identity": result.source_identity} if result.source_identity else {}),
         },
         rules={"files": list(plan.rules.files), "sha256": plan.rules.digest},
         tables={

@@ -10,6 +10,7 @@ dialects: the driver's executemany. Before any of it, `check_not_source` refuses
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import threading
@@ -61,6 +62,21 @@ def server_identity(engine: Engine) -> tuple[str, ...] | None:
     except SQLAlchemyError:
         return None
     return (fam, *(str(v) for v in row))
+
+
+def identity_digest(engine: Engine) -> str | None:
+    """A digest of what identifies the database (`server_identity`; a SQLite file's real
+    path), for a certificate: a restore can then refuse the snapshot's own source as its
+    target without the source's URL. None where the server cannot tell."""
+    if family(engine.dialect.name) == "sqlite":
+        if sqlite_path(engine.url) is None:
+            return None
+        ident: tuple[str, ...] | None = database_identity(engine.url)
+    else:
+        ident = server_identity(engine)
+    if ident is None:
+        return None
+    return hashlib.sha256("\x1f".join(ident).encode()).hexdigest()[:32]
 
 
 def check_not_source(source: Engine, target: Engine) -> None:

@@ -19,7 +19,12 @@ from sanitizer.db import fk_order, open_source, open_target, reflect
 from sanitizer.db.catalog import SCHEMA_FILE
 from sanitizer.db.ddl import build_ddl
 from sanitizer.db.source import consistency_notes, open_snapshot
-from sanitizer.db.target import check_not_source, drop_created, open_target_database
+from sanitizer.db.target import (
+    check_not_source,
+    drop_created,
+    identity_digest,
+    open_target_database,
+)
 from sanitizer.db.urls import database_name, parse_url, safe_url
 from sanitizer.errors import EXIT_FAILED, SanitizeError, disk_full
 from sanitizer.faults import fault_point
@@ -74,6 +79,7 @@ class RunResult:
     failed_report: Path | None = None  # the report kept when checks failed
     data_url: str | None = None  # where the sanitized rows are (may hold a password: never print)
     target: str | None = None  # the target as printable text, when not the snapshot's file
+    source_identity: str | None = None  # `identity_digest` of the source
     notes: list[str] = field(default_factory=list)
     snapshot_id: str | None = None
     previous: Path | None = None  # the snapshot `latest` named when the run started
@@ -126,6 +132,7 @@ def run(
         result = RunResult(plan=plan, name=name, timings=timings, secret_was_random=random_secret)
         if dry_run:
             return result
+        result.source_identity = identity_digest(source)
         target = None
         if options.target:
             target = open_target(options.target)
