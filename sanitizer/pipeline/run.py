@@ -18,6 +18,7 @@ import polars as pl
 from sanitizer.db import fk_order, open_source, open_target, reflect
 from sanitizer.db.catalog import SCHEMA_FILE
 from sanitizer.db.ddl import build_ddl
+from sanitizer.db.scrubddl import scrub_catalog
 from sanitizer.db.source import consistency_notes, open_snapshot
 from sanitizer.db.target import (
     check_not_source,
@@ -28,7 +29,7 @@ from sanitizer.db.target import (
 from sanitizer.db.urls import database_name, parse_url, safe_url
 from sanitizer.errors import EXIT_FAILED, SanitizeError, disk_full
 from sanitizer.faults import fault_point
-from sanitizer.masks import Pools
+from sanitizer.masks import MaskContext, Pools
 from sanitizer.pipeline.clone import TableTiming, clone_tables
 from sanitizer.pipeline.plan import Plan, TablePlan, make_plan
 from sanitizer.progress import Progress, SilentProgress
@@ -127,7 +128,8 @@ def run(
         random_secret = secret is None
         if secret is None:
             secret = secrets.token_bytes(32)
-        plan = make_plan(schema, rules, fk_order(schema), secret, Pools())
+        pools = Pools()
+        plan = make_plan(schema, rules, fk_order(schema), secret, pools)
         timings["plan"] = time.monotonic() - t0
         result = RunResult(plan=plan, name=name, timings=timings, secret_was_random=random_secret)
         if dry_run:
@@ -172,7 +174,11 @@ def run(
             snapshot = open_snapshot(source)
             stack.callback(snapshot.close)
             keys = [t.table.key for t in plan.tables]
-            catalog = snapshot.catalog().subset(keys)
+            # the schema's own text (defaults, checks, comments) scrubbed before it is kept
+            # or recreated anywhere: a DEFAULT can hold a real sender's address
+            catalog = scrub_catalog(
+                snapshot.catalog().subset(keys), MaskContext(secret=secret, pools=pools)
+            )
             catalog.save(staging.path / SCHEMA_FILE)
             result.notes.extend(consistency_notes(catalog))
             if target is None:
