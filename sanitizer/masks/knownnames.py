@@ -22,8 +22,18 @@ import polars as pl
 from sanitizer.masks.keyed import keyed_hex
 
 # A capitalized word of two or more letters (apostrophes and hyphens inside: O'Brien, Smith-Jones).
-# Or a run of Han/Hangul characters (names in those scripts have no capitals or spaces).
-WORD = r"\p{Lu}[\p{L}\p{M}'’\-]*[\p{L}\p{M}]|[\p{Han}\p{Hangul}]{1,4}"
+# Or a run of Han/Hangul characters (names in those scripts have no capitals or spaces). Or any
+# word of two or more letters in a script without capitals (Arabic, Hebrew, Indic, Thai, …):
+# there every word may be a name (`رامح خزاعة called` kept its name before).
+_CASELESS = (
+    r"\p{Arabic}\p{Hebrew}\p{Syriac}\p{Thaana}\p{Devanagari}\p{Bengali}\p{Gurmukhi}"
+    r"\p{Gujarati}\p{Oriya}\p{Tamil}\p{Telugu}\p{Kannada}\p{Malayalam}\p{Sinhala}\p{Thai}"
+    r"\p{Lao}\p{Tibetan}\p{Myanmar}\p{Georgian}\p{Ethiopic}\p{Khmer}"
+)
+WORD = (
+    r"\p{Lu}[\p{L}\p{M}'’\-]*[\p{L}\p{M}]|[\p{Han}\p{Hangul}]{1,4}"
+    rf"|[{_CASELESS}][{_CASELESS}\p{{M}}]*[{_CASELESS}\p{{M}}]"
+)
 PURPOSE = "known-name"
 
 
