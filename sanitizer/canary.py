@@ -79,7 +79,7 @@ def is_e164(value: str) -> bool:
     """A valid number written in E.164 (`+4930901820`): libphonenumber knows its range."""
     import phonenumbers
 
-    if not E164_RE.match(value):
+    if not E164_RE.fullmatch(value):
         return False
     try:
         return bool(phonenumbers.is_valid_number(phonenumbers.parse(value, None)))

@@ -69,3 +69,30 @@ def test_missing_and_empty_folders(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(SanitizeError, match=r"no \*\.yml"):
         load_rules(tmp_path / "empty")
+
+
+def test_a_trailing_newline_does_not_pass_a_pattern() -> None:
+    """Python's `$` matches before a final newline: `domain: "evil.com\\n.test"` passed as
+    reserved (the run then failed its checks, exit 1, instead of exit 2 at once), and a
+    snapshot name or a canary number with a newline would have passed the same way."""
+    from sanitizer.canary import is_e164
+    from sanitizer.masks.domains import is_reserved_domain
+    from sanitizer.store.store import check_name
+
+    assert not is_reserved_domain("evil.com\n.test")
+    assert is_reserved_domain("x.test") and is_reserved_domain("example.com.")
+    assert not is_e164("+4930901820\n")
+    with pytest.raises(SanitizeError):
+        check_name("shop\n")
+    assert check_name("shop") == "shop"
+
+
+def test_a_domain_with_a_newline_is_bad_input(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "r.yml").write_text(
+        'version: 1\ntables:\n  t:\n    email: {mask: email, domain: "evil.com\\n.test"}\n'
+    )
+    with pytest.raises(SanitizeError) as info:
+        load_rules(folder)
+    assert info.value.exit_code == 2 and "is not a reserved domain" in str(info.value)

@@ -84,7 +84,7 @@ class GreatExpectations:
                 continue
             asset: Any
             with self._lock:
-                if _PLAIN_NAME.match(table):
+                if _PLAIN_NAME.fullmatch(table):
                     asset = ds.add_table_asset(self._name("table"), table_name=table)
                 else:  # a flattened `schema.table` name: GE would split it at the dot
                     quoted = '"' + table.replace('"', '""') + '"'

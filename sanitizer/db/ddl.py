@@ -537,7 +537,7 @@ def sqlite_type(col: Column) -> str:
         return SQLITE_FIXED[kind]
     if wanted is not None:
         declared = col.type.upper()
-        if _PLAIN_TYPE.match(declared) and sqlite_affinity(declared) == wanted:
+        if _PLAIN_TYPE.fullmatch(declared) and sqlite_affinity(declared) == wanted:
             return declared
         return SQLITE_FIXED.get(kind, "TEXT")
     return "TEXT"
@@ -728,7 +728,7 @@ def translate_default(col: Column, source: str, target: str, type_sql: str) -> s
         if target == "postgresql":
             return "true" if truth else "false"
         return "1" if truth else "0"
-    if _NUMBER.match(d):
+    if _NUMBER.fullmatch(d):
         value = d.strip("() ")
     elif d.startswith("'") and d.endswith("'") and len(d) >= 2:
         value = d

@@ -13,7 +13,7 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 def is_reserved_domain(domain: str) -> bool:
     """True when ``domain`` (or a parent of it) is reserved and can never receive mail."""
     d = domain.strip().lower().rstrip(".")
-    if not d or any(not _LABEL.match(label) for label in d.split(".")):
+    if not d or any(not _LABEL.fullmatch(label) for label in d.split(".")):
         return False
     if d in RESERVED_SECOND_LEVEL or any(d.endswith("." + r) for r in RESERVED_SECOND_LEVEL):
         return True

@@ -28,7 +28,7 @@ def new_snapshot_id(now: dt.datetime | None = None) -> str:
 
 def check_name(name: str) -> str:
     """A snapshot name is one safe path component."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise SanitizeError(
             f"snapshot name `{name}` must be letters, digits, `_`, `-` or `.` (not starting with `.`)"
         )
