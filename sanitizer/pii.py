@@ -10,7 +10,7 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 
@@ -827,6 +827,9 @@ class ValueStats:
         urls: links (`https://…`, `mailto:`, `tel:`).
         secrets: values shaped like keys, tokens or password hashes (`sk_live_…`, JWTs,
             bcrypt, 32+ hex digits, 32+ mixed letters and digits).
+        phone_region: the region the national numbers (no `+`, no `00`) are valid in, where
+            that is not the United States, the phone mask's default (`030 1234568` is
+            German): read in the US, such a number got a fake outside the safe ranges.
     """
 
     sampled: int = 0
@@ -843,6 +846,7 @@ class ValueStats:
     ibans: int = 0
     urls: int = 0
     secrets: int = 0
+    phone_region: str | None = None
 
 
 def _digits(text: str) -> str:
@@ -872,6 +876,31 @@ def is_phone(text: str, regions: tuple[str, ...] = DEFAULT_REGIONS) -> bool:
         if phonenumbers.is_valid_number(number):
             return True
     return False
+
+
+def national_region(values: list[str], limit: int = 200) -> str | None:
+    """The region most of ``values`` (national numbers) are valid in, when it is not the US
+    and holds at least half of them; None otherwise."""
+    import phonenumbers
+
+    sample = values[:limit]
+    if not sample:
+        return None
+    counts: dict[str, int] = {}
+    for v in sample:
+        for region in DEFAULT_REGIONS:
+            try:
+                number = phonenumbers.parse(v, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                counts[region] = counts.get(region, 0) + 1
+    if not counts:
+        return None
+    best = max(counts, key=lambda r: (counts[r], -DEFAULT_REGIONS.index(r)))
+    if best == "US" or counts[best] * 2 < len(sample) or counts[best] <= counts.get("US", 0):
+        return None
+    return best
 
 
 def _iban_ok(text: str) -> bool:
@@ -929,6 +958,7 @@ def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -
         for v in shaped.unique().to_list()
         if 7 <= len(_digits(re.split(r"(?i)x|ext|#", v)[0])) <= 15 and is_phone(v, regions)
     }
+    phone_region = national_region([v for v in phone_set if not re.match(r"\s*(\+|00)", v)])
     phone_mask = text.is_in(list(phone_set)) if phone_set else pl.repeat(False, n, eager=True)
     bare = text.str.contains(r"^\d+$") & phone_mask
     # free text: words around an email or a phone number
@@ -985,6 +1015,7 @@ def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -
         last_names=names["last"],
         ips=ips,
         ibans=ibans,
+        phone_region=phone_region,
         urls=urls,
         secrets=secrets,
     )
@@ -1079,6 +1110,20 @@ def _keep(evidence: list[str]) -> Verdict:
 
 
 def judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Verdict:
+    """Decide what ``column`` of ``table`` should get; see `_judge`. A `phone` verdict over
+    national numbers valid in one region but the US gets that `region`."""
+    verdict = _judge(table, column, stats)
+    if verdict.mask == "phone" and stats is not None and stats.phone_region:
+        region = stats.phone_region
+        return replace(
+            verdict,
+            evidence=(*verdict.evidence, f"national numbers are {region}'s: region {region}"),
+            options={**verdict.options, "region": region},
+        )
+    return verdict
+
+
+def _judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Verdict:
     """Decide what ``column`` of ``table`` should get from its name, type and sampled values.
 
     Args:

@@ -300,3 +300,20 @@ def test_a_table_with_an_email_or_phone_column_holds_people() -> None:
         assert judge(legacy, col("name"), value_stats(few)).mask == "name", other
     plain = table("legacy", col("id", Kind.INTEGER), col("name"), col("sku"))
     assert judge(plain, col("name"), value_stats(few)).mask == "keep"
+
+
+@pytest.mark.parametrize(
+    "values, region",
+    [
+        (["030 12345680", "0171 2345678", "089 1234567", "040 7654321"], "DE"),
+        (["0612345678", "01 42 68 53 00", "04 91 23 45 67"], "FR"),
+        (["(212) 555-0123", "415-555-0199", "(646) 555-0100"], None),  # the default already
+        (["+49 30 1234567", "+33 1 42 68 53 00"], None),  # international: no region needed
+    ],
+)
+def test_national_numbers_give_the_phone_rule_their_region(values: list[str], region: str | None) -> None:
+    """`030 12345680` read in the US (the phone mask's default) got a fake outside the safe
+    ranges and the run failed its checks; scan now says `region: DE`."""
+    verdict = judge(table("t", col("phone")), col("phone"), value_stats(pl.Series(values)))
+    assert verdict.mask == "phone"
+    assert verdict.options.get("region") == region

@@ -108,7 +108,8 @@ def test_scan_never_prints_or_writes_a_sampled_value(demo_db, tmp_path):
         assert re.fullmatch(
             r"(name matches '[a-z_]+'( \([a-z ]+\))?|\d+/\d+ sampled values [a-z ]+|"
             r"table name matches '[a-z]+': [a-z ,]+; copy no rows)"
-            r"(; \d+/\d+ sampled values [a-z ]+)?",
+            r"(; \d+/\d+ sampled values [a-z ]+)?"
+            r"(; national numbers are [A-Z]{2}'s: region [A-Z]{2})?",
             c,
         ), c
 
@@ -412,3 +413,31 @@ def test_scan_and_lint_on_mariadb(tmp_path):
         with admin.connect() as c:
             c.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
         admin.dispose()
+
+
+def test_german_national_numbers_get_region_de_and_the_run_passes(tmp_path):
+    db = tmp_path / "de.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE kunden (id INTEGER PRIMARY KEY, telefon VARCHAR(14), notiz TEXT)")
+    numbers = [f"030 {1234500 + i}" for i in range(30)] + [f"0171 {2345600 + i}" for i in range(30)]
+    con.executemany(
+        "INSERT INTO kunden VALUES (?, ?, ?)",
+        [(i, n, f"Rückruf unter {n} bitte") for i, n in enumerate(numbers)],
+    )
+    con.commit()
+    con.close()
+    r = run_cli("scan", "--source", f"sqlite:///{db}", "--out", "rules/k.yml", cwd=tmp_path)
+    assert r.code == 0, r.output
+    text = (tmp_path / "rules" / "k.yml").read_text()
+    line = next(x for x in text.splitlines() if x.strip().startswith("telefon:"))
+    assert "mask: phone" in line and "region: DE" in line, line
+    run = run_cli(
+        "run", "--source", f"sqlite:///{db}", "--rules", "rules", "--store", "s", cwd=tmp_path
+    )
+    assert run.code == 0, run.output
+    out = sqlite3.connect(tmp_path / run.stdout.strip().splitlines()[-1] / "data.sqlite")
+    rows = out.execute("SELECT telefon, notiz FROM kunden").fetchall()
+    out.close()
+    assert all(n not in numbers for n, _ in rows)
+    # the note quotes the row's number: it shows the column's fake
+    assert all(note == f"Rückruf unter {n} bitte" for n, note in rows)
