@@ -1181,6 +1181,8 @@ def _judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ve
                 return _verdict(Category.FULL_NAME, [_count(s.full_names, s, "are person names")])
             if _share(s.first_names, s) >= 0.7:
                 return _verdict(Category.FIRST_NAME, [_count(s.first_names, s, "are first names")])
+            if _share(s.last_names, s) >= 0.7:  # `nm char(16)` of surnames was kept
+                return _verdict(Category.LAST_NAME, [_count(s.last_names, s, "are family names")])
         if _share(s.ibans, s) >= VALUE_SHARE:
             return _verdict(Category.BANK, [_count(s.ibans, s, "are IBANs")])
         if _share(s.ips, s) >= VALUE_SHARE:

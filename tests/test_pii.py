@@ -317,3 +317,13 @@ def test_national_numbers_give_the_phone_rule_their_region(values: list[str], re
     verdict = judge(table("t", col("phone")), col("phone"), value_stats(pl.Series(values)))
     assert verdict.mask == "phone"
     assert verdict.options.get("region") == region
+
+
+def test_a_neutral_column_of_family_names_is_masked() -> None:
+    """`nm char(16)` holding German surnames was proposed `keep` (first names and full names
+    were read by their values, family names alone were not)."""
+    surnames = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker"]
+    verdict = judge(table("t", col("nm")), col("nm"), value_stats(pl.Series(surnames)))
+    assert verdict.mask == "last_name", verdict
+    colours = ["Brown", "White", "Green", "Black", "Red", "Blue"]  # some are surnames too
+    assert judge(table("t", col("nm")), col("nm"), value_stats(pl.Series(colours))).mask == "keep"
