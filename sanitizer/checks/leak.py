@@ -78,6 +78,9 @@ TOKEN_IN_TEXT = r"[A-Za-z0-9_\-$./+=]{8,}"
 MIN_SECRET = 8
 NAME_MASKS = frozenset({"name", "first_name", "last_name"})
 TEXT_KINDS = frozenset({Kind.TEXT, Kind.OTHER, Kind.JSON, Kind.ENUM, Kind.ARRAY, Kind.UUID})
+# masks whose values are one address, number or name: no escaped text to reveal in them (in
+# the copy they are fakes; in the source an escaped value there is no address either)
+SHAPED_MASKS = frozenset({"email", "phone", "first_name", "last_name", "name"})
 NUMBER_KINDS = frozenset({Kind.INTEGER, Kind.DECIMAL})
 MIN_NSN = 7
 MIN_NAME = 5
@@ -357,11 +360,12 @@ class LeakIndex:
             if name not in frame.columns:
                 continue
             text = frame.get_column(name)
+            mask = col.spec.name
             if col.column.kind is Kind.BINARY:
                 text = bytes_as_text(text)
-            text = reveal(text)
+            if mask not in SHAPED_MASKS:
+                text = reveal(text)
             origin = self._origin(tp.table.key, name)
-            mask = col.spec.name
             self._add(email_candidates(text, inside=True), EMAIL, origin)
             if mask == "phone":
                 runs = _rows_values(pl.DataFrame({"v": text}).with_row_index("row"))
@@ -468,7 +472,7 @@ class LeakIndex:
         is_text = column.kind in TEXT_KINDS or column.kind is Kind.BINARY
         if column.kind is Kind.BINARY:
             text = bytes_as_text(text)  # the caller gives the values as read, not hex
-        if is_text:
+        if is_text and mask not in SHAPED_MASKS:
             text = reveal(text)  # `jo\u0040x.de`, `jo%40x.de`: an address all the same
         cid = self._column_id(table, column.name)
         self._collect(email_candidates(text, inside=is_text), EMAIL, cid, offset)
