@@ -174,3 +174,24 @@ def test_children_follow_their_parents_re_drawn_fakes(tmp_path: Path) -> None:
     assert fakes == len(emails)
     assert len(pairs) == len(emails)
     assert all(a == b for a, b in pairs), [p for p in pairs if p[0] != p[1]]
+
+
+def test_a_key_over_a_masked_column_that_meets_a_duplicate_is_named(tmp_path: Path) -> None:
+    """`PRIMARY KEY (email, list_id)` with `Dora@Corp.com` and `dora@corp.com` in one list:
+    the masks fold case, so the copy has one key twice; the run said only `IntegrityError`."""
+    db = tmp_path / "src.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE m (email TEXT, list_id INT, PRIMARY KEY (email, list_id))")
+    conn.executemany(
+        "INSERT INTO m VALUES (?, ?)", [("Dora@Corp.com", 1), ("dora@corp.com", 1), ("x@y.de", 2)]
+    )
+    conn.commit()
+    conn.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text("version: 1\ntables:\n  m:\n    email: email\n    list_id: keep\n")
+    run = _run(f"sqlite:///{db}", rules, tmp_path / "store")
+    assert run.code == 1, run.output
+    last = run.stderr.strip().splitlines()[-1]
+    assert "a key over a masked column may have met a duplicate: `m` (email, list_id)" in last
+    assert "dora" not in run.output.lower()

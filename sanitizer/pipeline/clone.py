@@ -241,6 +241,35 @@ def read_ahead(items: Iterator[T], depth: int = QUEUE_DEPTH) -> Iterator[T]:
         raise pipe.error
 
 
+_DUPLICATE = ("IntegrityError", "UniqueViolation", "1062")
+
+
+def with_key_hint(e: SanitizeError, tables: Iterable[TablePlan]) -> SanitizeError:
+    """``e`` with a hint where a key over several columns, one of them masked, met a
+    duplicate: the unique resolver keeps single columns unique, not such keys, and masks
+    fold case (`Dora@Corp.com` and `dora@corp.com` with one `list_id` became one row twice).
+    Named by columns only, never values."""
+    if not any(code in e.message for code in _DUPLICATE):
+        return e
+    keys = []
+    for tp in tables:
+        masked = {c.column.name for c in tp.masked_columns}
+        sets = [tp.table.primary_key, *tp.table.unique_sets]
+        keys += [
+            f"`{tp.table.key}` ({', '.join(cols)})"
+            for cols in dict.fromkeys(sets)
+            if len(cols) > 1 and masked.intersection(cols)
+        ]
+    if not keys:
+        return e
+    hint = (
+        f"; a key over a masked column may have met a duplicate: {', '.join(keys)} (masks fold "
+        "case and map some inputs alike, and only single unique columns are re-drawn): "
+        "`keep` or `redact` that column"
+    )
+    return SanitizeError(e.message + hint, e.where, exit_code=e.exit_code)
+
+
 def _copy_error(key: str, e: BaseException) -> BaseException:
     if isinstance(e, SanitizeError) or not is_driver_error(e):
         return e
@@ -458,6 +487,8 @@ def clone_tables(
             _copy_table(
                 key, snapshot.batches(table, batch_size), mask, write, timing, advance, count
             )
+        except SanitizeError as e:
+            raise with_key_hint(e, [tp]) from None
         finally:
             forget_batches()
         try:

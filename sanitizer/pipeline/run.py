@@ -30,7 +30,7 @@ from sanitizer.db.urls import database_name, parse_url, safe_url
 from sanitizer.errors import EXIT_FAILED, SanitizeError, disk_full
 from sanitizer.faults import fault_point
 from sanitizer.masks import MaskContext, Pools
-from sanitizer.pipeline.clone import TableTiming, clone_tables
+from sanitizer.pipeline.clone import TableTiming, clone_tables, with_key_hint
 from sanitizer.pipeline.plan import Plan, TablePlan, make_plan
 from sanitizer.progress import Progress, SilentProgress
 from sanitizer.rules import load_rules
@@ -222,7 +222,10 @@ def run(
             timings["clone"] = time.monotonic() - t1
             t2 = time.monotonic()
             _import_checks()  # while the target builds keys and indexes
-            tgt.finish(ddl)
+            try:
+                tgt.finish(ddl)
+            except SanitizeError as e:
+                raise with_key_hint(e, plan.tables) from None
             timings["constraints"] = time.monotonic() - t2
             fault_point("run.cloned")
             snapshot.close()
