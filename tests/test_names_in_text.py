@@ -71,3 +71,31 @@ def test_names_of_every_script_leave_other_tables_text(tmp_path: Path) -> None:
     # the other words stay: only names are replaced
     for word in ("called", "اليوم", "התקשרה", "โทรมา", "ने फोन किया", "call from"):
         assert any(word in b for b in bodies), word
+
+
+def test_text_is_read_in_the_regions_the_phone_rules_read(tmp_path: Path) -> None:
+    """Italian numbers (`region: IT` on the phone column) quoted in notes: scrub read text in
+    US, GB, DE and FR only and left all 200 of them; now it reads IT too, and the note shows
+    the column's fake."""
+    db = tmp_path / "src.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, phone VARCHAR(8), notes TEXT)")
+    con.executemany(
+        "INSERT INTO u VALUES (?, ?, ?)",
+        [(i, f"0151{i:04d}", f"ruft an: 0151{i:04d}, bitte") for i in range(200)],
+    )
+    con.commit()
+    con.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  u:\n    id: keep\n    phone: {mask: phone, region: IT}\n"
+        "    notes: scrub\n"
+    )
+    r = run_cli("run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(tmp_path / "s"))
+    assert r.code == 0, r.output
+    out = sqlite3.connect(Path(r.stdout.strip().splitlines()[-1]) / "data.sqlite")
+    rows = out.execute("SELECT id, phone, notes FROM u").fetchall()
+    out.close()
+    assert all(f"0151{i:04d}" not in notes for i, _, notes in rows)
+    assert all(notes == f"ruft an: {phone}, bitte" for _, phone, notes in rows)

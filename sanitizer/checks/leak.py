@@ -479,8 +479,12 @@ class LeakIndex:
         # not inside what the email mask wrote: its hex part is sometimes all digits and, on a
         # big table, then reads as some source number ("…8395557890@example.com")
         if PHONE in self.kinds and (is_text or column.kind in NUMBER_KINDS) and mask != "email":
-            if col_plan is not None and mask in ("phone", "scrub"):
+            if col_plan is not None and mask == "phone":
                 regions = [region_for(col_plan.ctx)]
+            elif col_plan is not None and mask == "scrub":
+                # text in this rule's region and in every phone rule's (a number scrub did
+                # not take, read as the phone column read it)
+                regions = list(dict.fromkeys([region_for(col_plan.ctx), *sorted(self.regions)]))
             else:
                 regions = sorted(self.regions) or ["US"]
             if is_text:  # a masked phone column too: its fakes' tails are mostly not indexed

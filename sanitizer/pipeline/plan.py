@@ -84,7 +84,38 @@ def make_plan(
                 )
                 cols.append(ColumnPlan(column=info, rule=col_rule, spec=spec, ctx=ctx))
         tables.append(TablePlan(table=table, rule=rule, columns=tuple(cols)))
-    return Plan(schema=schema, rules=rules, tables=tuple(tables))
+    return Plan(schema=schema, rules=rules, tables=tuple(_text_reads_phone_regions(tables)))
+
+
+def _text_reads_phone_regions(tables: list[TablePlan]) -> list[TablePlan]:
+    """`scrub` rules without `regions` read numbers in text also in the regions the `phone`
+    rules read theirs in: a table whose phones are Italian (`region: IT`) had notes quoting
+    `01510000` that scrub, reading US, GB, DE and FR, left as they were (and column and text
+    would show different fakes for one number)."""
+    from dataclasses import replace
+
+    from sanitizer.masks.phone import region_for
+    from sanitizer.masks.scrub import text_regions
+
+    phone = tuple(
+        dict.fromkeys(
+            region_for(c.ctx) for tp in tables for c in tp.columns if c.spec.name == "phone"
+        )
+    )
+    if not phone:
+        return tables
+    out = []
+    for tp in tables:
+        cols = []
+        for c in tp.columns:
+            if c.spec.name == "scrub" and not c.ctx.option("regions"):
+                own = text_regions(c.ctx)
+                regions = tuple(dict.fromkeys((own[0], *phone, *own[1:])))
+                options = MappingProxyType({**c.ctx.options, "regions": regions})
+                c = replace(c, ctx=replace(c.ctx, options=options))
+            cols.append(c)
+        out.append(replace(tp, columns=tuple(cols)))
+    return out
 
 
 def mask_frame(
