@@ -13,10 +13,13 @@ import polars as pl
 from sanitizer.errors import Location, SanitizeError
 from sanitizer.pii import (
     DEFAULT_SAMPLE,
+    PII_CATEGORIES,
     SAMPLED_KINDS,
     Category,
     Verdict,
     judge,
+    mask_for,
+    name_hint,
     queue_table,
     side_effect,
     value_stats,
@@ -25,7 +28,7 @@ from sanitizer.rules import Finding, RuleSet, check_coverage, load_rules
 from sanitizer.rules.coverage import ERROR, WARNING
 from sanitizer.rules.loader import tables_line
 from sanitizer.rules.model import ColumnRule, Defaults, TableRule
-from sanitizer.schema import SchemaInfo, TableInfo
+from sanitizer.schema import ColumnInfo, Kind, SchemaInfo, TableInfo
 
 # A `keep` whose line says `# not PII` (any case, anywhere in the comment) is not a finding:
 # the way to tell the gate that `products.name` holds product names. `# safe to copy` says the
@@ -260,6 +263,20 @@ def _join_mismatches(rules: RuleSet, schema: SchemaInfo) -> list[Finding]:
     return out
 
 
+def _named_pii(col: ColumnInfo, verdict: Verdict) -> Verdict:
+    """A text column named for people's data (`first_name`, `phone`, `email`), whose sampled
+    values did not look like it, is still questioned when kept: `first_name: keep` over
+    `Anna1`…`Anna40` and a few Arabic names passed `--strict` silently. The values may lie
+    as names do; the rule's line can say `# not PII`."""
+    hint = name_hint(col.name)
+    if hint is None or hint.generic or hint.category not in PII_CATEGORIES:
+        return verdict
+    if col.kind not in (Kind.TEXT, Kind.OTHER):
+        return verdict
+    evidence = (*[e for e in verdict.evidence if e != "kept"],)
+    return Verdict(mask_for(hint.category), hint.category, evidence, pii=True)
+
+
 def _look_at_values(
     findings: list[Finding],
     rules: RuleSet,
@@ -311,6 +328,8 @@ def _look_at_values(
                 i = uncovered[(table.key, col.name)]
                 out[i] = replace(out[i], message=out[i].message + _suggestion(verdict))
                 continue
+            if verdict.mask == "keep":
+                verdict = _named_pii(col, verdict)
             if verdict.mask == "keep":
                 continue
             assert rule is not None

@@ -50,8 +50,23 @@ DEFAULT_REGIONS = (
     "CN",
     "RU",
     "AU",
+    "DK",
+    "FI",
+    "IE",
+    "CZ",
+    "GR",
+    "TR",
+    "IL",
+    "ZA",
+    "NZ",
+    "SG",
+    "KR",
+    "AR",
+    "CO",
+    "CL",
 )
 DEFAULT_SAMPLE = 1000
+MIN_PHONE_DIGITS = 7
 
 # Shares of the sampled values that decide.
 VALUE_SHARE = 0.5  # "this column holds emails / phone numbers / person names"
@@ -245,6 +260,16 @@ NAME_PATTERNS: tuple[tuple[Category, tuple[str, ...]], ...] = (
             "personnummer",
             "codice fiscale",
             "sozialversicherungsnummer",
+            "passnummer",
+            "ausweisnummer",
+            "ausweis",
+            "passeport",
+            "numero passeport",
+            "pasaporte",
+            "passaporto",
+            "numero secu",
+            "securite sociale",
+            "numero de securite sociale",
         ),
     ),
     (
@@ -350,6 +375,18 @@ NAME_PATTERNS: tuple[tuple[Category, tuple[str, ...]], ...] = (
             "nome completo",
             "nombre completo",
             "nom complet",
+            "ansprechpartner",
+            "kontaktperson",
+            "kontakt person",
+            "persona contacto",
+            "persona de contacto",
+            "contacto",
+            "interlocuteur",
+            "responsable",
+            "referente",
+            "titular",
+            "inhaber",
+            "titulaire",
         ),
     ),
     (
@@ -827,6 +864,7 @@ class ValueStats:
         urls: links (`https://…`, `mailto:`, `tel:`).
         secrets: values shaped like keys, tokens or password hashes (`sk_live_…`, JWTs,
             bcrypt, 32+ hex digits, 32+ mixed letters and digits).
+        phone_shaped: values shaped like a phone number (7 to 15 digits), valid or not.
         phone_region: the region the national numbers (no `+`, no `00`) are valid in, where
             that is not the United States, the phone mask's default (`030 1234568` is
             German): read in the US, such a number got a fake outside the safe ranges.
@@ -847,6 +885,7 @@ class ValueStats:
     urls: int = 0
     secrets: int = 0
     phone_region: str | None = None
+    phone_shaped: int = 0
 
 
 def _digits(text: str) -> str:
@@ -958,6 +997,7 @@ def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -
         for v in shaped.unique().to_list()
         if 7 <= len(_digits(re.split(r"(?i)x|ext|#", v)[0])) <= 15 and is_phone(v, regions)
     }
+    phone_shaped = int((shaped.str.count_matches(r"\d").is_between(MIN_PHONE_DIGITS, 15)).sum())
     phone_region = national_region([v for v in phone_set if not re.match(r"\s*(\+|00)", v)])
     phone_mask = text.is_in(list(phone_set)) if phone_set else pl.repeat(False, n, eager=True)
     bare = text.str.contains(r"^\d+$") & phone_mask
@@ -1016,6 +1056,7 @@ def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -
         ips=ips,
         ibans=ibans,
         phone_region=phone_region,
+        phone_shaped=phone_shaped,
         urls=urls,
         secrets=secrets,
     )
@@ -1045,6 +1086,11 @@ class Verdict:
     def because(self) -> str:
         """The evidence as one sentence."""
         return "; ".join(self.evidence)
+
+
+def mask_for(category: Category) -> str:
+    """The mask `scan` proposes for a category (see `_mask_for`)."""
+    return _mask_for(category)
 
 
 def _mask_for(category: Category) -> str:
@@ -1268,6 +1314,11 @@ def _by_name(
             return _verdict(category, [said, "no values sampled"])
         found = s.emails if category is Category.EMAIL else s.phones
         what = "are emails" if category is Category.EMAIL else "are phone numbers"
+        if category is Category.PHONE and _share(s.phone_shaped, s) >= VALUE_SHARE:
+            # named a phone and shaped like numbers: masked, even where libphonenumber knows
+            # none of them in the regions tried (Danish `20160183` went out as it was)
+            found = max(found, s.phone_shaped)
+            what = "are shaped like phone numbers"
         if _share(found, s) < CONTRADICT_SHARE and texty:
             return _keep([said, f"but {_count(found, s, what)}", "kept"])
         return _verdict(category, [said, _count(found, s, what)])

@@ -393,3 +393,29 @@ def test_postgres_empty_database_after_migrations(tmp_path):
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def test_a_kept_column_named_for_pii_is_questioned_whatever_its_values(tmp_path):
+    """`first_name: keep` over `Anna1`…`Anna40` and an Arabic name passed `--strict`: the
+    values did not look like names, so the name was not heard."""
+    db = tmp_path / "src.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, email TEXT)")
+    rows = [(i, f"Anna{i}", f"a{i}@corp.de") for i in range(40)] + [(100, "محمد", "m@corp.de")]
+    con.executemany("INSERT INTO people VALUES (?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  people:\n    id: keep\n    first_name: keep\n    email: email\n"
+    )
+    r = run_cli("lint", "--source", f"sqlite:///{db}", "--rules", str(rules), "--strict")
+    assert r.code == 1, r.output
+    assert "people.first_name: error: `keep` on a column that looks like first name" in r.stdout
+    assert "use `first_name`" in r.stdout and "[pii-keep]" in r.stdout
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  people:\n    id: keep\n"
+        "    first_name: keep  # not PII: test logins\n    email: email\n"
+    )
+    assert run_cli("lint", "--source", f"sqlite:///{db}", "--rules", str(rules), "--strict").code == 0

@@ -327,3 +327,28 @@ def test_a_neutral_column_of_family_names_is_masked() -> None:
     assert verdict.mask == "last_name", verdict
     colours = ["Brown", "White", "Green", "Black", "Red", "Blue"]  # some are surnames too
     assert judge(table("t", col("nm")), col("nm"), value_stats(pl.Series(colours))).mask == "keep"
+
+
+@pytest.mark.parametrize(
+    "column, category",
+    [
+        ("ansprechpartner", Category.FULL_NAME),
+        ("contacto", Category.FULL_NAME),
+        ("responsable", Category.FULL_NAME),
+        ("passnummer", Category.NATIONAL_ID),
+        ("numero_passeport", Category.NATIONAL_ID),
+        ("numero_secu", Category.NATIONAL_ID),
+    ],
+)
+def test_more_names_for_people_and_their_ids(column: str, category: Category) -> None:
+    hint = name_hint(column)
+    assert hint is not None and hint.category is category
+
+
+def test_a_phone_column_of_numbers_no_region_knows_is_masked() -> None:
+    """Danish `20160183`: 8 digits, no trunk prefix, in none of the regions tried; the column
+    named `phone` was proposed `keep` and its 150 numbers published."""
+    danish = pl.Series(["20160183", "31358746", "40123456", "50123456"])
+    assert judge(table("t", col("phone")), col("phone"), value_stats(danish)).mask == "phone"
+    kinds = pl.Series(["mobile", "home", "work"])
+    assert judge(table("t", col("phone")), col("phone"), value_stats(kinds)).mask == "keep"
