@@ -26,8 +26,11 @@ from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.progress import Progress, SilentProgress
 from sanitizer.schema import Kind
 
-PHONE_CHUNK = 250_000  # phone keys handed to GE at a time
-PHONE_PENDING = 4  # chunks of a column waiting for GE, at most
+PHONE_CHUNK = 100_000  # phone keys handed to GE at a time
+# chunks of a column waiting for GE, at most: 4 of 250,000 held 65-75 MB more at 1,000,000
+# phones than 2 of 100,000 (peak 667/683 MB against 615/606 at 3,000,000 rows, alternated),
+# which no 300,000-row database ever reached: the peak grew with the database
+PHONE_PENDING = 2
 
 
 class _PhoneColumn:
