@@ -899,7 +899,6 @@ def is_phone(text: str, regions: tuple[str, ...] = DEFAULT_REGIONS) -> bool:
     A national number must start like one (trunk ``0``, or an area code in brackets) or have
     9 digits or more: `2021-345` (a model number) is a valid 7-digit number somewhere.
     """
-    import phonenumbers
 
     t = text.strip()
     if not re.match(r"\+|0|\(", t) and len(_digits(re.split(r"(?i)x|ext|#|;", t)[0])) < 9:
@@ -907,32 +906,29 @@ def is_phone(text: str, regions: tuple[str, ...] = DEFAULT_REGIONS) -> bool:
     if t.startswith("00"):
         t = "+" + t[2:]
     tries: Iterable[str | None] = (None,) if t.startswith("+") else regions
-    for region in tries:
-        try:
-            number = phonenumbers.parse(t, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number):
-            return True
-    return False
+    return any(_valid_in(t, region) for region in tries)
+
+
+def _valid_in(text: str, region: str | None) -> bool:
+    """Whether libphonenumber reads ``text`` as a valid number in ``region``."""
+    import phonenumbers
+
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(text, region)))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def national_region(values: list[str], limit: int = 200) -> str | None:
     """The region most of ``values`` (national numbers) are valid in, when it is not the US
     and holds at least half of them; None otherwise."""
-    import phonenumbers
-
     sample = values[:limit]
     if not sample:
         return None
     counts: dict[str, int] = {}
     for v in sample:
         for region in DEFAULT_REGIONS:
-            try:
-                number = phonenumbers.parse(v, region)
-            except phonenumbers.NumberParseException:
-                continue
-            if phonenumbers.is_valid_number(number):
+            if _valid_in(v, region):
                 counts[region] = counts.get(region, 0) + 1
     if not counts:
         return None

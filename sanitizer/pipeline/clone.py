@@ -20,6 +20,7 @@ from sanitizer.db.target import TargetDatabase
 from sanitizer.errors import EXIT_FAILED, Location, SanitizeError
 from sanitizer.faults import fault_point
 from sanitizer.masks.scrub import forget_batches
+from sanitizer.masks.textscan import bytes_as_text
 from sanitizer.pipeline.plan import ColumnPlan, TablePlan, mask_frame
 from sanitizer.progress import Progress
 
@@ -34,28 +35,12 @@ def is_driver_error(e: BaseException) -> bool:
 
 
 def text_series(series: pl.Series) -> pl.Series:
-    """A column as text for a mask: NULL stays NULL and nothing else becomes NULL."""
+    """A column as text for a mask: NULL stays NULL and nothing else becomes NULL (bytes read
+    as UTF-8, as `bytes_as_text` reads them)."""
     if series.dtype == pl.String:
         return series
-    if series.dtype == pl.Binary:
-        return pl.Series(
-            series.name,
-            [None if v is None else v.decode("utf-8", errors="replace") for v in series],
-            dtype=pl.String,
-        )
-    if series.dtype == pl.Object:
-        return pl.Series(
-            series.name,
-            [
-                None
-                if v is None
-                else v.decode("utf-8", errors="replace")
-                if isinstance(v, bytes)
-                else str(v)
-                for v in series
-            ],
-            dtype=pl.String,
-        )
+    if series.dtype in (pl.Binary, pl.Object):
+        return bytes_as_text(series)
     return series.cast(pl.String)
 
 
