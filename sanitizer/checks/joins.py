@@ -20,6 +20,7 @@ from typing import Any
 from sanitizer.checks.model import OWN, CheckResult
 from sanitizer.db.catalog import Catalog, Table
 from sanitizer.db.ddl import quote
+from sanitizer.db.source import _select_from
 from sanitizer.pipeline.plan import Plan
 
 Query = Callable[[str], Sequence[tuple[Any, ...]]]
@@ -58,13 +59,6 @@ def masked_joins(plan: Plan, catalog: Catalog) -> list[Join]:
     return out
 
 
-def _from(dialect: str, table: Table) -> str:
-    name = quote(dialect, table.name)
-    if table.schema and dialect == "postgresql":
-        return f"{quote(dialect, table.schema)}.{name}"
-    return name
-
-
 def orphans_sql(dialect: str, tables: Mapping[str, Table], join: Join) -> str:
     """SQL counting the rows of ``join.table`` whose key columns are all set and that no row
     of the parent matches."""
@@ -74,8 +68,8 @@ def orphans_sql(dialect: str, tables: Mapping[str, Table], join: Join) -> str:
     set_ = " AND ".join(f"{x} IS NOT NULL" for x in c)
     match = " AND ".join(f"{a} = {b}" for a, b in zip(p, c, strict=True))
     return (
-        f"SELECT COUNT(*) FROM {_from(dialect, child)} c WHERE {set_} "
-        f"AND NOT EXISTS (SELECT 1 FROM {_from(dialect, parent)} p WHERE {match})"
+        f"SELECT COUNT(*) FROM {_select_from(dialect, child)} c WHERE {set_} "
+        f"AND NOT EXISTS (SELECT 1 FROM {_select_from(dialect, parent)} p WHERE {match})"
     )
 
 
