@@ -938,6 +938,55 @@ def national_region(values: list[str], limit: int = 200) -> str | None:
     return best
 
 
+# a column naming each row's country: `country`, `country_code`, `land`, `pays`, `ctry_iso`…
+COUNTRY_COLUMN = re.compile(
+    r"(?i)(?:^|_)(?:country|ctry|cntry|land|pays|pais|país|paese|staat)(?:_?(?:code|iso2?|id))?$"
+)
+COUNTRY_SHARE = 0.8  # of the sampled values that must name a region
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Country names (English, German, French, Spanish, Italian, Dutch, Portuguese), case
+    folded, to their ISO 3166 region, from libphonenumber's geocoding data."""
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    display = getattr(geocoder, "_region_display_name", None)
+    names: dict[str, str] = {}
+    if display is None:
+        return names
+    for lang in ("en", "de", "fr", "es", "it", "nl", "pt"):
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+            name = display(region, lang)
+            if name:
+                names.setdefault(name.casefold(), region)
+    return names
+
+
+def country_regions(values: pl.Series) -> list[str]:
+    """The phone regions a country column's sampled ``values`` name (ISO 3166 alpha-2 codes
+    or country names), most frequent first; empty unless most of them name one."""
+    import phonenumbers
+
+    text = values.cast(pl.String).drop_nulls().str.strip_chars()
+    text = text.filter(text != "")
+    if text.len() == 0:
+        return []
+    names = _country_names()
+    counts: dict[str, int] = {}
+    for value, n in text.value_counts(sort=True).rows():
+        code = value.upper()
+        region = code if code in phonenumbers.SUPPORTED_REGIONS else names.get(value.casefold())
+        if code == "UK":
+            region = "GB"
+        if region is not None:
+            counts[region] = counts.get(region, 0) + n
+    if sum(counts.values()) < COUNTRY_SHARE * text.len():
+        return []
+    return sorted(counts, key=lambda r: (-counts[r], r))
+
+
 def _iban_ok(text: str) -> bool:
     s = text[4:] + text[:4]
     digits = "".join(str(int(c, 36)) for c in s)

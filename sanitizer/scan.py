@@ -13,9 +13,11 @@ import polars as pl
 from sanitizer.errors import Location, SanitizeError
 from sanitizer.masks import get_mask
 from sanitizer.pii import (
+    COUNTRY_COLUMN,
     DEFAULT_SAMPLE,
     SAMPLED_KINDS,
     Verdict,
+    country_regions,
     judge,
     queue_table,
     value_stats,
@@ -135,6 +137,48 @@ def _fit(table: TableInfo, column: ColumnInfo, verdict: Verdict) -> Verdict:
     return Verdict("redact", verdict.category, evidence, verdict.pii, {})
 
 
+MAX_REGIONS = 12  # other regions proposed for a phone column, at most
+
+
+def _with_countries(
+    cols: list[ColumnProposal], samples: dict[str, pl.Series]
+) -> list[ColumnProposal]:
+    """Phone columns of a table whose rows name their country (a `country` column of ISO
+    codes or country names) get those countries as `regions`: a number written without its
+    country code may be any of theirs, and its fake must ring in none (and the most frequent
+    becomes the `region` where the numbers themselves did not say)."""
+    found = next(
+        (
+            (name, regions)
+            for name, values in samples.items()
+            if COUNTRY_COLUMN.search(name) and (regions := country_regions(values))
+        ),
+        None,
+    )
+    if found is None or not any(c.verdict.mask == "phone" for c in cols):
+        return cols
+    name, regions = found
+    out = []
+    for c in cols:
+        if c.verdict.mask == "phone":
+            options = dict(c.verdict.options)
+            # the numbers' own region where the rows name it too, else the rows' most frequent
+            home = str(options["region"]) if options.get("region") in regions else regions[0]
+            others = [r for r in regions if r != home][:MAX_REGIONS]
+            said = f"column `{name}` names {len(regions)} countries"
+            if home != "US" or "region" in options:
+                if options.get("region") != home:
+                    said += f", most often {home}: region {home}"
+                options["region"] = home
+            if others:
+                options["regions"] = others
+            c = replace(
+                c, verdict=replace(c.verdict, options=options, evidence=(*c.verdict.evidence, said))
+            )
+        out.append(c)
+    return out
+
+
 def propose(schema: SchemaInfo, sampler: Sampler | None, source: str, sample: int) -> Proposal:
     """Propose a rule for every column of every table of ``schema``.
 
@@ -157,7 +201,7 @@ def propose(schema: SchemaInfo, sampler: Sampler | None, source: str, sample: in
         for col in table.columns:
             stats = value_stats(samples[col.name]) if col.name in samples else None
             cols.append(ColumnProposal(col, _fit(table, col, judge(table, col, stats))))
-        tables.append(TableProposal(table, tuple(cols)))
+        tables.append(TableProposal(table, tuple(_with_countries(cols, samples))))
     return Proposal(schema=schema, tables=tuple(tables), source=source, sample=sample)
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Write sanitizer/masks/phone_tables.json: the answers the phone mask would otherwise ask
 libphonenumber for in every run (most of a second): the NANP area codes where libphonenumber
-accepts a 0XX/1XX exchange, and each region's unallocated NSN prefix. They hold for one
+accepts a 0XX/1XX exchange, each region's unallocated NSN prefix, and per region the area codes
+whose unassignable numbers, written without +1, are valid numbers there. They hold for one
 release of phonenumbers, which the file names; with any other release the mask computes
 them itself. Run after upgrading phonenumbers (tests/test_phone_safe.py says when).
 
@@ -19,8 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's package
 
 
-def compute() -> dict[str, object]:
-    """The tables, computed with the installed phonenumbers."""
+def compute(ringing: list[str] | None = None) -> dict[str, object]:
+    """The tables, computed with the installed phonenumbers (`nanp_ringing` for the regions
+    ``ringing`` only, if given: it takes most of a second per region)."""
     import phonenumbers
 
     from sanitizer.masks import phone
@@ -31,6 +33,10 @@ def compute() -> dict[str, object]:
         "nanp_valid_0_1": [c for c in codes if not phone._exchange_0_1_invalid(c)],
         "unallocated_prefix": {
             r: phone._search_unallocated_prefix(r) for r in sorted(phonenumbers.SUPPORTED_REGIONS)
+        },
+        "nanp_ringing": {
+            r: sorted(phone._nanp_ringing_asked(r))
+            for r in (ringing or sorted(phonenumbers.SUPPORTED_REGIONS))
         },
     }
 

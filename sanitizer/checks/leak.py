@@ -183,7 +183,9 @@ def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:
     )
 
 
-def fictional_rows(runs: pl.DataFrame, regions: Iterable[str]) -> pl.Series:
+def fictional_rows(
+    runs: pl.DataFrame, regions: Iterable[str], dial: tuple[str, ...] = ()
+) -> pl.Series:
     """Rows whose value, read in some region of ``regions``, is a number in a range reserved
     for fiction or unassignable: not a person's number however it is read, so not an original
     to look for (the fixture's `0116 496 0186` is Ofcom drama in the UK and an impossible
@@ -191,22 +193,23 @@ def fictional_rows(runs: pl.DataFrame, regions: Iterable[str]) -> pl.Series:
     regions = list(regions)
     if not regions or runs.height == 0:
         return pl.Series([], dtype=pl.UInt32)
-    fictional = _fictional(_Readings(runs.get_column("v")), regions)
+    fictional = _fictional(_Readings(runs.get_column("v"), dial), regions)
     return runs.get_column("row").filter(pl.Series(fictional)).unique()
 
 
 class _Readings:
     """The values of some runs read in whole regions (``k``, ``f``, ``safe``), each region
-    once."""
+    once; safe as the mask draws fakes for the run's ``dial`` regions."""
 
-    def __init__(self, values: pl.Series) -> None:
+    def __init__(self, values: pl.Series, dial: tuple[str, ...] = ()) -> None:
         self.values = values
+        self.dial = dial
         self._read: dict[str, pl.DataFrame] = {}
 
     def __call__(self, region: str) -> pl.DataFrame:
         if region not in self._read:
             read = read_numbers(self.values, region)
-            safe = safe_flags(read.get_column("k")).fill_null(False)
+            safe = safe_flags(read.get_column("k"), self.dial).fill_null(False)
             self._read[region] = read.with_columns(safe=safe)
         return self._read[region]
 
@@ -217,7 +220,7 @@ class _Readings:
             flags: np.ndarray = self._read[region].get_column("safe").to_numpy()[at]
             return flags
         keys = number_keys(self.values.gather(at), region)
-        flags = safe_flags(keys).fill_null(False).to_numpy()
+        flags = safe_flags(keys, self.dial).fill_null(False).to_numpy()
         return flags
 
 
@@ -234,14 +237,18 @@ def _fictional(readings: _Readings, regions: list[str]) -> np.ndarray:
 
 
 def phone_key_frame(
-    runs: pl.DataFrame, regions: Iterable[str], *, fiction_in: Iterable[str] = ()
+    runs: pl.DataFrame,
+    regions: Iterable[str],
+    *,
+    fiction_in: Iterable[str] = (),
+    dial: tuple[str, ...] = (),
 ) -> pl.DataFrame:
     """Rows and ``cc:nsn`` keys of unsafe numbers with at least 7 national digits (runs that
     are fictional when read in a region of ``fiction_in`` are left out)."""
     if runs.height == 0:
         return pl.DataFrame(schema={"row": pl.UInt32, "v": pl.String})
     regions = list(regions)
-    readings = _Readings(runs.get_column("v"))
+    readings = _Readings(runs.get_column("v"), dial)
     kept = pl.repeat(True, runs.height, eager=True)
     # the keys' region first: its reading is the keys' too
     fiction = sorted(fiction_in, key=lambda r: r not in regions)
@@ -323,6 +330,7 @@ class LeakIndex:
         for tp in plan.tables:
             for col in tp.masked_columns:
                 self.all_regions.update(col.rule.options.get("regions") or ())
+        self.dial = plan.dial
 
     # --- building, from source batches ----------------------------------------------
 
@@ -370,7 +378,9 @@ class LeakIndex:
             if mask == "phone":
                 runs = _rows_values(pl.DataFrame({"v": text}).with_row_index("row"))
                 self._add(
-                    phone_key_frame(runs, [region_for(col.ctx)], fiction_in=self.all_regions),
+                    phone_key_frame(
+                        runs, [region_for(col.ctx)], fiction_in=self.all_regions, dial=self.dial
+                    ),
                     PHONE,
                     origin,
                 )
@@ -384,7 +394,9 @@ class LeakIndex:
                         pl.col("i").cast(pl.UInt32).alias("row"), pl.col("s").alias("v")
                     )
                     self._add(
-                        phone_key_frame(runs, [str(region)], fiction_in=self.all_regions),
+                        phone_key_frame(
+                            runs, [str(region)], fiction_in=self.all_regions, dial=self.dial
+                        ),
                         PHONE,
                         origin,
                     )
@@ -499,7 +511,7 @@ class LeakIndex:
                 kept = long.filter(self._may_be_indexed(text.gather(long)))
                 only = pl.repeat(None, len(text), dtype=pl.String, eager=True)
                 runs = phone_runs(only.scatter(kept, text.gather(kept)), whole=True, inside=False)
-            self._collect(phone_key_frame(runs, regions), PHONE, cid, offset)
+            self._collect(phone_key_frame(runs, regions, dial=self.dial), PHONE, cid, offset)
         if NAME in self.kinds and is_text and mask not in NAME_MASKS:
             self._collect(name_candidates(text), NAME, cid, offset)
         if HOST in self.kinds and is_text:

@@ -21,7 +21,7 @@ from sanitizer.db import open_source
 from sanitizer.db.catalog import Table
 from sanitizer.db.source import SourceSnapshot, open_snapshot
 from sanitizer.faults import fault_point
-from sanitizer.masks.phone import number_keys, region_for, safe_key_pattern
+from sanitizer.masks.phone import key_groups, number_keys, region_for, safe_key_pattern
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.progress import Progress, SilentProgress
 from sanitizer.schema import Kind
@@ -70,8 +70,7 @@ class _PhoneColumn:
         self.pending = []
         if keys.len() == 0:
             return
-        pairs = keys.str.extract_groups(r"^(\d+):([A-Z0-9]+):").struct.unnest().unique().rows()
-        pattern = safe_key_pattern({(int(cc), str(r)) for cc, r in pairs})
+        pattern = safe_key_pattern(key_groups(keys, self.col.ctx.dial), self.col.ctx.dial)
         spec = Expectation(
             "phone_safe",
             self.table,

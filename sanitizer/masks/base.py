@@ -94,6 +94,9 @@ class MaskContext:
             unique column (see ``sanitizer.pipeline.unique``).
         known_names: keyed hashes of the database's names, for `scrub` to find them in
             text of any table (see ``sanitizer.masks.knownnames``); None when not collected.
+        dial: the regions any fake phone number must be unreachable in, however it is written
+            (the `phone` rules' regions, the same for every column of a run, so one number
+            has one fake everywhere); empty: only the region it is read in.
     """
 
     secret: bytes
@@ -107,6 +110,7 @@ class MaskContext:
     tally: Tally = field(default_factory=Tally, compare=False)
     salt: str = ""
     known_names: Any = field(default=None, compare=False)
+    dial: tuple[str, ...] = ()
 
     def hash(self, values: pl.Series, purpose: str) -> pl.Series:
         """Keyed HMAC-SHA256 hex of (normalized) ``values`` for ``purpose``."""

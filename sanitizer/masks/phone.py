@@ -57,6 +57,23 @@ def parse_region(value: object) -> str:
 REGION = Option("region", parse_region, "region of numbers written without a country code")
 
 
+def parse_regions(value: object) -> tuple[str, ...]:
+    """Rules option parser: a list of phone regions, most likely first (``[GB, DE]``)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ValueError("must be a list of regions such as [GB, DE, FR]")
+    return tuple(dict.fromkeys(parse_region(v) for v in value))
+
+
+# `phone`'s `regions`: where else the column's national numbers may be dialled
+ALSO_IN = Option(
+    "regions",
+    parse_regions,
+    "other regions the column's national numbers may belong to; fakes ring in none of them",
+)
+
+
 def region_for(ctx: MaskContext) -> str:
     """The region national numbers belong to: option, rules default, locale, else US."""
     import phonenumbers
@@ -110,7 +127,51 @@ FICTION: dict[int, tuple[Block, ...]] = {44: UK_DRAMA, 61: AU_FICTION}
 
 
 @cache
-def nanp_area_codes() -> tuple[str, ...]:
+def nanp_area_codes(others: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """`_nanp_area_codes`, less those whose numbers ring in a region of ``others``."""
+    return _nanp_kept(others) or _nanp_area_codes()
+
+
+@cache
+def _nanp_kept(others: tuple[str, ...]) -> tuple[str, ...]:
+    """The area codes of `_nanp_area_codes` that ring in no region of ``others`` (maybe
+    none: `ringing` then says so)."""
+    codes = _nanp_area_codes()
+    if not others:
+        return codes
+    ringing: set[str] = set()
+    for region in others:
+        ringing.update(nanp_ringing(region))
+    return tuple(dict.fromkeys(code for code in codes if code not in ringing))
+
+
+@cache
+def nanp_ringing(region: str) -> frozenset[str]:
+    """The area codes of `_nanp_area_codes` whose unassignable numbers (0XX/1XX exchange),
+    written nationally, ring in ``region``: from the tables where they are for this release
+    of phonenumbers, else asked (most of a second)."""
+    tables = _tables()
+    if tables is not None and region in tables.get("nanp_ringing", {}):
+        return frozenset(tables["nanp_ringing"][region])
+    return _nanp_ringing_asked(region)
+
+
+def _nanp_ringing_asked(region: str) -> frozenset[str]:
+    """`nanp_ringing`, asked of libphonenumber."""
+    return frozenset(
+        code
+        for code in dict.fromkeys(_nanp_area_codes())
+        if _rings_somewhere("US", [code + f for f in _nanp_fills(code)], (region,))
+    )
+
+
+def _nanp_fills(code: str) -> list[str]:
+    """Exchange (0XX or 1XX) and line digits to try after area code ``code``."""
+    return [str(i % 2) + f for i, f in enumerate(_fills(f"nanp:{code}", 6, 12))]
+
+
+@cache
+def _nanp_area_codes() -> tuple[str, ...]:
     """Ordinary-looking area codes: [2-9]XX without N11, toll-free, premium or 555/950/958/959."""
     toll = {
         "800",
@@ -185,11 +246,22 @@ def _exchange_0_1_invalid(code: str) -> bool:
     return True
 
 
-def _is_short_number_prefix(region: str, digits: str) -> bool:
-    """True when some leading part of ``digits`` is an emergency or other short number."""
+def _short_start(region: str, digits: str) -> bool:
+    """`_is_short_number_prefix`, each leading part asked once per process."""
+    return any(_is_short(region, digits[:n]) for n in range(2, min(len(digits), 6) + 1))
+
+
+@cache
+def _is_short(region: str, digits: str) -> bool:
+    return _is_short_number_prefix(region, digits, only=True)
+
+
+def _is_short_number_prefix(region: str, digits: str, *, only: bool = False) -> bool:
+    """True when some leading part of ``digits`` (``only``: ``digits`` itself) is an
+    emergency or other short number."""
     import phonenumbers
 
-    for n in range(2, min(len(digits), 6) + 1):
+    for n in range(len(digits) if only else 2, min(len(digits), 6) + 1):
         num = phonenumbers.PhoneNumber(
             country_code=phonenumbers.country_code_for_region(region),
             national_number=int(digits[:n]),
@@ -267,30 +339,194 @@ def _search_unallocated_prefix(region: str) -> str | None:
     return None
 
 
-def blocks_for(cc: int, region: str, length: int) -> tuple[Block, ...]:
-    """The safe blocks for an NSN of ``length`` digits in country ``cc``."""
+def blocks_for(cc: int, region: str, length: int, dial: tuple[str, ...] = ()) -> tuple[Block, ...]:
+    """The safe blocks for an NSN of ``length`` digits in country ``cc``, whose numbers ring
+    in none of the regions of ``dial`` either (see `dial_prefix`)."""
     if cc == 1 and length == 10:
         return ()  # NANP has its own structured generator
-    fiction = tuple(b for b in FICTION.get(cc, ()) if b.length == length)
+    others = _others(region, dial)
+    fiction = _fiction_blocks(cc, region, length, others)
     if fiction:
         return fiction
-    prefix = unallocated_prefix(region)
+    prefix = dial_prefix(region, length, others)[0] if others else unallocated_prefix(region)
     if length <= len(prefix):
         return (Block("", length),)  # too short to be a number anywhere
     return (Block(prefix, length - len(prefix)),)
 
 
-def is_safe_nsn(cc: int, region: str, nsn: str) -> bool:
-    """True when ``nsn`` in country ``cc`` is inside one of our safe spaces."""
+def is_safe_nsn(cc: int, region: str, nsn: str, dial: tuple[str, ...] = ()) -> bool:
+    """True when ``nsn`` in country ``cc`` is inside one of our safe spaces (for ``dial``:
+    the spaces `blocks_for` gives for it)."""
+    others = _others(region, dial)
     if cc == 1 and len(nsn) == 10:
-        return nsn[3] in "01"
-    if any(nsn.startswith(b.prefix) and len(nsn) == b.length for b in FICTION.get(cc, ())):
+        return nsn[3] in "01" and (not others or nsn[:3] in nanp_area_codes(others))
+    fiction = _fiction_blocks(cc, region, len(nsn), others)
+    if any(nsn.startswith(b.prefix) for b in fiction):
         return True
     try:
+        if others:
+            return nsn.startswith(dial_prefix(region, len(nsn), others)[0])
         prefix = unallocated_prefix(region)
     except LookupError:
         return False
     return nsn.startswith(prefix) or len(nsn) <= len(prefix)
+
+
+# --- numbers that ring in no region of the run ---------------------------------------
+#
+# A number written without its country code is read in whatever region its reader assumes:
+# `20160183`, masked as a German number, came out a valid Danish one, and a US number in a
+# column read as German a valid Chicago one. Where the rules name several regions (`dial`:
+# every `phone` rule's `region` and `regions`), a fake must be no one's number in each of
+# them, written as the input was (with or without the trunk prefix).
+
+WIDER = 40  # 3-digit prefixes given a 4th digit, at most (a search that fails takes seconds)
+DIAL_FILLS = 20  # pseudo-random fills (after 0…, 1…, 5…, 9…) per candidate and region
+
+
+def _others(region: str, dial: tuple[str, ...]) -> tuple[str, ...]:
+    """The regions of ``dial`` besides ``region`` (sorted: a cache key)."""
+    return tuple(sorted(set(dial) - {region})) if dial else ()
+
+
+def _fills(seed: str, free: int, count: int = DIAL_FILLS) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    fills = [d * free for d in "0159"]
+    return fills + [str(rng.randrange(10**free)).zfill(free) for _ in range(count)]
+
+
+def _writings(region: str, nsn: str) -> tuple[str, ...]:
+    """``nsn`` of ``region`` as written without the country code: alone and after the trunk
+    prefix (``0``; ``1`` in North America)."""
+    import phonenumbers
+
+    trunk = "1" if phonenumbers.country_code_for_region(region) == 1 else _national_prefix(region)
+    return (nsn, trunk + nsn) if trunk.isdigit() else (nsn,)
+
+
+def rings_in(region: str, digits: str) -> bool:
+    """True when ``digits`` dialled in ``region`` as written is a valid number there, or
+    connects to an emergency number (a short code that starts it does not: the digits after
+    it are dialled too)."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        return True
+    return bool(phonenumbers.connects_to_emergency_number(digits, region))
+
+
+def _rings_somewhere(home: str, nsns: list[str], others: tuple[str, ...]) -> tuple[str, ...]:
+    """The regions of ``others`` where some of ``nsns`` (of ``home``), written nationally,
+    rings."""
+    return tuple(
+        r for r in others if any(rings_in(r, w) for nsn in nsns for w in _writings(home, nsn))
+    )
+
+
+def _rings_first(home: str, nsns: list[str], order: list[str]) -> bool:
+    """Whether some of ``nsns``, written nationally, rings in some region of ``order``: each
+    number in every region before the next number (a prefix that rings mostly does at its
+    first), the region that rang moved to the front of ``order`` for the next call."""
+    for nsn in nsns:
+        writings = _writings(home, nsn)
+        for i, region in enumerate(order):
+            if any(rings_in(region, w) for w in writings):
+                order.insert(0, order.pop(i))
+                return True
+    return False
+
+
+@cache
+def dial_prefix(region: str, length: int, others: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """An NSN prefix for ``length``-digit numbers of ``region``: unallocated there (as
+    `unallocated_prefix`, for this length) and whose numbers ring in no region of
+    ``others``; and the regions of ``others`` where no 2-4 digit prefix could be found
+    (empty normally; the prefix then rings in as few of them as the first 20 tried; the
+    mask writes such fakes with their country code and says so).
+
+    Raises:
+        LookupError: when ``region`` has no unallocated prefix for this length.
+    """
+    import phonenumbers
+
+    cc = phonenumbers.country_code_for_region(region)
+    if length <= 2:
+        return "", ()
+    if _unallocated_prefix(region) is None:
+        raise LookupError(region)  # every leading digit in use (BE, CH): no length has one
+
+    def unallocated(prefix: str) -> list[str] | None:
+        """The NSNs ``prefix`` is tried with, if none of them is valid at home."""
+        nsns = [prefix + f for f in _fixed_fills(length - len(prefix))]
+        home = (phonenumbers.PhoneNumber(country_code=cc, national_number=int(x)) for x in nsns)
+        if any(phonenumbers.is_valid_number(x) for x in home):
+            return None
+        return None if _short_start(region, prefix + "0" * 4) else nsns
+
+    # 2 and 3 digits, then 4 where the first 3 are unallocated at home (the 4th is mostly
+    # what another region's reading needs: `200` is no US area code, `3130` no exchange)
+    passed: list[tuple[str, list[str]]] = []
+    wider: list[str] = []
+    order = list(others)  # the region that rang last is asked first
+    for width in (2, 3, 4):
+        if width >= length:
+            break
+        heads = (
+            [str(n) for n in range(2 * 10 ** (width - 1), 10**width)]
+            if width < 4
+            else [head + d for head in wider[:WIDER] for d in "0123456789"]
+        )
+        for prefix in heads:
+            nsns = unallocated(prefix)
+            if nsns is None:
+                continue
+            if width == 3:
+                wider.append(prefix)
+            if not _rings_first(region, nsns, order):
+                return prefix, ()
+            passed.append((prefix, nsns))
+    if not passed:
+        raise LookupError(region)
+    # none rings nowhere: of the first 20 unallocated at home, the one ringing in the fewest
+    # regions (written nationally: the mask writes such fakes with their country code but in
+    # a number column)
+    best: tuple[int, str, tuple[str, ...]] | None = None
+    for prefix, nsns in passed[:20]:
+        rings = _rings_somewhere(region, nsns[:6], others)
+        if best is None or len(rings) < best[0]:
+            best = (len(rings), prefix, rings)
+    assert best is not None
+    return best[1], best[2]
+
+
+@cache
+def _fixed_fills(free: int) -> tuple[str, ...]:
+    """The digits a candidate prefix is tried with, the same for every prefix."""
+    return tuple(_fills(f"fills:{free}", free))
+
+
+@cache
+def _fiction_blocks(
+    cc: int, region: str, length: int, others: tuple[str, ...]
+) -> tuple[Block, ...]:
+    """The ranges reserved for fiction (`FICTION`) of ``length`` digits in ``cc`` whose
+    numbers ring in no region of ``others``."""
+    blocks = tuple(b for b in FICTION.get(cc, ()) if b.length == length)
+    if not others:
+        return blocks
+    return tuple(
+        b
+        for b in blocks
+        if not _rings_somewhere(
+            region, [b.prefix + f for f in _fills(f"{cc}:{b.prefix}", b.free)], others
+        )
+    )
 
 
 # --- vectorized helpers --------------------------------------------------------------
@@ -308,19 +544,21 @@ def _digits_expr(h: pl.Expr, first_lane: int, count: int) -> pl.Expr:
     return pl.concat_str([head, tail])
 
 
-def safe_nsn(hexes: pl.Series, cc: int, region: str, length: int) -> pl.Series:
+def safe_nsn(
+    hexes: pl.Series, cc: int, region: str, length: int, dial: tuple[str, ...] = ()
+) -> pl.Series:
     """A safe NSN of ``length`` digits for every hash (same hash, same number)."""
     frame = pl.DataFrame({"h": hexes})
     h = pl.col("h")
     if cc == 1 and length == 10:
-        areas = pl.Series(nanp_area_codes())
+        areas = pl.Series(nanp_area_codes(_others(region, dial)))
         area_idx = frame.select(lane(h, 0) % len(areas)).to_series()
         area = areas.gather(area_idx)
         rest = frame.select(
             pl.concat_str([(lane(h, 1) % 200).cast(pl.String).str.zfill(3), _digits_expr(h, 2, 4)])
         ).to_series()
         return pl.select(pl.concat_str([pl.lit(area), pl.lit(rest)])).to_series()
-    blocks = blocks_for(cc, region, length)
+    blocks = blocks_for(cc, region, length, dial)
     prefixes = pl.Series([b.prefix for b in blocks], dtype=pl.String)
     free = blocks[0].free  # blocks of one length share their free-digit count
     chosen = prefixes.gather(frame.select(lane(h, 0) % len(blocks)).to_series())
@@ -382,14 +620,18 @@ def _national_prefix(region: str) -> str:
 
 
 @cache
-def has_safe_space(cc: int, region: str, length: int) -> bool:
+def has_safe_space(cc: int, region: str, length: int, dial: tuple[str, ...] = ()) -> bool:
     """Whether we know undialable numbers of ``length`` digits in country ``cc``."""
     if cc == 1 and length == 10:
         return True
-    if any(b.length == length for b in FICTION.get(cc, ())):
+    others = _others(region, dial)
+    if _fiction_blocks(cc, region, length, others):
         return True
     try:
-        unallocated_prefix(region)
+        if others:
+            dial_prefix(region, length, others)
+        else:
+            unallocated_prefix(region)
     except LookupError:
         return False
     return True
@@ -510,20 +752,20 @@ def _mask_general(src: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
     for (cc, reg, length), group in numbered.group_by(["cc", "region", "nsn_len"]):
         cc_i, reg_s, len_i = int(cc), str(reg), int(length)
         hexes = group.get_column("h")
-        if not has_safe_space(cc_i, reg_s, len_i):
+        if not has_safe_space(cc_i, reg_s, len_i, ctx.dial):
             # no undialable space known in this country: move to North America's
-            nsn = safe_nsn(hexes, 1, "US", 10)
+            nsn = safe_nsn(hexes, 1, "US", 10, ctx.dial)
             parts.append(
                 group.select("_i").with_columns(
                     new_digits=pl.lit("1") + nsn, template_override=pl.lit(NANP_TEMPLATE)
                 )
             )
             continue
-        nsn = safe_nsn(hexes, cc_i, reg_s, len_i)
+        nsn = safe_nsn(hexes, cc_i, reg_s, len_i, ctx.dial)
         same = nsn == group.get_column("nsn")
         if same.any():  # never return the input: take the number the rotated hash gives
             rotated = hexes.str.slice(32) + hexes.str.slice(0, 32)
-            alt = safe_nsn(rotated, cc_i, reg_s, len_i)
+            alt = safe_nsn(rotated, cc_i, reg_s, len_i, ctx.dial)
             nsn = pl.select(pl.when(same).then(pl.lit(alt)).otherwise(pl.lit(nsn))).to_series()
         parts.append(
             group.select("_i", "kept")
@@ -604,8 +846,8 @@ def _dialing(region: str) -> _Dialing:
 
 
 @cache
-def _area_digits() -> np.ndarray:
-    return np.array([[int(c) for c in a] for a in nanp_area_codes()], dtype=np.uint8)
+def _area_digits(others: tuple[str, ...] = ()) -> np.ndarray:
+    return np.array([[int(c) for c in a] for a in nanp_area_codes(others)], dtype=np.uint8)
 
 
 def _lane_digits(lanes: np.ndarray, first: int, count: int) -> np.ndarray:
@@ -619,15 +861,17 @@ def _lane_digits(lanes: np.ndarray, first: int, count: int) -> np.ndarray:
     return np.concatenate([head, tail], axis=1)
 
 
-def safe_nsn_digits(lanes: np.ndarray, cc: int, region: str, length: int) -> np.ndarray:
+def safe_nsn_digits(
+    lanes: np.ndarray, cc: int, region: str, length: int, dial: tuple[str, ...] = ()
+) -> np.ndarray:
     """NumPy twin of `safe_nsn`: a safe NSN per row of hash lanes, as an (n, length) matrix
     of digit values."""
     if cc == 1 and length == 10:
-        areas = _area_digits()
+        areas = _area_digits(_others(region, dial))
         area = areas[(lanes[:, 0] % np.uint64(len(areas))).astype(np.int64)]
         office = decimal_digits(lanes[:, 1] % np.uint64(200), 3)
         return np.concatenate([area, office, _lane_digits(lanes, 2, 4)], axis=1)
-    blocks = blocks_for(cc, region, length)
+    blocks = blocks_for(cc, region, length, dial)
     prefixes = np.array([[int(c) for c in b.prefix] for b in blocks], dtype=np.uint8)
     prefixes = prefixes.reshape(len(blocks), -1)
     chosen = prefixes[(lanes[:, 0] % np.uint64(len(blocks))).astype(np.int64)]
@@ -908,17 +1152,17 @@ def _mask_plain(
             at = by_group[a]
             g_cc, length, k = int(cc[at]), int(nsn_len[at]), int(kept[at])
             g_region = p.region_at(at, region)
-            if not has_safe_space(g_cc, g_region, length):
+            if not has_safe_space(g_cc, g_region, length, ctx.dial):
                 # no undialable space known in this country: move to North America's
                 moved.append((a, b))
                 continue
             old = digits_g[a:b, k : k + length]
-            nsn = safe_nsn_digits(lanes[a:b], g_cc, g_region, length)
+            nsn = safe_nsn_digits(lanes[a:b], g_cc, g_region, length, ctx.dial)
             same = (nsn == old).all(axis=1)
             if same.any():  # never the input: the rotated hash's number (as `safe_nsn`)
                 again = ctx.lanes(keys.gather(a + np.flatnonzero(same)), "phone", 8)
                 rotated = np.roll(again, -4, axis=1)
-                nsn[same] = safe_nsn_digits(rotated, g_cc, g_region, length)
+                nsn[same] = safe_nsn_digits(rotated, g_cc, g_region, length, ctx.dial)
             new_g[a:b, k : k + length] = nsn
         back = np.empty(m, dtype=np.int64)
         back[by_group] = r
@@ -930,7 +1174,7 @@ def _mask_plain(
             suffix = src.gather(rows).str.slice(pl.Series(size[away]))  # the extension
             patch_rows.append(rows)
             patch_values.append(
-                _nanp_written(np.concatenate([lanes[a:b] for a, b in moved])) + suffix
+                _nanp_written(np.concatenate([lanes[a:b] for a, b in moved]), ctx.dial) + suffix
             )
             handled[rows] = True
         # a fake has its value's length: write its digits over the value's, layout by layout
@@ -958,12 +1202,79 @@ def _mask_plain(
     return result
 
 
-def _nanp_written(lanes: np.ndarray) -> pl.Series:
+@cache
+def ringing(cc: int, region: str, length: int, dial: tuple[str, ...]) -> tuple[str, ...]:
+    """The regions of ``dial`` where the fakes of ``length``-digit numbers of ``region``,
+    written without the country code, may be valid numbers: empty but where `dial_prefix`
+    found no prefix that rings nowhere."""
+    others = _others(region, dial)
+    if cc == 1 and length == 10:
+        return others if others and not _nanp_kept(others) else ()
+    if not others or _fiction_blocks(cc, region, length, others):
+        return ()
+    try:
+        return dial_prefix(region, length, others)[1]
+    except LookupError:
+        return ()
+
+
+def _with_country_code(src: pl.Series, out: pl.Series, region: str, ctx: MaskContext) -> pl.Series:
+    """Where a number was written without its country code and no fake of its length reads
+    as no one's in every region of the run (`ringing`), its fake is written with the country
+    code (`030 1234567` -> `+49 30 2701234`): read in any region, that is the number the
+    mask drew, unallocated in its own. A number column (digits only) cannot say it: there the
+    report counts such numbers."""
+    read = read_numbers(src, region)
+    found = read.with_row_index("_i").filter(pl.col("k").is_not_null() & ~pl.col("f"))
+    if found.height == 0:
+        return out
+    parts = found.with_columns(
+        pl.col("k").str.extract_groups(r"^(\d+):([A-Z0-9]+):(\d+)$").struct.unnest()
+    ).with_columns(n=pl.col("3").str.len_chars())
+    rings = {
+        (cc, reg, n): ringing(int(cc), str(reg), int(n), ctx.dial)
+        for cc, reg, n in parts.select("1", "2", "n").unique().rows()
+    }
+    rings = {key: r for key, r in rings.items() if r}
+    if not rings:
+        return out
+    number_column = ctx.column is not None and ctx.column.kind in (Kind.INTEGER, Kind.DECIMAL)
+    for (cc, reg, n), where in sorted(rings.items()):
+        group = parts.filter((pl.col("1") == cc) & (pl.col("2") == reg) & (pl.col("n") == n))
+        if number_column:
+            ctx.tally.add(
+                f"numbers of {n} digits read in {reg} have fakes that may be valid numbers"
+                f" written without country code in {', '.join(where)}",
+                group.height,
+            )
+            continue
+        rows = group.get_column("_i")
+        values = src.gather(rows)
+        digits = keep_digits(split_extension(values)[0]).str.len_chars()
+        trunk = digits - group.get_column("n")  # the digits before the NSN
+        written = values.str.strip_chars_start()
+        for t in trunk.unique().to_list():
+            if t:  # `(0611) 98` -> `(611) 98`: the trunk's digits out, all else kept
+                pattern = r"^(\D*)" + r"\d(\D*)" * t
+                cut = written.str.replace(pattern, "".join(f"${{{i}}}" for i in range(1, t + 2)))
+                written = pl.select(
+                    pl.when(pl.lit(trunk) == t).then(pl.lit(cut)).otherwise(pl.lit(written))
+                ).to_series()
+        written = f"+{cc} " + written.str.strip_chars_start()
+        out = out.scatter(rows, _mask_general(written, region, ctx))
+        ctx.tally.add(
+            f"numbers of {n} digits read in {reg} are written with their country code: written"
+            f" without it, a fake may be a valid number in {', '.join(where)}",
+            group.height,
+        )
+    return out
+
+
+def _nanp_written(lanes: np.ndarray, dial: tuple[str, ...] = ()) -> pl.Series:
     """What `_mask_general` writes for a number moved to North America: `NANP_TEMPLATE`
     filled with ``1`` and a safe NANP number."""
-    digits = np.concatenate(
-        [np.ones((len(lanes), 1), dtype=np.uint8), safe_nsn_digits(lanes, 1, "US", 10)], axis=1
-    )
+    nsn = safe_nsn_digits(lanes, 1, "US", 10, dial)
+    digits = np.concatenate([np.ones((len(lanes), 1), dtype=np.uint8), nsn], axis=1)
     template = np.frombuffer(NANP_TEMPLATE.encode(), dtype=np.uint8)
     out = np.repeat(template[None, :], len(lanes), axis=0)
     out[:, template == ord("#")] = digits + np.uint8(_ZERO)
@@ -973,7 +1284,7 @@ def _nanp_written(lanes: np.ndarray) -> pl.Series:
 @register(
     "phone",
     summary="a number in a range reserved for fiction or unassignable; shape kept",
-    options=(UNIQUE, REGION),
+    options=(UNIQUE, REGION, ALSO_IN),
     kinds=frozenset({Kind.TEXT, Kind.OTHER, Kind.INTEGER, Kind.DECIMAL}),
 )
 def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
@@ -988,6 +1299,8 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
     buffers = string_buffers(src)
     flags = _byte_flags(*buffers)
     out = _mask_plain(src, region, ctx, buffers, flags)
+    if ctx.dial:
+        out = _with_country_code(src, out, region, ctx)
     if ctx.column is not None and ctx.column.kind in (Kind.INTEGER, Kind.DECIMAL):
         out = keep_digits(out)  # a number column holds the digits only
     elif (at := pl.Series((flags & _AT) > 0)).any():
@@ -1066,9 +1379,15 @@ def _alternatives(parts: list[str]) -> str:
     return "(?:" + "|".join(parts) + ")" if parts else _NOTHING
 
 
-def safe_nsn_pattern(cc: int, region: str) -> str:
+def safe_nsn_pattern(
+    cc: int, region: str, dial: tuple[str, ...] = (), lengths: tuple[int, ...] = ()
+) -> str:
     """A regular expression (no anchors, no look-around: it works in Python, Rust and
-    PostgreSQL) for exactly the NSNs :func:`is_safe_nsn` calls safe in ``cc``/``region``."""
+    PostgreSQL) for exactly the NSNs :func:`is_safe_nsn` calls safe in ``cc``/``region``
+    (with ``dial``: those of ``lengths`` digits)."""
+    others = _others(region, dial)
+    if others:
+        return _alternatives([_dial_nsn_pattern(cc, region, n, others) for n in sorted(lengths)])
     parts: list[str] = []
     if cc == 1:
         parts.append("[0-9]{3}[01][0-9]{6}")
@@ -1088,13 +1407,56 @@ def safe_nsn_pattern(cc: int, region: str) -> str:
     return _alternatives(parts)
 
 
-def safe_key_pattern(pairs: set[tuple[int, str]]) -> str:
+def _dial_nsn_pattern(cc: int, region: str, length: int, others: tuple[str, ...]) -> str:
+    """`safe_nsn_pattern` of ``length``-digit NSNs for the regions ``others``."""
+    parts: list[str] = []
+    if cc == 1 and length == 10:
+        codes = nanp_area_codes(others)
+        parts.append(f"{_alternatives(list(codes))}[01][0-9]{{6}}")
+    else:
+        for b in _fiction_blocks(cc, region, length, others):
+            parts.append(f"{b.prefix}[0-9]{{{b.free}}}")
+        try:
+            prefix = dial_prefix(region, length, others)[0]
+        except LookupError:
+            prefix = None
+        if prefix is not None:
+            parts.append(f"{prefix}[0-9]{{{max(length - len(prefix), 0)}}}")
+    return _alternatives(parts)
+
+
+def safe_key_pattern(pairs: set[tuple[Any, ...]], dial: tuple[str, ...] = ()) -> str:
     """An anchored regular expression over keys ``cc:region:nsn`` (see :func:`number_keys`)
-    that matches exactly the safe numbers of the given country/region pairs."""
+    that matches exactly the safe numbers of the given country/region pairs (with ``dial``:
+    ``(cc, region, length)`` triples)."""
+    if dial:
+        return _dial_key_pattern(pairs, dial)
     parts = [
         f"{cc}:{re.escape(region)}:{safe_nsn_pattern(cc, region)}" for cc, region in sorted(pairs)
     ]
     return "^" + _alternatives(parts) + "$"
+
+
+def _dial_key_pattern(triples: set[tuple[Any, ...]], dial: tuple[str, ...]) -> str:
+    by_pair: dict[tuple[int, str], list[int]] = {}
+    for cc, region, length in sorted(triples):
+        by_pair.setdefault((cc, region), []).append(length)
+    parts = [
+        f"{cc}:{re.escape(region)}:{safe_nsn_pattern(cc, region, dial, tuple(lengths))}"
+        for (cc, region), lengths in by_pair.items()
+    ]
+    return "^" + _alternatives(parts) + "$"
+
+
+def key_groups(keys: pl.Series, dial: tuple[str, ...] = ()) -> set[tuple[Any, ...]]:
+    """What `safe_key_pattern` needs of some keys ``cc:region:nsn``: their (cc, region)
+    pairs, with ``dial`` (cc, region, NSN length) triples."""
+    found = keys.drop_nulls().str.extract_groups(r"^(\d+):([A-Z0-9]+):(\d*)$").struct.unnest()
+    if dial:
+        rows = found.with_columns(pl.col("3").str.len_chars()).unique().rows()
+        return {(int(cc), str(r), int(n)) for cc, r, n in rows if cc is not None}
+    rows = found.select("1", "2").unique().rows()
+    return {(int(cc), str(r)) for cc, r in rows if cc is not None}
 
 
 def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
@@ -1173,13 +1535,10 @@ def number_keys(values: pl.Series, region: str) -> pl.Series:
     return read_numbers(values, region).get_column("k").alias(values.name)
 
 
-def safe_flags(keys: pl.Series) -> pl.Series:
-    """For keys from :func:`number_keys`: True where the number is in a safe space, NULL where
-    the value was not a phone number."""
-    pairs = (
-        keys.drop_nulls().str.extract_groups(r"^(\d+):([A-Z0-9]+):").struct.unnest().unique().rows()
-    )
-    if not pairs:
+def safe_flags(keys: pl.Series, dial: tuple[str, ...] = ()) -> pl.Series:
+    """For keys from :func:`number_keys`: True where the number is in a safe space (for the
+    run's ``dial`` regions), NULL where the value was not a phone number."""
+    groups = key_groups(keys, dial)
+    if not groups:
         return pl.Series(keys.name, [None] * len(keys), dtype=pl.Boolean)
-    pattern = safe_key_pattern({(int(cc), str(r)) for cc, r in pairs})
-    return keys.str.contains(pattern)
+    return keys.str.contains(safe_key_pattern(groups, dial))

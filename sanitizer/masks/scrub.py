@@ -30,7 +30,7 @@ from sanitizer.masks.domains import (
     parse_reserved_domain,
 )
 from sanitizer.masks.email import mask_email
-from sanitizer.masks.phone import REGION, mask_phone, parse_region, region_for
+from sanitizer.masks.phone import REGION, mask_phone, parse_regions, region_for
 from sanitizer.masks.textscan import (
     PhoneHit,
     candidate_mask,
@@ -49,15 +49,6 @@ DEFAULT_TEXT_REGIONS = ("US", "GB", "DE", "FR")
 NAME_MASKS = ("first_name", "last_name", "name")
 MAX_EMAIL_ROUNDS = 3  # re-scans for addresses that replacing created (glued text)
 TEXT, EMAIL, PHONE = "text", "email", "phone"
-
-
-def parse_regions(value: object) -> tuple[str, ...]:
-    """Rules option parser: a list of phone regions, most likely first (``[GB, DE]``)."""
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value:
-        raise ValueError("must be a list of regions such as [GB, DE, FR]")
-    return tuple(dict.fromkeys(parse_region(v) for v in value))
 
 
 REGIONS = Option("regions", parse_regions, "regions phone numbers in text are read in")

@@ -85,6 +85,7 @@ class _Column:
     region: str | None
     salt: str
     known_names: Any
+    dial: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def _plain(plan: TablePlan) -> _PlainPlan:
             region=c.ctx.region,
             salt=c.ctx.salt,
             known_names=c.ctx.known_names,
+            dial=c.ctx.dial,
         )
         for c in plan.columns
     )
@@ -144,6 +146,7 @@ def _rebuild(plain: _PlainPlan, pools: Pools) -> TablePlan:
             column=c.column,
             salt=c.salt,
             known_names=c.known_names,
+            dial=c.dial,
         )
         cols.append(ColumnPlan(column=c.column, rule=col_rule, spec=get_mask(c.mask), ctx=ctx))
     table_rule = TableRule(

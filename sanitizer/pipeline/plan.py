@@ -52,6 +52,8 @@ class Plan:
     schema: SchemaInfo
     rules: RuleSet
     tables: tuple[TablePlan, ...]
+    # the regions every fake phone number rings in none of (`MaskContext.dial`)
+    dial: tuple[str, ...] = ()
 
 
 def make_plan(
@@ -84,7 +86,36 @@ def make_plan(
                 )
                 cols.append(ColumnPlan(column=info, rule=col_rule, spec=spec, ctx=ctx))
         tables.append(TablePlan(table=table, rule=rule, columns=tuple(cols)))
-    return Plan(schema=schema, rules=rules, tables=tuple(_text_reads_phone_regions(tables)))
+    tables, dial = _dial_regions(tables)
+    return Plan(
+        schema=schema, rules=rules, tables=tuple(_text_reads_phone_regions(tables)), dial=dial
+    )
+
+
+def _dial_regions(tables: list[TablePlan]) -> tuple[list[TablePlan], tuple[str, ...]]:
+    """Every `phone` rule's region and `regions`, given to every column's context: where
+    the rules say numbers of more than one region are kept, a number written without its
+    country code may be read in any of them, and its fake must ring in none. The same for
+    every column, so one number has one fake everywhere (a join on phones still joins).
+    One region: empty (the fakes are those of that region alone)."""
+    from dataclasses import replace
+
+    from sanitizer.masks.phone import region_for
+
+    found: set[str] = set()
+    for tp in tables:
+        for c in tp.columns:
+            if c.spec.name == "phone":
+                found.add(region_for(c.ctx))
+                found.update(c.ctx.option("regions") or ())
+    if len(found) < 2:
+        return tables, ()
+    dial = tuple(sorted(found))
+    out = [
+        replace(tp, columns=tuple(replace(c, ctx=replace(c.ctx, dial=dial)) for c in tp.columns))
+        for tp in tables
+    ]
+    return out, dial
 
 
 def _text_reads_phone_regions(tables: list[TablePlan]) -> list[TablePlan]:

@@ -54,6 +54,8 @@ class TableEntry:
 
 
 def _scalar(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_scalar(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
