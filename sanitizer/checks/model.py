@@ -16,8 +16,8 @@ class CheckResult:
 
     Attributes:
         check: what was checked (``row_count``, ``null_count``, ``unique``,
-            ``compound_unique``, ``email_domain``, ``phone_safe``, ``keep_unchanged``, ``join``,
-            ``leak``).
+            ``compound_unique``, ``email_domain``, ``phone_safe``, ``keep_unchanged``,
+            ``generated``, ``join``, ``leak``).
         table: the table's key.
         column: the column (or ``a,b`` for a compound check), or None for a table check.
         passed: whether it held.
