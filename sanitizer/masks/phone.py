@@ -348,10 +348,10 @@ def blocks_for(cc: int, region: str, length: int, dial: tuple[str, ...] = ()) ->
     fiction = _fiction_blocks(cc, region, length, others)
     if fiction:
         return fiction
-    prefix = dial_prefix(region, length, others)[0] if others else unallocated_prefix(region)
-    if length <= len(prefix):
+    prefixes = dial_prefixes(region, length, others) if others else (unallocated_prefix(region),)
+    if length <= len(prefixes[0]):
         return (Block("", length),)  # too short to be a number anywhere
-    return (Block(prefix, length - len(prefix)),)
+    return tuple(Block(p, length - len(p)) for p in prefixes)
 
 
 def is_safe_nsn(cc: int, region: str, nsn: str, dial: tuple[str, ...] = ()) -> bool:
@@ -365,7 +365,7 @@ def is_safe_nsn(cc: int, region: str, nsn: str, dial: tuple[str, ...] = ()) -> b
         return True
     try:
         if others:
-            return nsn.startswith(dial_prefix(region, len(nsn), others)[0])
+            return nsn.startswith(dial_prefixes(region, len(nsn), others))
         prefix = unallocated_prefix(region)
     except LookupError:
         return False
@@ -442,7 +442,6 @@ def _rings_first(home: str, nsns: list[str], order: list[str]) -> bool:
     return False
 
 
-@cache
 def dial_prefix(region: str, length: int, others: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     """An NSN prefix for ``length``-digit numbers of ``region``: unallocated there (as
     `unallocated_prefix`, for this length) and whose numbers ring in no region of
@@ -453,11 +452,30 @@ def dial_prefix(region: str, length: int, others: tuple[str, ...]) -> tuple[str,
     Raises:
         LookupError: when ``region`` has no unallocated prefix for this length.
     """
+    prefixes, rings = _dial_search(region, length, others)
+    return prefixes[0], rings
+
+
+def dial_prefixes(region: str, length: int, others: tuple[str, ...]) -> tuple[str, ...]:
+    """`dial_prefix`'s prefix and up to `MAX_PREFIXES` - 1 more of its width that ring in no
+    region of ``others`` either: a unique column of 8-digit numbers behind a 4-digit prefix
+    would have room for 10,000 fakes only."""
+    return _dial_search(region, length, others)[0]
+
+
+MAX_PREFIXES = 10
+
+
+@cache
+def _dial_search(
+    region: str, length: int, others: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`dial_prefix` and `dial_prefixes`: the prefixes, and the regions they may ring in."""
     import phonenumbers
 
     cc = phonenumbers.country_code_for_region(region)
     if length <= 2:
-        return "", ()
+        return ("",), ()
     if _unallocated_prefix(region) is None:
         raise LookupError(region)  # every leading digit in use (BE, CH): no length has one
 
@@ -482,6 +500,7 @@ def dial_prefix(region: str, length: int, others: tuple[str, ...]) -> tuple[str,
             if width < 4
             else [head + d for head in wider[:WIDER] for d in "0123456789"]
         )
+        found: list[str] = []
         for prefix in heads:
             nsns = unallocated(prefix)
             if nsns is None:
@@ -489,8 +508,13 @@ def dial_prefix(region: str, length: int, others: tuple[str, ...]) -> tuple[str,
             if width == 3:
                 wider.append(prefix)
             if not _rings_first(region, nsns, order):
-                return prefix, ()
-            passed.append((prefix, nsns))
+                found.append(prefix)
+                if len(found) == MAX_PREFIXES:
+                    break
+            elif not found:
+                passed.append((prefix, nsns))
+        if found:
+            return tuple(found), ()
     if not passed:
         raise LookupError(region)
     # none rings nowhere: of the first 20 unallocated at home, the one ringing in the fewest
@@ -502,7 +526,7 @@ def dial_prefix(region: str, length: int, others: tuple[str, ...]) -> tuple[str,
         if best is None or len(rings) < best[0]:
             best = (len(rings), prefix, rings)
     assert best is not None
-    return best[1], best[2]
+    return (best[1],), best[2]
 
 
 @cache
@@ -1417,10 +1441,10 @@ def _dial_nsn_pattern(cc: int, region: str, length: int, others: tuple[str, ...]
         for b in _fiction_blocks(cc, region, length, others):
             parts.append(f"{b.prefix}[0-9]{{{b.free}}}")
         try:
-            prefix = dial_prefix(region, length, others)[0]
+            prefixes = dial_prefixes(region, length, others)
         except LookupError:
-            prefix = None
-        if prefix is not None:
+            prefixes = ()
+        for prefix in prefixes:
             parts.append(f"{prefix}[0-9]{{{max(length - len(prefix), 0)}}}")
     return _alternatives(parts)
 
