@@ -213,6 +213,9 @@ def _options(rule: ColumnRule, defaults: Defaults) -> dict[str, Any]:
     """The options that decide a column's fakes, one left out read from the file's defaults
     (`unique` aside: it re-draws only where fakes collide)."""
     options = {k: v for k, v in rule.options.items() if k != "unique"}
+    if rule.mask == "phone":
+        # its other regions join every phone rule's, for the whole run: the same on both sides
+        options.pop("regions", None)
     for option in _READS.get(rule.mask, ()):
         default = getattr(defaults, _DEFAULTED[option])
         if default is not None:

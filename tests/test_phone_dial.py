@@ -259,3 +259,43 @@ def test_the_safe_space_keeps_room_for_a_unique_column() -> None:
     out = mask_phone(pl.Series("p", numbers), _ctx("DK", ("DE", "DK", "US")))
     assert out.n_unique() > 0.99 * len(numbers)
     assert not any(_rings(v, ("DE", "DK", "US")) for v in out.head(500))
+
+
+def test_other_regions_on_one_side_of_a_foreign_key_keep_the_join(tmp_path: Path) -> None:
+    """`regions` joins the run's set, the same for every column: a child that names them and
+    a parent that does not give one fake per number, so lint does not call it a mismatch
+    (a different `region` reads national numbers differently, and still is one)."""
+    conn = sqlite3.connect(tmp_path / "src.db")
+    conn.executescript(
+        "CREATE TABLE p (phone TEXT PRIMARY KEY);"
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, phone TEXT REFERENCES p (phone));"
+        "INSERT INTO p VALUES ('030 1234567'), ('20160183');"
+        "INSERT INTO c VALUES (1, '030 1234567'), (2, '20160183');"
+    )
+    conn.commit()
+    conn.close()
+    source = f"sqlite:///{tmp_path / 'src.db'}"
+    for child, code in (("{mask: phone, region: DE, regions: [DK]}", 0), ("phone", 1)):
+        rules = tmp_path / f"rules{code}"
+        rules.mkdir()
+        (rules / "r.yml").write_text(
+            "version: 1\ntables:\n  p:\n    phone: {mask: phone, region: DE}\n"
+            f"  c:\n    id: keep\n    phone: {child}\n"
+        )
+        lint = run_cli("lint", "--source", source, "--rules", str(rules))
+        assert lint.code == code, lint.output
+        assert ("[join-mismatch]" in lint.stdout) == bool(code)
+    run = run_cli(
+        "run",
+        "--source",
+        source,
+        "--rules",
+        str(tmp_path / "rules0"),
+        "--store",
+        str(tmp_path / "s"),
+    )
+    assert run.code == 0, run.output
+    out = sqlite3.connect(Path(run.stdout.strip().splitlines()[-1]) / "data.sqlite")
+    parents = sorted(v for (v,) in out.execute("SELECT phone FROM p"))
+    children = sorted(v for (v,) in out.execute("SELECT phone FROM c"))
+    assert parents == children and not set(parents) & {"030 1234567", "20160183"}
