@@ -287,3 +287,20 @@ def test_sqlite_to_sqlite_keeps_every_value_and_its_type(tmp_path: Path) -> None
 
     assert stored(src) == stored(tmp_path / "out.db")
     assert len(stored(src)) == len(rows)
+
+
+def test_varchar_is_not_taken_for_char_across_dialects() -> None:
+    """PostgreSQL spells varchar `character varying(n)`: a test of `startswith("char")` made it
+    MariaDB's `char(n)`, which pads and drops trailing spaces (`'ab  '` came back `'ab'`)."""
+    from sanitizer.db.catalog import Column
+    from sanitizer.db.ddl import mysql_type, pg_type
+    from sanitizer.schema import Kind
+
+    def col(type_sql: str) -> Column:
+        return Column(name="c", type=type_sql, kind=Kind.TEXT, length=10)
+
+    assert mysql_type(col("character varying(10)"), "postgresql", keyed=False) == "varchar(10)"
+    assert mysql_type(col("character(10)"), "postgresql", keyed=False) == "char(10)"
+    assert mysql_type(col("bpchar"), "postgresql", keyed=False) == "char(10)"
+    assert pg_type(col("character varying(10)"), "sqlite") == "character varying(10)"
+    assert pg_type(col("char(10)"), "mysql") == "character(10)"

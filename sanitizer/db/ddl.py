@@ -553,6 +553,15 @@ def _keyed_columns(table: Table) -> set[str]:
     return keyed
 
 
+def _fixed_char(t: str) -> bool:
+    """Whether the (lower-case) type is fixed-length text: `char(n)`, `character(n)`,
+    `bpchar`, `nchar(n)`; not `character varying(n)` (PostgreSQL's spelling of varchar),
+    which a test of `startswith("char")` took for `char(n)`: padded, trailing spaces lost."""
+    return (
+        re.match(r"(char|character|bpchar|nchar|national character)\b(?!\s+varying)", t) is not None
+    )
+
+
 def pg_type(col: Column, source: str) -> str:
     """The PostgreSQL type for a MySQL or SQLite column.
 
@@ -589,7 +598,7 @@ def pg_type(col: Column, source: str) -> str:
         p = f"({col.precision})" if col.precision is not None else ""
         return f"time{p} without time zone"
     if kind is Kind.TEXT:
-        if col.length is not None and t.startswith("char"):
+        if col.length is not None and _fixed_char(t):
             return f"character({col.length})"
         if col.length is not None:
             return f"character varying({col.length})"
@@ -650,7 +659,7 @@ def mysql_type(col: Column, source: str, *, keyed: bool, mariadb: bool = True) -
         p = col.precision if col.precision is not None else 6
         return f"time({min(p, 6)})"
     if kind is Kind.TEXT:
-        if col.length is not None and col.length <= 255 and t.startswith(("char", "bpchar")):
+        if col.length is not None and col.length <= 255 and _fixed_char(t):
             return f"char({col.length})"
         if col.length is not None and col.length <= 16383:
             return f"varchar({col.length})"
