@@ -128,3 +128,39 @@ def test_mariadb_generated_columns_are_computed_from_the_masked_ones(
     mysql_server: ScratchServer, tmp_path: Path
 ) -> None:
     _server_case(mysql_server, tmp_path, "mysql")
+
+
+def test_a_store_snapshot_of_a_server_refuses_kept_columns_generated_from_masked_ones(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """The store's snapshot is SQLite: a PostgreSQL generated column is stored there as the
+    source computed it, from the originals (a probe's `'Dear ' || first || ' ' || last`
+    published every name). Kept, it is refused before anything is written (exit 2, naming
+    the rule); given a mask, it is masked, and `twice`, from kept `id`, may stay kept."""
+    source = pg_server.create()
+    conn = pg_server.connect(source)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(DDL["postgresql"])
+            cur.executemany(INSERT.format("%s, %s, %s, %s"), ROWS)
+    finally:
+        conn.close()
+    rules = _rules(tmp_path)
+    store = tmp_path / "s"
+    refused = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(store))
+    assert refused.code == 2, refused.output
+    line = refused.stderr.strip().splitlines()[-1]
+    assert "r.yml:8: p.full_name: generated from masked `first`, `last`" in line, line
+    assert not list(store.glob("*/2*")) and "Traceback" not in refused.output
+    (rules / "r.yml").write_text(
+        RULES.replace("full_name: keep", "full_name: name").replace(
+            "domain: keep", "domain: redact"
+        )
+    )
+    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(store))
+    assert run.code == 0, run.output
+    out = sqlite3.connect(Path(run.stdout.strip().splitlines()[-1]) / "data.sqlite")
+    rows = out.execute("SELECT first, last, full_name, domain, twice FROM p ORDER BY id").fetchall()
+    text = repr(rows)
+    assert "Hoyle" not in text and "Margaret" not in text and "realcorp" not in text
+    assert [r[4] for r in rows] == [2, 4]

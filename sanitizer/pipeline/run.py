@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from sanitizer.db import fk_order, open_source, open_target, reflect
-from sanitizer.db.catalog import SCHEMA_FILE
-from sanitizer.db.ddl import build_ddl
+from sanitizer.db.catalog import SCHEMA_FILE, Catalog
+from sanitizer.db.ddl import TargetDDL, build_ddl
 from sanitizer.db.scrubddl import scrub_catalog
 from sanitizer.db.source import consistency_notes, open_snapshot
 from sanitizer.db.target import (
@@ -187,6 +187,7 @@ def run(
             result.data_url = target.url.render_as_string(hide_password=False)
             empty = frozenset(t.table.key for t in plan.tables if t.truncate)
             ddl = build_ddl(catalog, target.dialect.name, keys, empty)
+            _refuse_generated_from_masked(plan, catalog, ddl)
             result.notes.extend(ddl.notes)
             for note in result.notes:
                 progress.note(note)
@@ -365,3 +366,50 @@ def _add_canaries(plan: Plan, result: RunResult, folder: Path, progress: Progres
     for canary in added:
         result.rows[canary.table] = result.rows.get(canary.table, 0) + 1
         result.canaries[canary.table] = result.canaries.get(canary.table, 0) + 1
+
+
+def _refuse_generated_from_masked(plan: Plan, catalog: Catalog, ddl: TargetDDL) -> None:
+    """Refuse, before anything is written, a kept generated column the copy stores rather
+    than computes (a copy into another dialect: the store's SQLite snapshot of a PostgreSQL
+    or MariaDB source) whose expression reads a masked column of its table: its values are
+    the source's, computed from the originals (`'Dear ' || first_name || ' ' || last_name`
+    published every name a probe planted).
+
+    Raises:
+        SanitizeError: naming the rule and the masked columns it reads (exit 2).
+    """
+    for tp in plan.tables:
+        key = tp.table.key
+        target = ddl.tables.get(key)
+        if tp.truncate or target is None or key not in catalog.tables:
+            continue
+        stored = {c.name for c in target.source_columns}
+        masked = {c.column.name for c in tp.masked_columns}
+        rules = {c.column.name: c.rule for c in tp.columns}
+        for col in catalog.tables[key].columns:
+            rule = rules.get(col.name)
+            if not col.generated or col.name not in stored or rule is None or rule.mask != "keep":
+                continue
+            reads = generated_reads(col.generated, masked)
+            if reads:
+                names = ", ".join(f"`{n}`" for n in reads)
+                raise SanitizeError(
+                    f"generated from masked {names}: a copy into {ddl.dialect} stores the "
+                    "values the source computed from the originals; give it a mask "
+                    f"(`redact`, `scrub`) or copy into a {catalog.dialect} database",
+                    rule.where,
+                )
+
+
+def generated_reads(expression: str, columns: set[str]) -> list[str]:
+    """The ``columns`` a generated column's ``expression`` names (any of them where the
+    expression is not known: SQLite's catalog keeps it inside CREATE TABLE)."""
+    import re
+
+    if expression.startswith("(see "):
+        return sorted(columns)
+    words = {
+        next(w for w in m if w).casefold()
+        for m in re.findall(r'"((?:[^"]|"")+)"|`((?:[^`]|``)+)`|([^\W\d][\w$]*)', expression)
+    }
+    return sorted(c for c in columns if c.casefold() in words)
