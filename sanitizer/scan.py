@@ -137,6 +137,27 @@ def _fit(table: TableInfo, column: ColumnInfo, verdict: Verdict) -> Verdict:
     return Verdict("redact", verdict.category, evidence, verdict.pii, {})
 
 
+def _generated_from_masked(
+    table: TableInfo, cols: list[ColumnProposal], generated: dict[tuple[str, str], str]
+) -> list[ColumnProposal]:
+    """A generated column proposed `keep` whose expression names a column proposed a mask
+    gets `redact`: a copy into another dialect (the store's SQLite snapshot) stores what the
+    source computed from the originals (`'Dear ' || first_name || ' ' || last_name`), and
+    `run` refuses it kept; where the copy's database computes it, the rule is not used."""
+    from sanitizer.pipeline.run import generated_reads
+
+    masked = {c.column.name for c in cols if c.verdict.mask != "keep"}
+    out = []
+    for c in cols:
+        expression = generated.get((table.key, c.column.name))
+        reads = generated_reads(expression, masked) if expression and masked else []
+        if c.verdict.mask == "keep" and reads:
+            said = "generated from " + ", ".join(f"`{r}`" for r in reads)
+            c = replace(c, verdict=Verdict("redact", evidence=(said,), pii=True))
+        out.append(c)
+    return out
+
+
 MAX_REGIONS = 12  # other regions proposed for a phone column, at most
 
 
@@ -179,7 +200,13 @@ def _with_countries(
     return out
 
 
-def propose(schema: SchemaInfo, sampler: Sampler | None, source: str, sample: int) -> Proposal:
+def propose(
+    schema: SchemaInfo,
+    sampler: Sampler | None,
+    source: str,
+    sample: int,
+    generated: dict[tuple[str, str], str] | None = None,
+) -> Proposal:
     """Propose a rule for every column of every table of ``schema``.
 
     Args:
@@ -187,6 +214,7 @@ def propose(schema: SchemaInfo, sampler: Sampler | None, source: str, sample: in
         sampler: reads up to ``sample`` rows of some columns of a table; None for names only.
         source: how to name the source in the file's header (no password).
         sample: the number of rows sampled per table.
+        generated: the expression of each generated column, by (table key, column).
     """
     tables = []
     for table in schema.tables.values():
@@ -201,7 +229,10 @@ def propose(schema: SchemaInfo, sampler: Sampler | None, source: str, sample: in
         for col in table.columns:
             stats = value_stats(samples[col.name]) if col.name in samples else None
             cols.append(ColumnProposal(col, _fit(table, col, judge(table, col, stats))))
-        tables.append(TableProposal(table, tuple(_with_countries(cols, samples))))
+        cols = _with_countries(cols, samples)
+        if generated:
+            cols = _generated_from_masked(table, cols, generated)
+        tables.append(TableProposal(table, tuple(cols)))
     return Proposal(schema=schema, tables=tuple(tables), source=source, sample=sample)
 
 
@@ -216,7 +247,15 @@ def scan(options: ScanOptions) -> Proposal:
 
     engine = open_source(options.source)
     try:
-        _, schema = reflect(engine)
+        metadata, schema = reflect(engine)
+        generated = {
+            (t.name if t.schema is None else f"{t.schema}.{t.name}", c.name): str(
+                c.computed.sqltext
+            )
+            for t in metadata.tables.values()
+            for c in t.columns
+            if c.computed is not None
+        }
 
         def sampler(table: TableInfo, columns: list[str]) -> dict[str, pl.Series]:
             return sample_columns(engine, table, columns, options.sample)
@@ -226,6 +265,7 @@ def scan(options: ScanOptions) -> Proposal:
             sampler if options.sample > 0 else None,
             safe_url(options.source),
             options.sample,
+            generated,
         )
     finally:
         engine.dispose()

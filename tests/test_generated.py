@@ -164,3 +164,13 @@ def test_a_store_snapshot_of_a_server_refuses_kept_columns_generated_from_masked
     text = repr(rows)
     assert "Hoyle" not in text and "Margaret" not in text and "realcorp" not in text
     assert [r[4] for r in rows] == [2, 4]
+    # scan proposes what the run takes: the generated columns read from masked ones redacted
+    scanned = tmp_path / "scanned"
+    scan = run_cli("scan", "--source", source, "--out", str(scanned / "p.yml"))
+    assert scan.code == 0, scan.output
+    proposed = (scanned / "p.yml").read_text()
+    assert "domain: redact" in proposed and "generated from `email`" in proposed
+    assert "full_name: keep" not in proposed
+    assert "twice: keep" in proposed
+    run = run_cli("run", "--source", source, "--rules", str(scanned), "--store", str(store))
+    assert run.code == 0, run.output
