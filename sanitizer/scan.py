@@ -158,7 +158,7 @@ def _generated_from_masked(
     return out
 
 
-MAX_REGIONS = 12  # other regions proposed for a phone column, at most
+MAX_REGIONS = 40  # other regions proposed for a phone column, at most (the rest are named)
 
 
 def _with_countries(
@@ -183,10 +183,14 @@ def _with_countries(
     for c in cols:
         if c.verdict.mask == "phone":
             options = dict(c.verdict.options)
-            # the numbers' own region where the rows name it too, else the rows' most frequent
-            home = str(options["region"]) if options.get("region") in regions else regions[0]
-            others = [r for r in regions if r != home][:MAX_REGIONS]
+            # the rows' most frequent country: they say where they are from (the numbers'
+            # own reading is a guess: US numbers read as valid Italian ones)
+            home = regions[0]
+            others = [r for r in regions if r != home]
             said = f"column `{name}` names {len(regions)} countries"
+            if len(others) > MAX_REGIONS:
+                said += f" (the {len(others) - MAX_REGIONS} least frequent left out)"
+                others = others[:MAX_REGIONS]
             if home != "US" or "region" in options:
                 if options.get("region") != home:
                     said += f", most often {home}: region {home}"

@@ -34,6 +34,7 @@ def compute(ringing: list[str] | None = None) -> dict[str, object]:
         "unallocated_prefix": {
             r: phone._search_unallocated_prefix(r) for r in sorted(phonenumbers.SUPPORTED_REGIONS)
         },
+        "nanp_in_use": sorted(phone._nanp_in_use_asked()),
         "nanp_ringing": {
             r: sorted(phone._nanp_ringing_asked(r))
             for r in (ringing or sorted(phonenumbers.SUPPORTED_REGIONS))

@@ -299,3 +299,63 @@ def test_other_regions_on_one_side_of_a_foreign_key_keep_the_join(tmp_path: Path
     parents = sorted(v for (v,) in out.execute("SELECT phone FROM p"))
     children = sorted(v for (v,) in out.execute("SELECT phone FROM c"))
     assert parents == children and not set(parents) & {"030 1234567", "20160183"}
+
+
+def test_text_is_read_in_the_phone_rules_other_regions_too(tmp_path: Path) -> None:
+    """A probe: `scrub` read text in the phone rules' `region` only, and a Danish number in a
+    German table's notes (the phone rule naming DK among its `regions`) went out as it was."""
+    conn = sqlite3.connect(tmp_path / "src.db")
+    conn.executescript(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, telefon TEXT, notes TEXT);"
+        "INSERT INTO t VALUES (1, '030 1234567', 'Kunde ruft an unter 32123478, sonst Mail.');"
+    )
+    conn.commit()
+    conn.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  t:\n    id: keep\n"
+        "    telefon: {mask: phone, region: DE, regions: [DK]}\n    notes: scrub\n"
+    )
+    source = f"sqlite:///{tmp_path / 'src.db'}"
+    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    assert run.code == 0, run.output
+    out = sqlite3.connect(Path(run.stdout.strip().splitlines()[-1]) / "data.sqlite")
+    (note,) = out.execute("SELECT notes FROM t").fetchone()
+    assert "32123478" not in note
+    number = note.removeprefix("Kunde ruft an unter ").removesuffix(", sonst Mail.")
+    assert not _rings(number, ("DE", "DK")), note
+
+
+def test_a_fake_written_with_its_country_code_is_never_cut_by_the_column() -> None:
+    """A probe: `+49 200188754` cut to `+49 20018875` by a VARCHAR(12) is another number than
+    the one drawn (a join with an uncut copy broke, and a number cut short may ring). The
+    punctuation goes first; where even `+31…` is too long, the national fake stays, counted."""
+    dial = ("DE", "FR", "NL")
+    wide = mask_phone(pl.Series("p", ["020 1234567", "0612345678"]), _ctx("NL", dial))
+    for width, expect in ((13, "+31"), (12, "+31"), (11, None)):
+        column = ColumnInfo(
+            name="p", type_sql=f"VARCHAR({width})", kind=Kind.TEXT, max_length=width
+        )
+        ctx = replace(_ctx("NL", dial), column=column)
+        out = mask_phone(pl.Series("p", ["020 1234567", "0612345678"]), ctx)
+        for fake, full in zip(out, wide, strict=True):
+            assert len(fake) <= width
+            if expect:
+                assert (fake.startswith(expect) and fake[1:].isdigit()) or fake == full
+                assert keep_digits_of(fake) == keep_digits_of(full)  # the number drawn
+            else:
+                assert not fake.startswith("+")
+        if expect is None:
+            assert any("too short" in what for what, _ in ctx.tally.items())
+
+
+def keep_digits_of(value: str) -> str:
+    return "".join(c for c in value if c.isdigit())
+
+
+def test_norway_unquoted_is_a_region() -> None:
+    """YAML 1.1 reads an unquoted `NO` as false: `regions: [DE, NO]` failed with exit 2."""
+    from sanitizer.masks.phone import parse_regions
+
+    assert parse_regions(["DE", False]) == ("DE", "NO")

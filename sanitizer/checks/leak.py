@@ -325,6 +325,8 @@ class LeakIndex:
             for col in tp.masked_columns:
                 if col.spec.name in ("phone", "scrub"):
                     self.regions.add(region_for(col.ctx))
+                if col.spec.name == "phone":  # its other regions: scrub reads text in them
+                    self.regions.update(col.ctx.option("regions") or ())
         # every region a rule reads numbers in (scrub's `regions` too), for `fictional_rows`
         self.all_regions = set(self.regions)
         for tp in plan.tables:

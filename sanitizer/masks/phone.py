@@ -49,6 +49,8 @@ def parse_region(value: object) -> str:
     """Rules option parser: an ISO 3166 region libphonenumber knows (``GB``)."""
     import phonenumbers
 
+    if value is False:
+        value = "NO"  # Norway, unquoted: YAML 1.1 reads `NO` as false
     if not isinstance(value, str) or value.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"`{value}` is not a phone region (ISO 3166 alpha-2, e.g. US, GB, DE)")
     return value.upper()
@@ -157,7 +159,12 @@ def nanp_ringing(region: str) -> frozenset[str]:
 
 
 def _nanp_ringing_asked(region: str) -> frozenset[str]:
-    """`nanp_ringing`, asked of libphonenumber."""
+    """`nanp_ringing`, asked of libphonenumber (none for a North American region: a 0XX or
+    1XX exchange is assigned in none of them)."""
+    import phonenumbers
+
+    if phonenumbers.country_code_for_region(region) == 1:
+        return frozenset()
     return frozenset(
         code
         for code in dict.fromkeys(_nanp_area_codes())
@@ -329,7 +336,11 @@ def _search_unallocated_prefix(region: str) -> str | None:
                     num = phonenumbers.PhoneNumber(
                         country_code=cc, national_number=int(prefix + fill)
                     )
-                    if phonenumbers.is_valid_number(num):
+                    # and as a reader there dials it: written with a trunk prefix, Lithuania
+                    # reads `020…` as a valid number of another range
+                    if phonenumbers.is_valid_number(num) or any(
+                        rings_in(region, w) for w in _writings(region, prefix + fill)
+                    ):
                         ok = False
                         break
                 if not ok:
@@ -403,7 +414,8 @@ def _writings(region: str, nsn: str) -> tuple[str, ...]:
     import phonenumbers
 
     trunk = "1" if phonenumbers.country_code_for_region(region) == 1 else _national_prefix(region)
-    return (nsn, trunk + nsn) if trunk.isdigit() else (nsn,)
+    trunks = dict.fromkeys(t for t in (trunk, "0") if t.isdigit())  # `0`: the commonest
+    return (nsn, *(t + nsn for t in trunks))
 
 
 def rings_in(region: str, digits: str) -> bool:
@@ -418,7 +430,39 @@ def rings_in(region: str, digits: str) -> bool:
         number = None
     if number is not None and phonenumbers.is_valid_number(number):
         return True
+    if phonenumbers.country_code_for_region(region) == 1:
+        # North America: an area code in use anywhere, whatever exchange follows (a few
+        # sampled exchanges missed +1 869's: St Kitts and Nevis uses a handful)
+        ten = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+        if len(ten) == 10 and ten[:3] in nanp_in_use():
+            return True
     return bool(phonenumbers.connects_to_emergency_number(digits, region))
+
+
+@cache
+def nanp_in_use() -> frozenset[str]:
+    """The NANP area codes with a valid number under some exchange [2-9]XX: from the tables
+    where they are for this release of phonenumbers, else asked (seconds)."""
+    tables = _tables()
+    if tables is not None and "nanp_in_use" in tables:
+        return frozenset(tables["nanp_in_use"])
+    return _nanp_in_use_asked()
+
+
+def _nanp_in_use_asked() -> frozenset[str]:
+    import phonenumbers
+
+    def used(area: int) -> bool:
+        return any(
+            phonenumbers.is_valid_number(
+                phonenumbers.PhoneNumber(
+                    country_code=1, national_number=area * 10**7 + x * 10**4 + 1234
+                )
+            )
+            for x in range(200, 1000)
+        )
+
+    return frozenset(str(a) for a in range(200, 1000) if used(a))
 
 
 def _rings_somewhere(home: str, nsns: list[str], others: tuple[str, ...]) -> tuple[str, ...]:
@@ -491,7 +535,9 @@ def _dial_search(
     # what another region's reading needs: `200` is no US area code, `3130` no exchange)
     passed: list[tuple[str, list[str]]] = []
     wider: list[str] = []
-    order = list(others)  # the region that rang last is asked first
+    # the region that rang last is asked first; the home region too: read there as written,
+    # `45…` was Denmark's country code and the rest a valid Danish number
+    order = [region, *others]
     for width in (2, 3, 4):
         if width >= length:
             break
@@ -521,11 +567,14 @@ def _dial_search(
     # regions (written nationally: the mask writes such fakes with their country code but in
     # a number column)
     best: tuple[int, str, tuple[str, ...]] | None = None
-    for prefix, nsns in passed[:20]:
+    for prefix, nsns in passed[:40]:
+        if _rings_somewhere(region, nsns, (region,)):
+            continue
         rings = _rings_somewhere(region, nsns[:6], others)
         if best is None or len(rings) < best[0]:
             best = (len(rings), prefix, rings)
-    assert best is not None
+    if best is None:
+        raise LookupError(region)
     return (best[1],), best[2]
 
 
@@ -1285,12 +1334,32 @@ def _with_country_code(src: pl.Series, out: pl.Series, region: str, ctx: MaskCon
                     pl.when(pl.lit(trunk) == t).then(pl.lit(cut)).otherwise(pl.lit(written))
                 ).to_series()
         written = f"+{cc} " + written.str.strip_chars_start()
-        out = out.scatter(rows, _mask_general(written, region, ctx))
-        ctx.tally.add(
-            f"numbers of {n} digits read in {reg} are written with their country code: written"
-            f" without it, a fake may be a valid number in {', '.join(where)}",
-            group.height,
-        )
+        fits = pl.repeat(True, len(written), eager=True)
+        if ctx.max_length is not None:
+            # too long for the column (it would be cut: another number, a broken join):
+            # without the punctuation, `+49201234567`; else the national fake stays
+            main = split_extension(written)[0]  # an extension does not fit either
+            compact = f"+{cc}" + keep_digits(main.str.slice(len(f"+{cc} ")))
+            long = written.str.len_chars() > ctx.max_length
+            written = pl.select(
+                pl.when(long).then(pl.lit(compact)).otherwise(pl.lit(written))
+            ).to_series()
+            fits = (written.str.len_chars() <= ctx.max_length).fill_null(True)
+        if not fits.all():
+            ctx.tally.add(
+                f"numbers of {n} digits read in {reg} have fakes that may be valid numbers"
+                f" written without country code in {', '.join(where)}: the column is too"
+                " short to write it",
+                int((~fits).sum()),
+            )
+        rows, written = rows.filter(fits), written.filter(fits)
+        if written.len():
+            out = out.scatter(rows, _mask_general(written, region, ctx))
+            ctx.tally.add(
+                f"numbers of {n} digits read in {reg} are written with their country code:"
+                f" written without it, a fake may be a valid number in {', '.join(where)}",
+                written.len(),
+            )
     return out
 
 

@@ -97,7 +97,8 @@ def _dial_regions(tables: list[TablePlan]) -> tuple[list[TablePlan], tuple[str, 
     the rules say numbers of more than one region are kept, a number written without its
     country code may be read in any of them, and its fake must ring in none. The same for
     every column, so one number has one fake everywhere (a join on phones still joins).
-    One region: empty (the fakes are those of that region alone)."""
+    One region too: a number `scrub` reads in another (`(212) 555-0187` in a German table's
+    notes, read as North American) must not ring where the rules say the numbers are."""
     from dataclasses import replace
 
     from sanitizer.masks.phone import region_for
@@ -108,7 +109,7 @@ def _dial_regions(tables: list[TablePlan]) -> tuple[list[TablePlan], tuple[str, 
             if c.spec.name == "phone":
                 found.add(region_for(c.ctx))
                 found.update(c.ctx.option("regions") or ())
-    if len(found) < 2:
+    if not found:
         return tables, ()
     dial = tuple(sorted(found))
     out = [
@@ -120,7 +121,7 @@ def _dial_regions(tables: list[TablePlan]) -> tuple[list[TablePlan], tuple[str, 
 
 def _text_reads_phone_regions(tables: list[TablePlan]) -> list[TablePlan]:
     """`scrub` rules without `regions` read numbers in text also in the regions the `phone`
-    rules read theirs in: a table whose phones are Italian (`region: IT`) had notes quoting
+    rules read theirs in, and their other `regions`: a table whose phones are Italian (`region: IT`) had notes quoting
     `01510000` that scrub, reading US, GB, DE and FR, left as they were (and column and text
     would show different fakes for one number)."""
     from dataclasses import replace
@@ -130,7 +131,11 @@ def _text_reads_phone_regions(tables: list[TablePlan]) -> list[TablePlan]:
 
     phone = tuple(
         dict.fromkeys(
-            region_for(c.ctx) for tp in tables for c in tp.columns if c.spec.name == "phone"
+            region
+            for tp in tables
+            for c in tp.columns
+            if c.spec.name == "phone"
+            for region in (region_for(c.ctx), *(c.ctx.option("regions") or ()))
         )
     )
     if not phone:

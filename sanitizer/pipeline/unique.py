@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from sanitizer.errors import EXIT_FAILED, SanitizeError
+from sanitizer.masks.base import Tally
 from sanitizer.pipeline.plan import ColumnPlan, TablePlan
 
 MAX_REDRAWS = 16
@@ -48,7 +49,9 @@ def find_overrides(batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan) 
     Raises:
         SanitizeError: (exit 1) when no free fake is found after MAX_REDRAWS tries.
     """
-    parts = [_hashes(col.spec.fn(b, col.ctx)) for b in batches() if len(b)]
+    # these passes only find collisions: what the mask counts (`Tally`) is the clone's to say
+    quiet = dataclasses.replace(col.ctx, tally=Tally())
+    parts = [_hashes(col.spec.fn(b, quiet)) for b in batches() if len(b)]
     if not parts:
         return pl.DataFrame(schema={"raw": pl.String, "masked": pl.String})
     taken = np.concatenate(parts)
@@ -61,7 +64,7 @@ def find_overrides(batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan) 
     outs: list[pl.Series] = []
     dup_series = pl.Series(dup)
     for b in batches():
-        out = col.spec.fn(b, col.ctx)
+        out = col.spec.fn(b, quiet)
         hit = out.hash(seed=_SEED).is_in(dup_series)
         raws.append(b.filter(hit))
         outs.append(out.filter(hit))
@@ -75,7 +78,7 @@ def find_overrides(batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan) 
     for salt in range(1, MAX_REDRAWS + 1):
         if len(losers) == 0:
             break
-        ctx = dataclasses.replace(col.ctx, salt=str(salt))
+        ctx = dataclasses.replace(quiet, salt=str(salt))
         new = col.spec.fn(losers, ctx)
         h = _hashes(new)
         pos = np.searchsorted(taken_sorted, h)
