@@ -37,6 +37,8 @@ class ColumnInfo:
         nullable: whether NULL is allowed.
         max_length: the declared character length, if any.
         enum_values: the allowed values of an enum column.
+        autoincrement: a primary key the database numbers.
+        max_int: the largest value of an integer type narrower than 64 bits, else None.
     """
 
     name: str
@@ -46,6 +48,7 @@ class ColumnInfo:
     max_length: int | None = None
     enum_values: tuple[str, ...] = ()
     autoincrement: bool = False
+    max_int: int | None = None
 
 
 @dataclass(frozen=True)

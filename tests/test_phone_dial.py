@@ -16,7 +16,7 @@ from pathlib import Path
 
 import phonenumbers
 import polars as pl
-from conftest import run_cli
+from conftest import ScratchServer, run_cli
 
 from sanitizer.masks.base import MaskContext
 from sanitizer.masks.phone import (
@@ -359,3 +359,38 @@ def test_norway_unquoted_is_a_region() -> None:
     from sanitizer.masks.phone import parse_regions
 
     assert parse_regions(["DE", False]) == ("DE", "NO")
+
+
+def test_a_number_column_narrower_than_64_bits_is_refused_for_phones(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """A probe: `phone integer` (PostgreSQL) masked as phones gave `5031641608`, which the
+    copy refused with a bare NumericValueOutOfRange, or which a snapshot held and its restore
+    then failed on. run now says so up front, naming the column (exit 2); scan proposes
+    `redact` there; a BIGINT column is masked."""
+    source = pg_server.create()
+    conn = pg_server.connect(source)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE c (id int PRIMARY KEY, phone integer, cell bigint)")
+            cur.execute("INSERT INTO c VALUES (1, 2015550011, 2125550187), (2, NULL, NULL)")
+    finally:
+        conn.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  c:\n    id: keep\n    phone: phone\n    cell: phone\n"
+    )
+    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    assert run.code == 2, run.output
+    assert "c.phone: INTEGER holds numbers up to 2,147,483,647" in run.stderr, run.stderr
+    assert "Traceback" not in run.output
+    scanned = tmp_path / "scanned"
+    assert run_cli("scan", "--source", source, "--out", str(scanned / "c.yml")).code == 0
+    proposed = (scanned / "c.yml").read_text()
+    assert "phone: redact" in proposed, proposed
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  c:\n    id: keep\n    phone: redact\n    cell: phone\n"
+    )
+    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    assert run.code == 0, run.output

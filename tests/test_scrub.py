@@ -231,7 +231,9 @@ def test_a_cut_to_the_column_length_never_turns_a_fake_address_into_a_real_one()
         out = mask_scrub(texts, replace(base, column=col))
         assert all(v is None or len(v) <= length for v in out)
         assert unreserved_emails(out).len() == 0, (length, out.to_list())
-        cuts_into_co += int(any((v or "").endswith("@example.co") for v in full.str.slice(0, length)))
+        cuts_into_co += int(
+            any((v or "").endswith("@example.co") for v in full.str.slice(0, length))
+        )
     assert cuts_into_co > 0  # the plain cut did produce such an address: the test can fail
 
 
@@ -326,3 +328,39 @@ def test_the_ascii_address_regex_finds_what_the_unicode_one_finds(texts: list[st
         replace_emails(series, "<${0}>").to_list()
         == series.str.replace_all(EMAIL_IN_TEXT, "<${0}>").to_list()
     )
+
+
+# (region, text, the number in it): writings a probe saw go out as they were
+WRITTEN_AS_PEOPLE_DO = [
+    ("DK", "Tel: 30.12.34.56", "30.12.34.56"),  # four pairs: no IPv4 address, a Danish number
+    ("DK", "Notiz: 20.16.01.95 ab 9", "20.16.01.95"),
+    ("CH", "Natel 078.123.45.23", "078.123.45.23"),  # a leading zero: no IPv4 address
+    ("DE", "Tel.(030)1234567", "(030)1234567"),  # glued to the word that says it
+    ("DK", "DK: 20160183/20160184", "20160183"),  # two numbers, one after the other
+    ("DK", "DK: 20160183/20160184", "20160184"),
+    ("DK", "2025-01-02 20160191", "20160191"),  # a date before it
+]
+
+
+@pytest.mark.parametrize(
+    ("region", "text", "number"),
+    WRITTEN_AS_PEOPLE_DO,
+    ids=[f"{t}|{n}" for _, t, n in WRITTEN_AS_PEOPLE_DO],
+)
+def test_numbers_written_as_people_write_them_are_masked(
+    region: str, text: str, number: str
+) -> None:
+    assert phonenumbers.is_valid_number(phonenumbers.parse(number, region))
+    out = mask_scrub(pl.Series([text]), _ctx(region, regions=(region,))).item()
+    assert number not in out
+    if region != "CH":  # Swiss numbers become North American ones (no unallocated prefix)
+        assert sum(c.isdigit() for c in out) == sum(c.isdigit() for c in text)  # in place
+    if text.startswith("2025-01-02"):
+        assert out.startswith("2025-01-02 ")
+
+
+@pytest.mark.parametrize(
+    "text", ["host 192.168.1.20 down", "from 10.0.0.1", "INV-2022-03242", "order 2025-01-02 14:55"]
+)
+def test_addresses_invoices_and_dates_stay(text: str) -> None:
+    assert mask_scrub(pl.Series([text]), _ctx("DK", regions=("DK", "DE"))).item() == text

@@ -83,7 +83,29 @@ def _column_info(col: sa.Column[object], dialect: sa.engine.Dialect) -> ColumnIn
         max_length=length if isinstance(length, int) else None,
         enum_values=enums,
         autoincrement=bool(col.primary_key and col.autoincrement is True),
+        max_int=_max_int(t, dialect) if kind is Kind.INTEGER else None,
     )
+
+
+# the largest value of integer types narrower than 64 bits (signed, unsigned)
+_INT_LIMITS = {
+    "TINYINT": (127, 255),
+    "SMALLINT": (32767, 65535),
+    "MEDIUMINT": (8388607, 16777215),
+    "INTEGER": (2147483647, 4294967295),
+    "INT": (2147483647, 4294967295),
+}
+
+
+def _max_int(type_: sa.types.TypeEngine[object], dialect: sa.engine.Dialect) -> int | None:
+    """The largest value an integer column holds, where its type is narrower than 64 bits
+    (SQLite's INTEGER holds 64: None)."""
+    if dialect.name == "sqlite":
+        return None
+    limits = _INT_LIMITS.get(type(type_).__name__.upper())
+    if limits is None:
+        return None
+    return limits[1] if getattr(type_, "unsigned", False) else limits[0]
 
 
 def _schemas(engine: Engine) -> tuple[str | None, list[str | None]]:

@@ -1374,10 +1374,27 @@ def _nanp_written(lanes: np.ndarray, dial: tuple[str, ...] = ()) -> pl.Series:
     return matrix_strings(out)
 
 
+# the largest fake a number column must hold: 15 digits (E.164's longest number)
+PHONE_MAX_INT = 10**15 - 1
+
+
+def _validate(ctx: MaskContext) -> None:
+    """A number column narrower than 64 bits cannot hold the fakes: a US number in a
+    PostgreSQL `integer` gave `5031641608`, which the copy refused (or the snapshot held,
+    and its restore failed)."""
+    top = ctx.column.max_int if ctx.column is not None else None
+    if top is not None and top < PHONE_MAX_INT:
+        raise ValueError(
+            f"holds numbers up to {top:,}, too small for masked phone numbers (up to 15"
+            " digits); widen the column to BIGINT or use `redact`"
+        )
+
+
 @register(
     "phone",
     summary="a number in a range reserved for fiction or unassignable; shape kept",
     options=(UNIQUE, REGION, ALSO_IN),
+    validate=_validate,
     kinds=frozenset({Kind.TEXT, Kind.OTHER, Kind.INTEGER, Kind.DECIMAL}),
 )
 def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:

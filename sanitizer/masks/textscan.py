@@ -295,10 +295,37 @@ def _is_part_of_token(text: str, start: int, end: int) -> bool:
     if before == "=":  # `created_at=1732723200`; `phone=…` is let through by its context
         return _context(text, start) != "phone"
     if before and before in _JOINED_BEFORE and before2.isalnum():
-        return True
+        # `Tel.(030)1234567`: glued to the word that says it is a phone number;
+        # `20160183/20160184`: the second of two numbers, one after the other
+        if before == "/" and _LISTED_BEFORE.search(text, 0, start - 1):
+            return False
+        return not (before == "." and _context(text, start) == "phone")
     if after and after in _JOINED_AFTER and after2.isalnum():
-        return True
-    return (before == " " and before2.isdigit()) or (after == " " and after2.isdigit())
+        # `20160183/20160184`: two numbers, one after the other
+        return not (after == "/" and _LISTED_AFTER.match(text, end + 1))
+    if before == " " and before2.isdigit():
+        # `2025-01-02 20160191`: a date before it, not more groups of one number
+        return not _DATE_BEFORE.search(text, 0, start - 1)
+    return after == " " and after2.isdigit()
+
+
+# a number after `/` that is a phone number's length: a list (`20160183/20160184`)
+_LISTED_AFTER = re.compile(r"\+?\d[\d ().-]{5,}\d(?![\d/])")
+_LISTED_BEFORE = re.compile(r"(?<![\d/])\+?\d[\d ().-]{5,}\d$")
+_DATE_BEFORE = re.compile(_DATE.pattern + r"$")
+
+
+def _is_ipv4(core: str) -> bool:
+    """A dotted quad as addresses are written: not four pairs (`30.12.34.56`, how Danish,
+    Norwegian and French numbers are written), no group with a leading zero
+    (`078.123.45.23`, a Swiss number) and none above 255. Those others are read as numbers,
+    and taken only where one is valid (`10.20.30.40` is not, and stays)."""
+    if not _IPV4.match(core):
+        return False
+    groups = core.split(".")
+    if all(len(g) == 2 for g in groups) or any(len(g) > 1 and g[0] == "0" for g in groups):
+        return False
+    return all(int(g) <= 255 for g in groups)
 
 
 def _looks_like_other_number(raw: str) -> bool:
@@ -306,7 +333,7 @@ def _looks_like_other_number(raw: str) -> bool:
     core = raw.strip()
     return bool(
         _DATE.search(core)
-        or _IPV4.match(core)
+        or _is_ipv4(core)
         or _PRICE.match(core)
         or _DECIMAL.match(core)
         or _ISBN.match(core)
@@ -408,7 +435,7 @@ def phone_worthy_runs(text: str) -> list[tuple[int, int]]:
 
 
 def _looks_like_other_number_whole(run: str) -> bool:
-    return bool(_IPV4.match(run) or _PRICE.match(run) or _DECIMAL.match(run) or _ISBN.match(run))
+    return bool(_is_ipv4(run) or _PRICE.match(run) or _DECIMAL.match(run) or _ISBN.match(run))
 
 
 def _trim_brackets(raw: str, start: int, end: int) -> tuple[int, int]:
@@ -447,6 +474,8 @@ def _judge(
     valid_in = _valid_region(raw, number, region, regions)
     if valid_in is not None:
         return PhoneHit(start, end, valid_in, True)
+    if _IPV4.match(main.strip()):
+        return None  # dotted as addresses are and no valid number: an address, `10.20.30.40`
     if international or context == "phone" or _GROUPED.match(main.strip()):
         _, _, pn = _matcher_api()
         own = region
