@@ -490,8 +490,8 @@ def dial_prefix(region: str, length: int, others: tuple[str, ...]) -> tuple[str,
     """An NSN prefix for ``length``-digit numbers of ``region``: unallocated there (as
     `unallocated_prefix`, for this length) and whose numbers ring in no region of
     ``others``; and the regions of ``others`` where no 2-4 digit prefix could be found
-    (empty normally; the prefix then rings in as few of them as the first 20 tried; the
-    mask writes such fakes with their country code and says so).
+    (empty normally; the prefix then rings in as few of them as any of the first 20 tried
+    does; the mask writes such fakes with their country code and says so).
 
     Raises:
         LookupError: when ``region`` has no unallocated prefix for this length.
@@ -523,56 +523,58 @@ def _dial_search(
     if _unallocated_prefix(region) is None:
         raise LookupError(region)  # every leading digit in use (BE, CH): no length has one
 
-    def unallocated(prefix: str) -> list[str] | None:
-        """The NSNs ``prefix`` is tried with, if none of them is valid at home."""
-        nsns = [prefix + f for f in _fixed_fills(length - len(prefix))]
+    def nsns_of(prefix: str) -> list[str]:
+        return [prefix + f for f in _fixed_fills(length - len(prefix))]
+
+    def unallocated(prefix: str, nsns: list[str]) -> bool:
+        """None of ``nsns`` is valid at home, and no short number starts ``prefix``."""
         home = (phonenumbers.PhoneNumber(country_code=cc, national_number=int(x)) for x in nsns)
         if any(phonenumbers.is_valid_number(x) for x in home):
-            return None
-        return None if _short_start(region, prefix + "0" * 4) else nsns
+            return False
+        return not _short_start(region, prefix + "0" * 4)
 
-    # 2 and 3 digits, then 4 where the first 3 are unallocated at home (the 4th is mostly
-    # what another region's reading needs: `200` is no US area code, `3130` no exchange)
-    passed: list[tuple[str, list[str]]] = []
-    wider: list[str] = []
+    def heads(width: int) -> list[str]:
+        return [str(n) for n in range(2 * 10 ** (width - 1), 10**width)] if width < length else []
+
     # the region that rang last is asked first; the home region too: read there as written,
-    # `45…` was Denmark's country code and the rest a valid Danish number
+    # `45…` was Denmark's country code and the rest a valid Danish number. A prefix is read in
+    # the regions before it is asked about at home: most ring at their first numbers.
     order = [region, *others]
+    # 2 and 3 digits, then 4 after the first 3 that are unallocated at home (the 4th is
+    # mostly what another region's reading needs: `200` is no US area code, `3130` no
+    # exchange)
     for width in (2, 3, 4):
         if width >= length:
             break
-        heads = (
-            [str(n) for n in range(2 * 10 ** (width - 1), 10**width)]
-            if width < 4
-            else [head + d for head in wider[:WIDER] for d in "0123456789"]
-        )
+        if width < 4:
+            candidates = heads(width)
+        else:
+            wider = [p for p in heads(3) if unallocated(p, nsns_of(p))][:WIDER]
+            candidates = [head + d for head in wider for d in "0123456789"]
         found: list[str] = []
-        for prefix in heads:
-            nsns = unallocated(prefix)
-            if nsns is None:
-                continue
-            if width == 3:
-                wider.append(prefix)
-            if not _rings_first(region, nsns, order):
+        for prefix in candidates:
+            nsns = nsns_of(prefix)
+            if not _rings_first(region, nsns, order) and unallocated(prefix, nsns):
                 found.append(prefix)
                 if len(found) == MAX_PREFIXES:
                     break
-            elif not found:
-                passed.append((prefix, nsns))
         if found:
             return tuple(found), ()
-    if not passed:
-        raise LookupError(region)
-    # none rings nowhere: of the first 20 unallocated at home, the one ringing in the fewest
-    # regions (written nationally: the mask writes such fakes with their country code but in
-    # a number column)
+    # none rings nowhere: of the first 20 of 2 or 3 digits unallocated (and not ringing) at
+    # home, the one ringing in the fewest regions (written nationally: the mask writes such
+    # fakes with their country code but in a number column)
     best: tuple[int, str, tuple[str, ...]] | None = None
-    for prefix, nsns in passed[:40]:
-        if _rings_somewhere(region, nsns, (region,)):
+    tried = 0
+    for prefix in heads(2) + heads(3):
+        nsns = nsns_of(prefix)
+        if not unallocated(prefix, nsns) or _rings_somewhere(region, nsns, (region,)):
             continue
         rings = _rings_somewhere(region, nsns[:6], others)
         if best is None or len(rings) < best[0]:
             best = (len(rings), prefix, rings)
+        tried += 1
+        if tried == 20 or not rings:
+            break
     if best is None:
         raise LookupError(region)
     return (best[1],), best[2]
