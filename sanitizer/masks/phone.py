@@ -253,32 +253,27 @@ def _exchange_0_1_invalid(code: str) -> bool:
     return True
 
 
-def _short_start(region: str, digits: str) -> bool:
-    """`_is_short_number_prefix`, each leading part asked once per process."""
+def _is_short_number_prefix(region: str, digits: str) -> bool:
+    """True when some leading part of ``digits`` (2 to 6 digits) is an emergency or other
+    short number; each part asked once per process."""
     return any(_is_short(region, digits[:n]) for n in range(2, min(len(digits), 6) + 1))
 
 
 @cache
 def _is_short(region: str, digits: str) -> bool:
-    return _is_short_number_prefix(region, digits, only=True)
-
-
-def _is_short_number_prefix(region: str, digits: str, *, only: bool = False) -> bool:
-    """True when some leading part of ``digits`` (``only``: ``digits`` itself) is an
-    emergency or other short number."""
+    """Whether ``digits`` is itself an emergency or other short number of ``region``."""
     import phonenumbers
 
-    for n in range(len(digits) if only else 2, min(len(digits), 6) + 1):
-        num = phonenumbers.PhoneNumber(
-            country_code=phonenumbers.country_code_for_region(region),
-            national_number=int(digits[:n]),
-        )
-        if phonenumbers.is_possible_short_number_for_region(num, region) and (
+    num = phonenumbers.PhoneNumber(
+        country_code=phonenumbers.country_code_for_region(region), national_number=int(digits)
+    )
+    return bool(
+        phonenumbers.is_possible_short_number_for_region(num, region)
+        and (
             phonenumbers.is_valid_short_number_for_region(num, region)
-            or phonenumbers.is_emergency_number(digits[:n], region)
-        ):
-            return True
-    return False
+            or phonenumbers.is_emergency_number(digits, region)
+        )
+    )
 
 
 def unallocated_prefix(region: str) -> str:
@@ -531,7 +526,7 @@ def _dial_search(
         home = (phonenumbers.PhoneNumber(country_code=cc, national_number=int(x)) for x in nsns)
         if any(phonenumbers.is_valid_number(x) for x in home):
             return False
-        return not _short_start(region, prefix + "0" * 4)
+        return not _is_short_number_prefix(region, prefix + "0" * 4)
 
     def heads(width: int) -> list[str]:
         return [str(n) for n in range(2 * 10 ** (width - 1), 10**width)] if width < length else []
