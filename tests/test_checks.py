@@ -355,7 +355,9 @@ _ADDRESS_PIECES = [
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(st.sampled_from(_ADDRESS_PIECES), max_size=12), min_size=1, max_size=20))
-@example([["a", "\u0301", "Ü", "@", "com", ".", "com"], ["李", "٣", "@", "é", ".", "com", "\u2003"]])
+@example(
+    [["a", "\u0301", "Ü", "@", "com", ".", "com"], ["李", "٣", "@", "é", ".", "com", "\u2003"]]
+)
 @example([["a", "@", "com", ".", "x" * 60, "a", "com"], ["a", "@", "com", ".", "x" * 60, "com"]])
 def test_plain_addresses_extract_as_themselves(pieces: list[list[str]]) -> None:
     """`email_candidates` does not extract from a text that is one plain address: for those,
@@ -681,7 +683,22 @@ def test_times_are_spelled_as_the_three_rewritings_spell_them(pieces: list[list[
     assert _same_time(text).to_list() == want.to_list()
 
 
-_RUN_PIECES = ["+44", " ", "20", "7946", "0958", "(", ")", "-", "x", "EXT.", "extenſion", "#", "a", "é"]
+_RUN_PIECES = [
+    "+44",
+    " ",
+    "20",
+    "7946",
+    "0958",
+    "(",
+    ")",
+    "-",
+    "x",
+    "EXT.",
+    "extenſion",
+    "#",
+    "a",
+    "é",
+]
 
 
 @settings(max_examples=300, deadline=None)
@@ -701,3 +718,44 @@ def test_phone_shaped_values_are_found_past_the_character_filter(pieces: list[li
     shaped = main.str.contains(leak.PHONE_SHAPED) & enough & (digits <= 17) & ~other
     want = {i for i, ok in enumerate(shaped.to_list()) if ok}
     assert set(phone_runs(text, whole=True, inside=False).get_column("row").to_list()) == want
+
+
+def test_the_scan_counts_every_batch_read_on_its_threads(
+    published: dict[str, Path], tmp_path: Path
+) -> None:
+    """Batches of one table are read on several threads: with batches of 23 rows, what is
+    planted across many of them is counted once each, and an untouched copy still equals
+    its source (digests summed from batches done in any order)."""
+    data = tmp_path / "data.sqlite"
+    shutil.copy(published["snapshot"] / "data.sqlite", data)
+    plan, stats = _plan_and_stats(published["source"], ROOT / "rules")
+    clean = run_checks(data, plan, stats, batch_size=23)  # type: ignore[arg-type]
+    assert clean.passed, [r.render() for r in clean.failed]
+    email = _source_email(published["source"])
+    con = sqlite3.connect(data)
+
+    def spread(table: str) -> list[int]:  # ids in batches far apart (first, middle, last)
+        ids = [r[0] for r in con.execute(f"SELECT id FROM {table} ORDER BY id")]
+        assert len(ids) > 5 * 23, f"{table} has too few rows for batches far apart"
+        return sorted({ids[3], ids[len(ids) // 3], ids[2 * len(ids) // 3], ids[-1]})
+
+    def marks(ids: list[int]) -> str:
+        return ", ".join(map(str, ids))
+
+    orders, tickets = spread("orders"), spread("support_tickets")[1:]
+    con.execute(f"UPDATE orders SET customer_email = 'a@gmail.com' WHERE id IN ({marks(orders)})")
+    con.execute(
+        f"UPDATE support_tickets SET status = 'see ' || ? WHERE id IN ({marks(tickets)})", (email,)
+    )
+    last_item = spread("order_items")[-1]
+    con.execute(f"UPDATE order_items SET quantity = quantity + 1 WHERE id = {last_item}")
+    con.commit()
+    con.close()
+    plan, stats = _plan_and_stats(published["source"], ROOT / "rules")
+    report = run_checks(data, plan, stats, batch_size=23)  # type: ignore[arg-type]
+    failed = {(r.check, r.table, r.column): r for r in report.failed}
+    assert failed[("email_domain", "orders", "customer_email")].observed == len(orders) == 4
+    assert failed[("leak", "support_tickets", "status")].observed == len(tickets) == 3
+    assert ("keep_unchanged", "order_items", "quantity") in failed
+    for r in report.failed:
+        assert_no_raw_values(r.render(), published["source"])
