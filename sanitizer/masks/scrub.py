@@ -245,12 +245,14 @@ def _pieces(work: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
     flagged = segs.filter(pl.col("kind") == TEXT).get_column("s")
     flagged = flagged.filter(candidate_mask(flagged)).unique()
     cut = _cut_phones(flagged, regions).with_columns(kind=pl.lit(TEXT))
-    segs = segs.join(cut, on=["s", "kind"], how="left").with_columns(
-        p=pl.coalesce("p", pl.concat_list("s")),
-        pk=pl.coalesce("pk", pl.concat_list("kind")),
-        pr=pl.coalesce("pr", pl.concat_list(pl.lit(None, dtype=pl.String))),
+    # a segment with numbers becomes its pieces (one row each, in order `j`); any other
+    # stays one piece, itself
+    pieces = (
+        segs.join(cut, on=["s", "kind"], how="left")
+        .with_columns(p=pl.coalesce("p", "s"), pk=pl.coalesce("pk", "kind"))
+        .sort("i", "k", "j")
+        .select("i", "row", "p", "pk", "pr")
     )
-    pieces = segs.sort("i", "k").select("i", "row", "p", "pk", "pr").explode("p", "pk", "pr")
     return (
         pieces.with_columns(k=rank_in_runs(pieces.get_column("i")))
         .rename({"p": "s", "pk": "kind", "pr": "region"})
@@ -259,21 +261,27 @@ def _pieces(work: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _cut_phones(texts: pl.Series, regions: tuple[str, ...]) -> pl.DataFrame:
-    """For each distinct text, its pieces around the phone numbers the matcher finds."""
-    rows: list[tuple[str, list[str], list[str], list[str | None]]] = []
+    """For each distinct text the phone matcher finds numbers in, its pieces around them:
+    one row per piece, with the text ``s``, the piece's order ``j``, the piece ``p``, its
+    kind ``pk`` and region ``pr``. (Built as flat columns: a frame of list columns from
+    Python rows took 30 ms a batch.)"""
+    owner: list[str] = []
+    order: list[int] = []
+    parts: list[str] = []
+    kinds: list[str] = []
+    found_in: list[str | None] = []
     for text in texts.to_list():
         hits = find_phones(text, regions)
         if hits:
-            rows.append((text, *_split(text, hits)))
+            p, k, r = _split(text, hits)
+            owner += [text] * len(p)
+            order += range(len(p))
+            parts += p
+            kinds += k
+            found_in += r
     return pl.DataFrame(
-        rows,
-        schema={
-            "s": pl.String,
-            "p": pl.List(pl.String),
-            "pk": pl.List(pl.String),
-            "pr": pl.List(pl.String),
-        },
-        orient="row",
+        {"s": owner, "j": order, "p": parts, "pk": kinds, "pr": found_in},
+        schema={"s": pl.String, "j": pl.UInt32, "p": pl.String, "pk": pl.String, "pr": pl.String},
     )
 
 
