@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import sqlite3
+from pathlib import Path
 
 import phonenumbers
 import polars as pl
@@ -204,3 +207,108 @@ def test_phone_tables_of_another_release_are_not_used(monkeypatch: pytest.Monkey
         assert phone_mod._exchange_0_1_invalid_known("415") is True
     finally:
         phone_mod._tables.cache_clear()
+
+
+# International writings whose country code has no region, or written after `tel:` or a
+# bracket: read as a home region's national number, `+800 1234 5678` came out `+316 2056 4867`
+# (a Dutch mobile number) and `tel:+4930123456` came out `tel:+3127496299` (the Netherlands
+# again), and the checks, reading them the same way, passed the second.
+HOSTILE_INTERNATIONAL = [
+    "+800 1234 5678",  # international freephone: no region
+    "+882 1234 5678",  # international networks
+    "+883 5100 1234 5678",
+    "+999 1234 5678",  # a code no one has
+    "00800 1234 5678",
+    "tel:+800-1234-5678",
+    "tel:+4930123456",
+    "tel:+1-415-555-2671",
+    "TEL:+44 20 7946 0018",
+    "(+49) 30 1234567",
+    "(+49) 30 1234567 ext 12",
+    "tel:0049301234567",
+]
+
+
+def _dialled(value: str) -> list[phonenumbers.PhoneNumber]:
+    """What a phone does with a value: an international writing is read as such (after a
+    `tel:` scheme or a bracket), a national one in each of the test's regions."""
+    text = value.split(":", 1)[1] if value.lower().startswith("tel:") else value
+    text = text.replace("(", "").replace(")", "")
+    out = []
+    for region in ("DE", "US", "GB", "NL"):
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            out.append(phonenumbers.parse(text, region))
+    return out
+
+
+def _rings(number: phonenumbers.PhoneNumber) -> bool:
+    """Valid, and not in a range reserved for fiction (Ofcom's drama numbers are valid)."""
+    nsn = str(number.national_number)
+    fiction = phone_mod.FICTION.get(number.country_code, ())
+    drama = any(nsn.startswith(b.prefix) and len(nsn) == b.length for b in fiction)
+    return phonenumbers.is_valid_number(number) and not drama
+
+
+@pytest.mark.parametrize("dial", [(), ("DE", "DK", "US")], ids=["one region", "three"])
+def test_international_writings_of_any_code_mask_to_numbers_that_ring_nowhere(
+    dial: tuple[str, ...],
+) -> None:
+    values = pl.Series("p", HOSTILE_INTERNATIONAL)
+    ctx = MaskContext(secret=b"k", pools=Pools(), region="DE", dial=dial)
+    out = mask_phone(values, ctx)
+    for before, after in zip(values.to_list(), out.to_list(), strict=True):
+        assert after != before
+        for number in _dialled(after):
+            assert not _rings(number), f"{before} -> {after} rings"
+    # the checks read them as the mask wrote them: every fake is in a safe space
+    keys = number_keys(out, "DE")
+    assert keys.null_count() == 0
+    assert safe_flags(keys, dial).all(), pl.DataFrame({"out": out, "k": keys})
+
+
+def test_a_plus_before_the_first_digit_is_an_international_writing() -> None:
+    keys = number_keys(pl.Series(HOSTILE_INTERNATIONAL), "DE").to_list()
+    assert keys[0] == keys[4] == keys[5] == "0:001:80012345678"  # `+800`, `00800`, `tel:+800`
+    assert keys[6] == "49:DE:30123456"
+    assert keys[7] == "1:US:4155552671"
+    assert keys[8] == "44:GB:2079460018"
+    # the plain path (NumPy) and the general one (an extension) read alike
+    assert keys[9] == keys[10] == keys[11] == "49:DE:301234567"
+    read = read_numbers(pl.Series(["+800 1234 5678", "030 1234567"]), "DE")
+    assert read.get_column("f").to_list() == [True, False]  # read alike in every region
+
+
+def test_a_run_publishes_international_writings_of_any_code_as_numbers_that_ring_nowhere(
+    tmp_path: Path,
+) -> None:
+    """Through the CLI, a column of such values and text that quotes them: the run passes its
+    checks (every fake in a safe space) and publishes no number that rings. (`+999 …` is
+    left out: no country has the code, so `scrub` does not take it for a number in text,
+    and the leak check, which reads it there, fails the run.)"""
+    from conftest import run_cli
+
+    values = [v for v in HOSTILE_INTERNATIONAL if not v.startswith("+999")]
+    db = tmp_path / "contacts.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY, phone TEXT, note TEXT)")
+        conn.executemany(
+            "INSERT INTO contacts VALUES (?, ?, ?)",
+            [(i, v, f"call {v} today") for i, v in enumerate(values, 1)],
+        )
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "contacts.yml").write_text(
+        "version: 1\ntables:\n  contacts:\n    id: keep\n"
+        "    phone: {mask: phone, region: DE}\n    note: scrub\n"
+    )
+    store = tmp_path / "store"
+    result = run_cli(
+        "run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(store)
+    )
+    assert result.code == 0, result.output
+    data = Path(result.stdout.strip().splitlines()[-1]) / "data.sqlite"
+    with sqlite3.connect(data) as conn:
+        phones = [r[0] for r in conn.execute("SELECT phone FROM contacts ORDER BY id")]
+    for before, after in zip(values, phones, strict=True):
+        assert after != before
+        assert not any(_rings(n) for n in _dialled(after)), f"{before} -> {after} rings"

@@ -43,6 +43,13 @@ EXTENSION_RE = r"(?i)^(.*?\d[^a-z]*?)(\s*(?:ext\.?|extension|x|#)\s*\d{1,6}\s*)$
 PAREN_TRUNK_RE = r"^\s*(?:\+|00)\s*(\d{1,3})[\s.-]*\(\s*0\s*\)"
 MIN_DIGITS = 5  # fewer digits than this is not a phone number; scramble digit by digit
 MAX_DIGITS = 20  # NSNs up to 17 digits (Japan), a country code and an international prefix `00`
+# A number written internationally whose country code has no region (`+800` freephone, `+882`
+# networks, a code no one has): its digits are read as one NSN of "country" 0, region `001`
+# (libphonenumber's name for non-geographic codes). No space of it is known to be undialable,
+# so it is masked into North America's fiction, like a country without one; read in a
+# home region instead, `+800 1234 5678` came out `+316 2056 4867`, a Dutch mobile number.
+NO_COUNTRY = 0
+NO_REGION = "001"
 
 
 def parse_region(value: object) -> str:
@@ -286,7 +293,7 @@ def unallocated_prefix(region: str) -> str:
     Raises:
         LookupError: when libphonenumber's metadata leaves no such prefix.
     """
-    prefix = _unallocated_prefix(region)
+    prefix = _unallocated_prefix(region) if region != NO_REGION else None
     if prefix is None:
         raise LookupError(region)
     return prefix
@@ -491,6 +498,8 @@ def dial_prefix(region: str, length: int, others: tuple[str, ...]) -> tuple[str,
     Raises:
         LookupError: when ``region`` has no unallocated prefix for this length.
     """
+    if region == NO_REGION:
+        raise LookupError(region)
     prefixes, rings = _dial_search(region, length, others)
     return prefixes[0], rings
 
@@ -499,6 +508,8 @@ def dial_prefixes(region: str, length: int, others: tuple[str, ...]) -> tuple[st
     """`dial_prefix`'s prefix and up to `MAX_PREFIXES` - 1 more of its width that ring in no
     region of ``others`` either: a unique column of 8-digit numbers behind a 4-digit prefix
     would have room for 10,000 fakes only."""
+    if region == NO_REGION:
+        raise LookupError(region)
     return _dial_search(region, length, others)[0]
 
 
@@ -733,8 +744,11 @@ def _split_frame(src: pl.Series, *, template: bool = True) -> pl.DataFrame:
     frame = pl.DataFrame(
         {"src": src, "main": main, "ext": ext, "digits": keep_digits(main)}
     ).with_row_index("_i")
-    stripped = pl.col("main").str.strip_chars()
-    columns = {"intl": stripped.str.starts_with("+") | stripped.str.starts_with("00")}
+    # international: a `+` before the first digit (`+49 …`, `(+49) …`, `tel:+49…`), or the
+    # digits start with the international prefix `00`
+    columns = {
+        "intl": pl.col("main").str.contains(r"^[^0-9]*\+") | pl.col("digits").str.starts_with("00")
+    }
     if template:
         columns["template"] = pl.col("main").str.replace_all(r"\d", "#")
     return frame.with_columns(**columns)
@@ -784,19 +798,26 @@ def _plan_frame(frame: pl.DataFrame, region: str) -> pl.DataFrame:
         .then(pl.lit(trunk))
         .otherwise(pl.lit(""))
     )
+    nowhere = pl.col("intl") & pl.col("intl_cc").is_null()  # see `NO_COUNTRY`
     frame = frame.with_columns(
-        cc=pl.coalesce(pl.col("intl_cc"), pl.lit(home_cc, dtype=pl.Int64)),
+        cc=pl.when(nowhere)
+        .then(pl.lit(NO_COUNTRY, dtype=pl.Int64))
+        .otherwise(pl.coalesce(pl.col("intl_cc"), pl.lit(home_cc, dtype=pl.Int64))),
         kept=pl.when(pl.col("intl_cc").is_not_null())
         .then(
             pl.concat_str(
                 [pl.col("lead"), pl.col("intl_cc").cast(pl.String), pl.col("paren_trunk")]
             )
         )
+        .when(nowhere)
+        .then(pl.col("lead"))
         .otherwise(national_trunk),
     )
     frame = frame.with_columns(
         region=pl.when(pl.col("intl_cc").is_not_null())
         .then(pl.col("intl_cc").replace_strict(regions, default=region, return_dtype=pl.String))
+        .when(nowhere)
+        .then(pl.lit(NO_REGION))
         .otherwise(pl.lit(region)),
         nsn=d.str.slice(pl.col("kept").str.len_chars()),
     )
@@ -1036,6 +1057,7 @@ class _Plain:
     spans: list[tuple[int, int, np.ndarray]]  # rows a:b have their digits at positions pos
     ok: np.ndarray  # MIN_DIGITS to MAX_DIGITS digits: a phone number
     intl_cc: np.ndarray  # written internationally, with a country code that has a region
+    nowhere: np.ndarray  # written internationally, with a code that has none (`NO_COUNTRY`)
     cc: np.ndarray
     kept: np.ndarray  # digits before the NSN: `00`, country code, trunk prefix
     nsn_len: np.ndarray
@@ -1045,8 +1067,10 @@ class _Plain:
 
     def region_at(self, at: int, home: str) -> str:
         """The region row ``at`` is read in: its country code's for an international
-        writing, else ``home``."""
-        return _cc_maps()[1].get(int(self.cc[at]), home) if self.intl_cc[at] else home
+        writing, `NO_REGION` for one whose code has none, else ``home``."""
+        if self.intl_cc[at]:
+            return _cc_maps()[1].get(int(self.cc[at]), home)
+        return NO_REGION if self.nowhere[at] else home
 
 
 def _read_plain(
@@ -1081,12 +1105,11 @@ def _read_plain(
             ok[a:b] = True
             digits[a:b, : len(pos)] = mat[a:b, pos] - np.uint8(_ZERO)
             spans.append((a, b, pos))
-    r = np.arange(m)
-    # international: the first character that is not a space is `+`, or `00` starts it
-    first = np.argmax(mat != _SPACE, axis=1)
-    c0 = mat[r, first]
-    c1 = mat[r, np.minimum(first + 1, width - 1)] * (first + 1 < width)
-    intl = (c0 == _PLUS) | ((c0 == _ZERO) & (c1 == _ZERO))
+    # international: a `+` before the first digit (`+49 …`, `(+49) …`), or the digits start
+    # with the international prefix `00` (as `_split_frame` reads any value)
+    first_digit = np.argmax(is_digit, axis=1)
+    before = np.arange(width)[None, :] < first_digit[:, None]
+    intl = ((mat == _PLUS) & before).any(axis=1) | ((digits[:, 0] == 0) & (digits[:, 1] == 0))
     lead = np.where(intl & (digits[:, 0] == 0) & (digits[:, 1] == 0), 2, 0)
     # the shortest leading 1, 2 or 3 digits (after a `00`) that are a country code
     head = digits[:, :5].astype(np.int16)
@@ -1098,6 +1121,7 @@ def _read_plain(
     dialing = _dialing(region)
     code, width_cc = dialing.cc_of[first3], dialing.cc_width[first3]
     intl_cc = intl & (code > 0)
+    nowhere = intl & (code == 0)
     home = dialing.home_cc
     trunk_len = np.zeros(m, dtype=np.int64)
     if dialing.trunk:
@@ -1106,7 +1130,7 @@ def _read_plain(
         trunk_len[begins & (count > len(t) + 4)] = len(t)
     if home == 1:
         trunk_len[(count == 11) & (digits[:, 0] == 1)] = 1
-    kept = np.where(intl_cc, lead + width_cc, trunk_len)
+    kept = np.where(intl_cc, lead + width_cc, np.where(nowhere, lead, trunk_len))
     # `+44 (0)20 …`: the `0` is kept as written (only a value with a bracket can say so)
     bracketed = np.flatnonzero(intl_cc & paren)
     if len(bracketed):  # only a value whose first `(` has `0` or a space after it can say so
@@ -1117,7 +1141,7 @@ def _read_plain(
         written = matrix_strings(mat[bracketed]).str.extract(PAREN_TRUNK_RE, 1)
         same_cc = written == pl.Series(code[bracketed]).cast(pl.String)
         kept[bracketed[same_cc.fill_null(False).to_numpy()]] += 1
-    cc = np.where(intl_cc, code, home)
+    cc = np.where(intl_cc, code, np.where(nowhere, NO_COUNTRY, home))
     nsn_len = count - kept
     # rows alike in country, region, NSN length and kept prefix, handled group by group:
     # in `by_group` order every group is one slice [a:b) (the rows not masked here last)
@@ -1131,7 +1155,7 @@ def _read_plain(
     ]
     digits_g = np.take(digits, by_group, axis=0)
     return _Plain(
-        sel, size, mat, spans, ok, intl_cc, cc, kept, nsn_len, by_group, spans_g, digits_g
+        sel, size, mat, spans, ok, intl_cc, nowhere, cc, kept, nsn_len, by_group, spans_g, digits_g
     )
 
 
@@ -1588,7 +1612,8 @@ def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
         found, hashed = _plain_keys(p, region)
         rows = p.sel[p.by_group[:hashed]]
         keys = keys.scatter(rows, found)
-        intl[rows] = p.intl_cc[p.by_group[:hashed]]
+        at = p.by_group[:hashed]
+        intl[rows] = p.intl_cc[at] | p.nowhere[at]
         done[rows] = True
     out = pl.DataFrame({"k": keys, "f": intl})
     rest = np.flatnonzero(~done & src.is_not_null().to_numpy())  # NULL: no key, not `f`
@@ -1612,7 +1637,7 @@ def _parsed_keys_general(values: pl.Series, region: str) -> pl.DataFrame:
                 [pl.col("cc").cast(pl.String), pl.col("region"), pl.col("nsn")], separator=":"
             )
         ),
-        f=pl.col("intl_cc").is_not_null(),
+        f=pl.col("intl_cc").is_not_null() | (pl.col("cc") == NO_COUNTRY),
     )
 
 
