@@ -720,12 +720,10 @@ def test_phone_shaped_values_are_found_past_the_character_filter(pieces: list[li
     assert set(phone_runs(text, whole=True, inside=False).get_column("row").to_list()) == want
 
 
-def test_the_scan_counts_every_batch_read_on_its_threads(
-    published: dict[str, Path], tmp_path: Path
-) -> None:
-    """Batches of one table are read on several threads: with batches of 23 rows, what is
-    planted across many of them is counted once each, and an untouched copy still equals
-    its source (digests summed from batches done in any order)."""
+def test_the_scan_counts_every_batch(published: dict[str, Path], tmp_path: Path) -> None:
+    """The copy read back in batches of 23 rows: what is planted across many of them is
+    counted once each, and an untouched copy still equals its source (digests summed over
+    batches)."""
     data = tmp_path / "data.sqlite"
     shutil.copy(published["snapshot"] / "data.sqlite", data)
     plan, stats = _plan_and_stats(published["source"], ROOT / "rules")

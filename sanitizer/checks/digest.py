@@ -215,17 +215,6 @@ class ColumnDigest:
     def add(self, values: pl.Series, row_keys: pl.Series | None) -> None:
         """Add one batch: ``values`` as text (NULL allowed), ``row_keys`` from `row_keys`
         (or None)."""
-        self.merge(self.of_batch(values, row_keys))
-
-    def merge(self, other: ColumnDigest) -> None:
-        """Add the digest of other rows (the sum is in no order: batches may come in any)."""
-        self.hi = (self.hi + other.hi) % _MOD
-        self.lo = (self.lo + other.lo) % _MOD
-        self.rows += other.rows
-
-    @staticmethod
-    def of_batch(values: pl.Series, row_keys: pl.Series | None) -> ColumnDigest:
-        """The digest of one batch alone (see ``add``)."""
         # NULL apart from every text (`""` included): its own mark, not a hash of text
         h = pl.when(pl.col("v").is_null()).then(_NULL_MARK).otherwise(pl.col("v").hash(_SEED))
         cols: dict[str, pl.Series] = {"v": values.alias("v")}
@@ -238,11 +227,9 @@ class ColumnDigest:
             .select(hi=(pl.col("h") // _HALF).sum(), lo=(pl.col("h") % _HALF).sum())
         )
         hi, lo = sums.row(0)
-        out = ColumnDigest()
-        out.hi = int(hi or 0) % _MOD
-        out.lo = int(lo or 0) % _MOD
-        out.rows = len(values)
-        return out
+        self.hi = (self.hi + int(hi or 0)) % _MOD
+        self.lo = (self.lo + int(lo or 0)) % _MOD
+        self.rows += len(values)
 
     @property
     def value(self) -> str:

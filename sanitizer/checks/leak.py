@@ -37,7 +37,6 @@ the column's own region for `phone`/`scrub` columns and in every region the rule
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -317,8 +316,6 @@ class LeakIndex:
         self._found = self.folder.spill("leak-scan", np.dtype([("c", "<u4"), ("r", "<u8")]))
         self._columns: list[tuple[str, str]] = []
         self._column_ids: dict[tuple[str, str], int] = {}
-        # the scan reads several output tables at once: what they found goes in one spill
-        self._found_lock = threading.Lock()
         self.kinds: set[str] = set()
         # a bit for each 7-digit tail of an indexed phone number: an output number whose key
         # could equal one in the index ends in such a tail, so only those are read (parsed)
@@ -434,11 +431,10 @@ class LeakIndex:
 
     def _column_id(self, table: str, column: str) -> int:
         key = (table, column)
-        with self._found_lock:
-            if key not in self._column_ids:
-                self._column_ids[key] = len(self._columns)
-                self._columns.append(key)
-            return self._column_ids[key]
+        if key not in self._column_ids:
+            self._column_ids[key] = len(self._columns)
+            self._columns.append(key)
+        return self._column_ids[key]
 
     def _collect(self, frame: pl.DataFrame, kind: str, column: int, offset: int) -> None:
         """Remember the candidates of one kind in one batch of one output column (their
@@ -449,8 +445,7 @@ class LeakIndex:
         payload = np.empty(hashes.size, dtype=self._found.dtype["p"])
         payload["c"] = column * len(KINDS) + KINDS.index(kind)
         payload["r"] = frame.get_column("row").to_numpy().astype(np.uint64) + np.uint64(offset)
-        with self._found_lock:
-            self._found.add(hashes, payload)
+        self._found.add(hashes, payload)
 
     def _may_be_indexed(self, values: pl.Series) -> pl.Series:
         """Per phone run (or NULL): whether its number's last 7 digits may be those of an

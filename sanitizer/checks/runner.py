@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
-from collections.abc import Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
@@ -58,15 +56,12 @@ class _PhoneColumn:
         self.unexpected = 0
         self.numbers = 0
         self.error: str | None = None
-        self._lock = threading.Lock()  # batches of the column are read on several threads
 
     def add(self, text: pl.Series) -> None:
-        keys = number_keys(text, self.region).alias("number")
-        with self._lock:
-            self.pending.append(keys)
-            self.rows += len(text)
-            if sum(len(s) for s in self.pending) >= PHONE_CHUNK:
-                self.flush()
+        self.pending.append(number_keys(text, self.region).alias("number"))
+        self.rows += len(text)
+        if sum(len(s) for s in self.pending) >= PHONE_CHUNK:
+            self.flush()
 
     def flush(self) -> None:
         if not self.pending:
@@ -127,14 +122,11 @@ class _EmailColumn:
         self.column = column
         self.values = 0
         self.unexpected = 0
-        self._lock = threading.Lock()  # batches of the column are read on several threads
 
     def add(self, text: pl.Series) -> None:
         values = text.drop_nulls()
-        unexpected = int((~values.str.contains(EMAIL_PATTERN)).sum())
-        with self._lock:
-            self.values += values.len()
-            self.unexpected += unexpected
+        self.values += values.len()
+        self.unexpected += int((~values.str.contains(EMAIL_PATTERN)).sum())
 
     def result(self) -> CheckResult:
         detail = (
@@ -163,11 +155,9 @@ def _scan_table(
     batch_size: int,
     phone_checks: list[_PhoneColumn],
     pool: Executor,
-    workers: Executor,
 ) -> list[CheckResult]:
     """Read one output table once: keep digests, the leak scan, email domains, phone numbers
-    for GE. Its batches are read on ``workers`` (one after another off the database, up to
-    ``BATCH_THREADS`` at once in between), so one big table fills both cores.
+    for GE.
 
     ``table`` is the copy's table as the copy's database names it; its rows come through the
     same readers as the source's, so both sides see values in the same forms.
@@ -190,20 +180,18 @@ def _scan_table(
     pk = list(tp.table.primary_key) if ts.keyed else []
     from sanitizer.pipeline.clone import read_ahead
 
-    def read(frame: pl.DataFrame, offset: int) -> dict[str, ColumnDigest]:
-        """One batch (on a worker thread): the digests of its kept columns; the leak scan,
-        phone and email columns take what they read."""
+    offset = 0
+    for frame in read_ahead(snapshot.batches(table, batch_size)):
         keys = (
             row_keys([frame.get_column(p) for p in pk], pk, [kind_of[p] for p in pk])
             if ts.keyed
             else None
         )
-        parts: dict[str, ColumnDigest] = {}
         for col in tp.table.columns:
             name = col.name
             text = canonical_text(name, frame.get_column(name), col.kind)
             if name in digests:
-                parts[name] = ColumnDigest.of_batch(text, keys)
+                digests[name].add(text, keys)
             # a binary column's bytes as text (its canonical form is hex, which hides them)
             raw = frame.get_column(name) if col.kind is Kind.BINARY else text
             ts.leak.collect(raw, col, plans.get(name), table=key, offset=offset)
@@ -211,28 +199,7 @@ def _scan_table(
                 phones[name].add(text)
             if name in emails:
                 emails[name].add(text)
-        return parts
-
-    def merge(parts: dict[str, ColumnDigest]) -> None:
-        for name, part in parts.items():
-            digests[name].merge(part)
-
-    offset = 0
-    pending: deque[Future[dict[str, ColumnDigest]]] = deque()
-    try:
-        for frame in read_ahead(snapshot.batches(table, batch_size)):
-            while len(pending) > BATCH_THREADS:
-                merge(pending.popleft().result())
-            pending.append(workers.submit(read, frame, offset))
-            offset += frame.height
-        while pending:
-            merge(pending.popleft().result())
-    finally:
-        for future in pending:
-            future.cancel()
-        for future in pending:
-            with suppress(BaseException):
-                future.result()
+        offset += frame.height
     results: list[CheckResult] = [e.result() for e in emails.values()]
     for name, digest in digests.items():
         source = ts.digests[name]
@@ -264,42 +231,6 @@ def _scan_table(
             )
         )
     phone_checks += phones.values()  # their results once every table is read
-    return results
-
-
-BATCH_THREADS = 2  # batches of an output table the scan works on at once
-
-
-def _scan_tables(
-    snapshot: SourceSnapshot,
-    plan: Plan,
-    stats: SourceStats,
-    copied: Mapping[str, Table],
-    ge: Future[GreatExpectations],
-    batch_size: int,
-    phone_checks: list[_PhoneColumn],
-    phone_pool: Executor,
-) -> list[CheckResult]:
-    """`_scan_table` of every table, in plan order, their batches on ``BATCH_THREADS``
-    threads: one batch's scan is one thread of Python and polars, and a second batch fills
-    the other core (tables one at a time: two at once held more memory for no less time)."""
-    results: list[CheckResult] = []
-    with ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="scan") as workers:
-        for tp in plan.tables:
-            if tp.truncate:
-                continue
-            key = tp.table.key
-            results += _scan_table(
-                snapshot,
-                copied[key],
-                tp,
-                stats.table(key),
-                ge,
-                batch_size,
-                phone_checks,
-                phone_pool,
-                workers,
-            )
     return results
 
 
@@ -467,16 +398,19 @@ def run_checks(
                 suite_run = pool.submit(_run_suite, ge_ready, data, dialect, suite, copied)
                 t1 = time.monotonic()
                 try:
-                    results += _scan_tables(
-                        snapshot,
-                        plan,
-                        stats,
-                        copied,
-                        ge_ready,
-                        batch_size,
-                        phone_checks,
-                        phone_pool,
-                    )
+                    for tp in plan.tables:
+                        if tp.truncate:
+                            continue
+                        results += _scan_table(
+                            snapshot,
+                            copied[tp.table.key],
+                            tp,
+                            stats.table(tp.table.key),
+                            ge_ready,
+                            batch_size,
+                            phone_checks,
+                            phone_pool,
+                        )
                     found = stats.leak.resolve()
                     results += [p.result() for p in phone_checks]
                     for tp in plan.tables:
