@@ -174,3 +174,56 @@ def test_a_store_snapshot_of_a_server_refuses_kept_columns_generated_from_masked
     assert "twice: keep" in proposed
     run = run_cli("run", "--source", source, "--rules", str(scanned), "--store", str(store))
     assert run.code == 0, run.output
+
+
+def test_a_unique_key_on_a_column_generated_from_masked_ones_is_named_when_it_repeats(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """`first || ' ' || last` under UNIQUE: the names' fakes are drawn one column at a time,
+    so two rows can meet. The run fails (exit 1) with a line that names the key and the
+    masked columns it is generated from, no value, and leaves no table in the target."""
+    source, target = pg_server.create(), pg_server.create()
+    conn = pg_server.connect(source)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE people (id INTEGER PRIMARY KEY, first TEXT, last TEXT,"
+                " full_name TEXT GENERATED ALWAYS AS (first || ' ' || last) STORED UNIQUE)"
+            )
+            # 3,000 distinct first names, one last name: their fakes come from a pool of a
+            # few thousand names, so some repeat (a birthday problem, not chance)
+            cur.execute(
+                "INSERT INTO people (id, first, last) SELECT g, 'Firstname' || g, 'Lastname'"
+                " FROM generate_series(1, 3000) g"
+            )
+    finally:
+        conn.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  people:\n    id: keep\n    first: first_name\n"
+        "    last: last_name\n    full_name: keep\n"
+    )
+    run = run_cli(
+        "run",
+        "--source",
+        source,
+        "--rules",
+        str(rules),
+        "--store",
+        str(tmp_path / "s"),
+        "--target",
+        target,
+    )
+    assert run.code == 1, run.output
+    line = run.stderr.strip().splitlines()[-1]
+    assert "UniqueViolation" in line
+    assert "`people` (full_name; generated from `first`, `last`)" in line, line
+    assert "Firstname" not in run.output and "Lastname" not in run.output
+    conn = pg_server.connect(target)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            assert cur.fetchone()[0] == 0
+    finally:
+        conn.close()

@@ -229,28 +229,37 @@ def read_ahead(items: Iterator[T], depth: int = QUEUE_DEPTH) -> Iterator[T]:
 _DUPLICATE = ("IntegrityError", "UniqueViolation", "1062")
 
 
-def with_key_hint(e: SanitizeError, tables: Iterable[TablePlan]) -> SanitizeError:
+def with_key_hint(
+    e: SanitizeError,
+    tables: Iterable[TablePlan],
+    generated: Mapping[str, Mapping[str, list[str]]] | None = None,
+) -> SanitizeError:
     """``e`` with a hint where a key over several columns, one of them masked, met a
     duplicate: the unique resolver keeps single columns unique, not such keys, and masks
     fold case (`Dora@Corp.com` and `dora@corp.com` with one `list_id` became one row twice).
-    Named by columns only, never values."""
+    So does a unique key on a column the database generates from masked ones (``generated``:
+    by table, such columns and the masked columns they read): `first || ' ' || last` of two
+    fakes drawn apart can repeat. Named by columns only, never values."""
     if not any(code in e.message for code in _DUPLICATE):
         return e
     keys = []
     for tp in tables:
         masked = {c.column.name for c in tp.masked_columns}
+        derived = (generated or {}).get(tp.table.key, {})
         sets = [tp.table.primary_key, *tp.table.unique_sets]
-        keys += [
-            f"`{tp.table.key}` ({', '.join(cols)})"
-            for cols in dict.fromkeys(sets)
-            if len(cols) > 1 and masked.intersection(cols)
-        ]
+        for cols in dict.fromkeys(sets):
+            reads = sorted({r for c in cols for r in derived.get(c, [])})
+            if reads:
+                names = ", ".join(f"`{r}`" for r in reads)
+                keys.append(f"`{tp.table.key}` ({', '.join(cols)}; generated from {names})")
+            elif len(cols) > 1 and masked.intersection(cols):
+                keys.append(f"`{tp.table.key}` ({', '.join(cols)})")
     if not keys:
         return e
     hint = (
         f"; a key over a masked column may have met a duplicate: {', '.join(keys)} (masks fold "
-        "case and map some inputs alike, and only single unique columns are re-drawn): "
-        "`keep` or `redact` that column"
+        "case and map some inputs alike, each column's fakes are drawn on their own, and only "
+        "single unique columns are re-drawn): `keep` or `redact` that column"
     )
     return SanitizeError(e.message + hint, e.where, exit_code=e.exit_code)
 

@@ -226,7 +226,7 @@ def run(
             try:
                 tgt.finish(ddl)
             except SanitizeError as e:
-                raise with_key_hint(e, plan.tables) from None
+                raise with_key_hint(e, plan.tables, _generated_from_masked(plan, catalog)) from None
             timings["constraints"] = time.monotonic() - t2
             fault_point("run.cloned")
             snapshot.close()
@@ -399,6 +399,21 @@ def _refuse_generated_from_masked(plan: Plan, catalog: Catalog, ddl: TargetDDL) 
                     f"(`redact`, `scrub`) or copy into a {catalog.dialect} database",
                     rule.where,
                 )
+
+
+def _generated_from_masked(plan: Plan, catalog: Catalog) -> dict[str, dict[str, list[str]]]:
+    """By table: its generated columns whose expression reads masked columns, and those."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for tp in plan.tables:
+        table = catalog.tables.get(tp.table.key)
+        masked = {c.column.name for c in tp.masked_columns}
+        if table is None or not masked:
+            continue
+        for col in table.columns:
+            reads = generated_reads(col.generated, masked) if col.generated else []
+            if reads:
+                out.setdefault(tp.table.key, {})[col.name] = reads
+    return out
 
 
 def generated_reads(expression: str, columns: set[str]) -> list[str]:
