@@ -312,3 +312,32 @@ def test_a_run_publishes_international_writings_of_any_code_as_numbers_that_ring
     for before, after in zip(values, phones, strict=True):
         assert after != before
         assert not any(_rings(n) for n in _dialled(after)), f"{before} -> {after} rings"
+
+
+def test_percent_escaped_numbers_are_masked_decoded_and_escaped_again() -> None:
+    """`%2B49%2030%201234567` (a number from a URL): its escapes' digits were masked as the
+    number's (`%3B13%4230…`, the escapes broken, the number's digits shuffled in). It is
+    read and masked decoded, and the fake is escaped where the value was."""
+    from urllib.parse import unquote
+
+    values = pl.Series(
+        "p", ["%2B49%2030%201234567", "tel%3A%2B4930123456", "+1%20415%20555%202671", None]
+    )
+    assert number_keys(values, "DE").to_list() == [
+        "49:DE:301234567",
+        "49:DE:30123456",
+        "1:US:4155552671",
+        None,
+    ]
+    out = mask_phone(values, MaskContext(secret=b"k", pools=Pools(), region="DE"))
+    assert values.to_list()[0] == "%2B49%2030%201234567"  # the input is left as it was
+    fakes = out.to_list()
+    assert fakes[0].startswith("%2B49%20") and fakes[0].count("%20") == 2
+    assert fakes[1].startswith("tel%3A%2B49") and fakes[2].startswith("+1%20")
+    assert fakes[3] is None
+    plain = mask_phone(
+        pl.Series("p", [unquote(v) for v in values.to_list()[:3]]),
+        MaskContext(secret=b"k", pools=Pools(), region="DE"),
+    )
+    assert [unquote(f) for f in fakes[:3]] == plain.to_list()  # one number, one fake
+    assert safe_flags(number_keys(out, "DE")).fill_null(False).to_list() == [True] * 3 + [False]

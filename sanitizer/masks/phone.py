@@ -1423,10 +1423,57 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
 
     Plain numbers (ASCII digits and ``+ ( ) - . /`` and spaces) take a NumPy path over the
     batch's bytes (`_mask_plain`); the rest take the polars path (`_mask_general`). Both
-    give the same fake for the same number.
+    give the same fake for the same number. A value with percent escapes (`%2B49%2030…`,
+    from a URL) is masked decoded and written escaped again, as it was.
     """
+    original = values.cast(pl.String)
+    escaped = _escaped_rows(original)
+    out = _mask_phone(_percent_decoded(original, escaped), ctx)
+    if len(escaped):
+        again = [
+            _escape_like(fake, before)
+            for fake, before in zip(
+                out.gather(escaped).to_list(), original.gather(escaped).to_list(), strict=True
+            )
+        ]
+        out = out.scatter(escaped, pl.Series(again, dtype=pl.String))
+    return _never_same(out, original).alias(values.name)
+
+
+_PERCENT = r"%[0-9A-Fa-f]{2}"
+
+
+def _escaped_rows(values: pl.Series) -> pl.Series:
+    """Positions of the values with a percent escape."""
+    return values.str.contains(_PERCENT).fill_null(False).arg_true()
+
+
+def _percent_decoded(values: pl.Series, at: pl.Series | None = None) -> pl.Series:
+    """``values`` with the percent escapes of those at ``at`` (default: every one that has
+    one) decoded (bytes that are not UTF-8 read as U+FFFD)."""
+    from urllib.parse import unquote
+
+    at = _escaped_rows(values) if at is None else at
+    if not len(at):
+        return values
+    decoded = [unquote(v, errors="replace") for v in values.gather(at).to_list()]
+    return values.clone().scatter(at, pl.Series(decoded, dtype=pl.String))  # in place
+
+
+def _escape_like(fake: str | None, before: str) -> str | None:
+    """``fake`` with the characters ``before`` wrote as percent escapes escaped again."""
+    from urllib.parse import quote, unquote
+
+    if fake is None:
+        return None
+    hidden = {unquote(m, errors="replace") for m in re.findall(_PERCENT, before)}
+    hidden.add("%")
+    return "".join(quote(ch, safe="") if ch in hidden else ch for ch in fake)
+
+
+def _mask_phone(src: pl.Series, ctx: MaskContext) -> pl.Series:
+    """`mask_phone` of values without percent escapes (before `_never_same`)."""
     region = region_for(ctx)
-    src = values.cast(pl.String)
     buffers = string_buffers(src)
     flags = _byte_flags(*buffers)
     out = _mask_plain(src, region, ctx, buffers, flags)
@@ -1445,7 +1492,7 @@ def mask_phone(values: pl.Series, ctx: MaskContext) -> pl.Series:
         from sanitizer.masks.scrub import fit_text
 
         out = fit_text(out, ctx.max_length)
-    return _never_same(out, src).alias(values.name)
+    return out
 
 
 _ROTATE = (list("0123456789"), list("1234567890"))
@@ -1658,8 +1705,9 @@ def read_numbers(values: pl.Series, region: str) -> pl.DataFrame:
 
     A function of the values alone: plain numbers are read in NumPy at a fraction of a
     microsecond each, less than finding which of them an earlier call read (what the checks
-    once kept between calls, when every value took the polars path)."""
-    return _parsed_keys(values.cast(pl.String), region)
+    once kept between calls, when every value took the polars path). Percent escapes are
+    read decoded (`%2B49%2030…` is +49 30 …), as the mask reads them."""
+    return _parsed_keys(_percent_decoded(values.cast(pl.String)), region)
 
 
 def number_keys(values: pl.Series, region: str) -> pl.Series:
