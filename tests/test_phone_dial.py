@@ -16,6 +16,7 @@ from pathlib import Path
 
 import phonenumbers
 import polars as pl
+import pytest
 from conftest import ScratchServer, run_cli
 
 from sanitizer.masks.base import MaskContext
@@ -394,3 +395,35 @@ def test_a_number_column_narrower_than_64_bits_is_refused_for_phones(
     )
     run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
     assert run.code == 0, run.output
+
+
+def test_dial_searches_are_remembered_on_this_machine_only_where_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search asks libphonenumber thousands of questions; a run with a dozen regions did
+    a hundred of them (40 s for the demo). Their answers are kept in a file and read back as
+    they were found; a file someone else may write is not read (it decides which numbers
+    fakes are drawn from), and SANITIZE_CACHE_DIR='' turns the cache off."""
+    from sanitizer.masks import phone
+
+    monkeypatch.setenv("SANITIZE_CACHE_DIR", str(tmp_path / "cache"))
+    cache = phone.DialCache()
+    key = ("DE", 9, ("DK", "US"))
+    found = phone._dial_search_now(*key)
+    assert cache.get("DE:9:DK,US") is None
+    cache.put("DE:9:DK,US", found)
+    path = cache.path()
+    assert path is not None and path.is_file()
+    assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o600, 0o700)
+    assert phone.DialCache().get("DE:9:DK,US") == found  # another process reads it back
+    # a forged answer in a file others may write is not used
+    path.write_text(json.dumps({"DE:9:DK,US": [["99"], []]}))
+    path.chmod(0o666)
+    assert phone.DialCache().get("DE:9:DK,US") is None
+    path.chmod(0o600)
+    assert phone.DialCache().get("DE:9:DK,US") == (("99",), ())
+    monkeypatch.setenv("SANITIZE_CACHE_DIR", "")
+    off = phone.DialCache()
+    assert off.path() is None
+    off.put("DE:9:DK,US", found)
+    assert off.get("DE:9:DK,US") == found  # in memory only

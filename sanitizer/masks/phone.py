@@ -18,8 +18,10 @@ country code, trunk prefix, punctuation and extension are kept):
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -520,7 +522,117 @@ MAX_PREFIXES = 10
 def _dial_search(
     region: str, length: int, others: tuple[str, ...]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """`dial_prefix` and `dial_prefixes`: the prefixes, and the regions they may ring in."""
+    """`dial_prefix` and `dial_prefixes`: the prefixes, and the regions they may ring in.
+    Remembered across runs on this machine (`DialCache`): each search asks libphonenumber
+    thousands of questions, and a run with a dozen regions needs a hundred searches."""
+    key = f"{region}:{length}:{','.join(others)}"
+    known = _DIAL_CACHE.get(key)
+    if known is not None:
+        return known
+    found = _dial_search_now(region, length, others)
+    _DIAL_CACHE.put(key, found)
+    return found
+
+
+class DialCache:
+    """Results of `_dial_search` kept in a file, for one release of phonenumbers and one
+    version of this module (its hash): ``$SANITIZE_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/sanitize`` or ``~/.cache/sanitize``. The answers decide which numbers
+    fakes are drawn from, so the file is only read when it and its folder belong to this
+    user and no one else may write them (as ssh treats its keys); any doubt, and the cache
+    is not used. It holds prefixes and region codes, nothing of any database. A failed
+    read or write is silent: the search is then done again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+
+    def path(self) -> Path | None:
+        import hashlib
+        import os
+
+        import phonenumbers
+
+        if os.environ.get("SANITIZE_CACHE_DIR") == "":
+            return None  # set and empty: no cache
+        base = os.environ.get("SANITIZE_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+            "sanitize",
+        )
+        digest = hashlib.sha256(Path(__file__).read_bytes())
+        tables = Path(__file__).with_name(TABLES_FILE)
+        if tables.is_file():
+            digest.update(tables.read_bytes())
+        code = digest.hexdigest()[:16]
+        return Path(base) / f"phone-dial-{phonenumbers.__version__}-{code}.json"
+
+    @staticmethod
+    def _trusted(path: Path) -> bool:
+        import os
+        import stat
+
+        for p in (path.parent, path):
+            st = p.stat()
+            if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return False
+        return True
+
+    def _read(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        import json
+
+        path = self.path()
+        if path is None or not path.is_file() or not self._trusted(path):
+            return {}
+        data = json.loads(path.read_text())
+        return {
+            k: (tuple(str(x) for x in v[0]), tuple(str(x) for x in v[1]))
+            for k, v in data.items()
+            if isinstance(v, list) and len(v) == 2
+        }
+
+    def get(self, key: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        with self._lock:
+            if self._loaded is None:
+                try:
+                    self._loaded = self._read()
+                except (OSError, ValueError, TypeError):
+                    self._loaded = {}
+            return self._loaded.get(key)
+
+    def put(self, key: str, value: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
+        import json
+        import os
+        import tempfile
+
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = {}
+            self._loaded[key] = value
+            path = self.path()
+            if path is None:
+                return
+            try:
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                merged = {**(self._read() if path.is_file() else {}), **self._loaded}
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".dial-", suffix=".json")
+                try:
+                    with os.fdopen(fd, "w") as f:
+                        json.dump({k: [list(a), list(b)] for k, (a, b) in merged.items()}, f)
+                    os.replace(tmp, path)  # mkstemp's file is this user's, mode 0600
+                finally:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+            except (OSError, ValueError, TypeError):
+                return
+
+
+_DIAL_CACHE = DialCache()
+
+
+def _dial_search_now(
+    region: str, length: int, others: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`_dial_search` itself."""
     import phonenumbers
 
     cc = phonenumbers.country_code_for_region(region)
