@@ -154,3 +154,38 @@ def test_pg_tables_whose_keys_are_one_are_refused(pg_server: ScratchServer, tmp_
             'sanitize: error: tables "a"."b.c" and "a.b"."c" are both `a.b.c` to rules and '
             "snapshots (a dot in a schema or table name): rename one"
         ), r.stderr
+
+
+@pytest.mark.postgres
+def test_pg_table_names_with_a_percent_sign_are_copied(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """A table named `a%s`: the SQLite snapshot's catalog read it as a placeholder (`a?`),
+    found no columns and the checks crashed (`internal error`)."""
+    source = pg_server.create()
+    with pg_server.connect(source) as s:
+        s.execute('CREATE TABLE "a%s" (id integer PRIMARY KEY, v text)')
+        s.execute('CREATE TABLE "pct%" (id integer PRIMARY KEY, v text)')
+        s.execute("INSERT INTO \"a%s\" VALUES (1, 'x')")
+        s.execute("INSERT INTO \"pct%\" VALUES (1, 'y')")
+    rules = write_rules(source, tmp_path / "rules", {})
+    result = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path))
+    assert result.code == 0, result.output
+
+
+@pytest.mark.mysql
+def test_mariadb_table_names_with_a_percent_sign_are_copied(
+    mysql_server: ScratchServer, tmp_path: Path
+) -> None:
+    """`pct%` and `a%s` on MariaDB: PyMySQL formatted the catalog's SHOW CREATE TABLE with
+    an empty argument tuple (`not enough arguments for format string`)."""
+    source = mysql_server.create()
+    conn = mysql_server.connect(source)
+    with conn.cursor() as cur:
+        for name, value in (("pct%", "x"), ("a%s", "y")):
+            cur.execute(f"CREATE TABLE `{name}` (id int PRIMARY KEY, v text)")
+            cur.execute(f"INSERT INTO `{name}` VALUES (1, '{value}')")
+    conn.close()
+    rules = write_rules(source, tmp_path / "rules", {})
+    result = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path))
+    assert result.code == 0, result.output

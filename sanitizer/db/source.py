@@ -100,7 +100,8 @@ class SourceSnapshot:
         """Run one statement on the snapshot's connection and return its rows."""
         cur = self.driver.cursor()
         try:
-            cur.execute(sql, params)
+            # no parameters, no placeholders: a name with `%` in it (`pct%`, `a%s`) is text
+            cur.execute(sql, params) if params else cur.execute(sql)
             return list(cur.fetchall()) if cur.description else []
         finally:
             cur.close()
@@ -306,6 +307,8 @@ class SQLiteSnapshot(SourceSnapshot):
         conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()  # takes the read lock
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if not params:  # a table named `a%s` is read by its name, not a placeholder
+            return list(self.driver.execute(sql).fetchall())
         return list(self.driver.execute(sql.replace("%s", "?"), params).fetchall())
 
     def _stream(
