@@ -427,3 +427,28 @@ def test_dial_searches_are_remembered_on_this_machine_only_where_trusted(
     assert off.path() is None
     off.put("DE:9:DK,US", found)
     assert off.get("DE:9:DK,US") == found  # in memory only
+
+
+@pytest.mark.parametrize(
+    ("region", "length", "others"),
+    [("IN", 10, ("ES",)), ("IN", 10, ("US",)), ("CN", 8, ("US",)), ("PL", 7, ("US",))],
+)
+def test_dial_prefixes_hold_no_valid_number_at_home(
+    region: str, length: int, others: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A probe found 7 of 100 Indian fakes valid: `31` had passed the 20 fills a candidate
+    is tried with, and about 11% of +91 31… are valid numbers. 2,000 numbers of each prefix,
+    drawn apart from the search's own fills: none is valid at home."""
+    import random
+
+    from sanitizer.masks import phone
+
+    monkeypatch.setenv("SANITIZE_CACHE_DIR", "")  # searched here, not read from a cache
+    phone._dial_search.cache_clear()
+    cc = phonenumbers.country_code_for_region(region)
+    rng = random.Random(f"test:{region}:{length}")
+    for prefix in phone.dial_prefixes(region, length, others):
+        for _ in range(2000):
+            nsn = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix)))
+            number = phonenumbers.PhoneNumber(country_code=cc, national_number=int(nsn))
+            assert not phonenumbers.is_valid_number(number), f"+{cc} {nsn} ({prefix}…)"

@@ -397,6 +397,7 @@ def is_safe_nsn(cc: int, region: str, nsn: str, dial: tuple[str, ...] = ()) -> b
 
 WIDER = 40  # 3-digit prefixes given a 4th digit, at most (a search that fails takes seconds)
 DIAL_FILLS = 20  # pseudo-random fills (after 0…, 1…, 5…, 9…) per candidate and region
+HOME_FILLS = 400  # fills a prefix that passed is tried with at home before it is taken
 
 
 def _others(region: str, dial: tuple[str, ...]) -> tuple[str, ...]:
@@ -654,6 +655,13 @@ def _dial_search_now(
     def heads(width: int) -> list[str]:
         return [str(n) for n in range(2 * 10 ** (width - 1), 10**width)] if width < length else []
 
+    def free_at_home(prefix: str) -> bool:
+        """`unallocated` on `HOME_FILLS` numbers: the 20 fills every candidate is tried with
+        passed `31` in India, where about 11% of +91 31… are valid (a probe found 7 of 100
+        fakes valid there)."""
+        fills = _fills(f"home:{region}:{prefix}", length - len(prefix), HOME_FILLS)
+        return unallocated(prefix, [prefix + f for f in fills])
+
     # the region that rang last is asked first; the home region too: read there as written,
     # `45…` was Denmark's country code and the rest a valid Danish number. A prefix is read in
     # the regions before it is asked about at home: most ring at their first numbers.
@@ -672,7 +680,11 @@ def _dial_search_now(
         found: list[str] = []
         for prefix in candidates:
             nsns = nsns_of(prefix)
-            if not _rings_first(region, nsns, order) and unallocated(prefix, nsns):
+            if (
+                not _rings_first(region, nsns, order)
+                and unallocated(prefix, nsns)
+                and free_at_home(prefix)
+            ):
                 found.append(prefix)
                 if len(found) == MAX_PREFIXES:
                     break
@@ -685,7 +697,11 @@ def _dial_search_now(
     tried = 0
     for prefix in heads(2) + heads(3):
         nsns = nsns_of(prefix)
-        if not unallocated(prefix, nsns) or _rings_somewhere(region, nsns, (region,)):
+        if (
+            not unallocated(prefix, nsns)
+            or _rings_somewhere(region, nsns, (region,))
+            or not free_at_home(prefix)
+        ):
             continue
         rings = _rings_somewhere(region, nsns[:6], others)
         if best is None or len(rings) < best[0]:
