@@ -306,7 +306,9 @@ def _address_text(beyond: tuple[str, ...]) -> st.SearchStrategy[str]:
         st.lists(label, max_size=3),
         tld,
     )
-    noise = st.sampled_from([" ", "\n", "<", ">", ",", ".", "@", "'", "x", "", *beyond])
+    noise = st.sampled_from(
+        [" ", "\n", "<", ">", ",", ".", "@", "'", "x", "", '"', '"a b"', "[192.0.2.1]", *beyond]
+    )
     return st.lists(st.one_of(address, noise), max_size=6).map("".join)
 
 
@@ -364,3 +366,25 @@ def test_numbers_written_as_people_write_them_are_masked(
 )
 def test_addresses_invoices_and_dates_stay(text: str) -> None:
     assert mask_scrub(pl.Series([text]), _ctx("DK", regions=("DK", "DE"))).item() == text
+
+
+# Addresses a probe saw left in text: a quoted local part (at a real domain, so the fake of the
+# name in it went to gmail.com) and an IPv4 literal domain; both reach a mailbox.
+ODD_ADDRESSES = ['"kate miller"@gmail.com', '"a@b"@gmail.com', "jo@[192.168.1.1]"]
+
+
+@pytest.mark.parametrize("address", ODD_ADDRESSES)
+def test_quoted_local_parts_and_address_literals_are_masked_in_text(address: str) -> None:
+    from sanitizer.checks.leak import email_candidates
+    from sanitizer.masks.scrub import mask_scrub
+
+    text = pl.Series("t", [f"write to {address} today"])
+    ctx = MaskContext(secret=b"k", pools=Pools(), region="US")
+    out = mask_scrub(text, ctx).item()
+    assert address not in out and "gmail" not in out and "192.168" not in out
+    assert out.startswith("write to ") and out.endswith("@example.com today")
+    # the column's own mask gives the same fake: joins between the two still join
+    assert out.split()[2] == mask_email(pl.Series("e", [address]), ctx).item()
+    # and the leak check reads it inside text, as the source's value it was
+    found = email_candidates(text, inside=True).get_column("v").to_list()
+    assert address.lower() in found

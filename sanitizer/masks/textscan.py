@@ -25,20 +25,24 @@ from sanitizer.masks.domains import RESERVED_SECOND_LEVEL, RESERVED_TLDS
 # with a letter or digit, so `<a@b.org>`, `mailto:a@b.org`, `'a@b.org'` and `a@b.org.` give
 # the bare address; letters are Unicode (IDN domains, EAI local parts); the top-level domain
 # is letters or an `xn--` label, never digits (so `a@1.2.3.4` is not an address).
+# A quoted local part (`"kate miller"@gmail.com`) is an address too, and so is a domain that
+# is an IPv4 literal (`jo@[192.0.2.1]`): both reach a mailbox, and both were left in text.
 _ATOM = r"[\p{L}\p{N}]"
+_QUOTED = r'"[^"\\\r\n]{1,62}"'
+_IP_LITERAL = r"\[(?:[0-9]{1,3}\.){3}[0-9]{1,3}\]"
 EMAIL_IN_TEXT = (
-    r"(?i)" + _ATOM + r"(?:[\p{L}\p{N}._%+'-]*[\p{L}\p{N}_%+-])?"
-    r"@(?:" + _ATOM + r"(?:[\p{L}\p{N}-]*" + _ATOM + r")?\.)+"
-    r"(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})"
+    r"(?i)(?:" + _QUOTED + "|" + _ATOM + r"(?:[\p{L}\p{N}._%+'-]*[\p{L}\p{N}_%+-])?)"
+    r"@(?:(?:" + _ATOM + r"(?:[\p{L}\p{N}-]*" + _ATOM + r")?\.)+"
+    r"(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})|" + _IP_LITERAL + ")"
 )
 # The same regex for ASCII text, where `\p{L}` is `[A-Za-z]` and `\p{N}` is `[0-9]`: it finds
 # the same addresses about ten times faster (the Unicode classes keep the regex engine off
 # its fast path). `extract_emails` and `replace_emails` pick per text.
 _ASCII_ATOM = r"[A-Za-z0-9]"
 EMAIL_IN_ASCII = (
-    _ASCII_ATOM + r"(?:[A-Za-z0-9._%+'-]*[A-Za-z0-9_%+-])?"
-    r"@(?:" + _ASCII_ATOM + r"(?:[A-Za-z0-9-]*" + _ASCII_ATOM + r")?\.)+"
-    r"(?:[A-Za-z]{2,63}|[xX][nN]--[a-zA-Z0-9-]{1,59})"
+    r"(?:" + _QUOTED + "|" + _ASCII_ATOM + r"(?:[A-Za-z0-9._%+'-]*[A-Za-z0-9_%+-])?)"
+    r"@(?:(?:" + _ASCII_ATOM + r"(?:[A-Za-z0-9-]*" + _ASCII_ATOM + r")?\.)+"
+    r"(?:[A-Za-z]{2,63}|[xX][nN]--[a-zA-Z0-9-]{1,59})|" + _IP_LITERAL + ")"
 )
 
 # A text that is one plain ASCII address and nothing else (spaces around it aside): every
