@@ -162,3 +162,22 @@ def test_the_tail_filter_reads_bytes_as_the_patterns_do(tmp_path: Path) -> None:
         assert stats.leak._may_be_indexed(part).to_list() == by_patterns(part)
     got = stats.leak._may_be_indexed(values).to_list()
     assert got[:4] == [True, False, True, False] and got[7:9] == [True, True]
+
+
+def test_names_in_scripts_without_spaces_are_looked_for(tmp_path: Path) -> None:
+    """A probe's `王秀英`, masked in its name column, went out in a kept column: the index and
+    the scan took only names of two words. Names in Han, Hangul and kana are taken whole."""
+    import polars as pl
+
+    plan, stats = _source_stats(
+        tmp_path,
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, full_name TEXT, notes TEXT);"
+        "INSERT INTO people VALUES (1, '王秀英', 'x'), (2, '김민준', 'y'), (3, 'Kate Miller', 'z');",
+        "version: 1\ntables:\n  people:\n    id: keep\n    full_name: name\n    notes: keep\n",
+    )
+    tp = plan.tables[0]
+    cols = {c.column.name: c for c in tp.columns}
+    notes = next(c for c in tp.table.columns if c.name == "notes")
+    kept = pl.Series(["王秀英", " 김민준 ", "Kate  Miller", "王秀", "東京", None])
+    hits = stats.leak.scan(kept, notes, cols["notes"])
+    assert (hits.rows, hits.by_kind) == (3, {"name": 3})

@@ -289,11 +289,19 @@ def _normal_name(text: pl.Series) -> pl.Series:
     return text.cast(pl.String).str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
 
 
+# A full name in a script written without spaces (`王秀英`, `山田太郎`, `김민준`): a probe's
+# Chinese name went out in a kept column, which the two-word test never read.
+_UNSPACED_NAME = r"^[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}・ー]{2,}$"
+
+
 def name_candidates(text: pl.Series) -> pl.DataFrame:
-    """Rows and normalized full names (two words or more) of whole values."""
+    """Rows and normalized full names of whole values: two words or more, or a name in a
+    script written without spaces (two characters or more)."""
     frame = pl.DataFrame({"v": _normal_name(text)}).with_row_index("row")
+    v = pl.col("v")
     return _rows_values(frame).filter(
-        pl.col("v").str.contains(" ", literal=True) & (pl.col("v").str.len_chars() >= MIN_NAME)
+        (v.str.contains(" ", literal=True) & (v.str.len_chars() >= MIN_NAME))
+        | v.str.contains(_UNSPACED_NAME)
     )
 
 
