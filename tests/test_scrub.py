@@ -341,6 +341,12 @@ WRITTEN_AS_PEOPLE_DO = [
     ("DK", "DK: 20160183/20160184", "20160183"),  # two numbers, one after the other
     ("DK", "DK: 20160183/20160184", "20160184"),
     ("DK", "2025-01-02 20160191", "20160191"),  # a date before it
+    # spaces and dashes that are not ASCII: French typography's no-break spaces, en dashes,
+    # the full-width hyphen (what libphonenumber takes; U+202F it does not)
+    ("FR", "Tél : 06\u00a012\u00a034\u00a056\u00a078", "06\u00a012\u00a034\u00a056\u00a078"),
+    ("FR", "Tél : 06\u202f12\u202f34\u202f56\u202f78", "06\u202f12\u202f34\u202f56\u202f78"),
+    ("US", "call 415\u2013555\u20132671", "415\u2013555\u20132671"),
+    ("JP", "携帯 090\uff0d1234\uff0d5678", "090\uff0d1234\uff0d5678"),
 ]
 
 
@@ -352,7 +358,8 @@ WRITTEN_AS_PEOPLE_DO = [
 def test_numbers_written_as_people_write_them_are_masked(
     region: str, text: str, number: str
 ) -> None:
-    assert phonenumbers.is_valid_number(phonenumbers.parse(number, region))
+    plain = number.translate(str.maketrans("\u00a0\u202f\u2013\uff0d", "  --"))
+    assert phonenumbers.is_valid_number(phonenumbers.parse(plain, region))
     out = mask_scrub(pl.Series([text]), _ctx(region, regions=(region,))).item()
     assert number not in out
     if region != "CH":  # Swiss numbers become North American ones (no unallocated prefix)
@@ -388,3 +395,15 @@ def test_quoted_local_parts_and_address_literals_are_masked_in_text(address: str
     # and the leak check reads it inside text, as the source's value it was
     found = email_candidates(text, inside=True).get_column("v").to_list()
     assert address.lower() in found
+
+
+def test_the_leak_check_reads_numbers_written_with_wide_spaces_and_dashes() -> None:
+    """What scrub now takes, the leak check reads too: left in a kept column, such a number
+    is found as its plain writing."""
+    from sanitizer.checks.leak import phone_runs
+
+    texts = pl.Series(
+        ["Tél : 06\u202f12\u202f34\u202f56\u202f78", "call 415\u2013555\u20132671", "x 2024"]
+    )
+    runs = phone_runs(texts, whole=True, inside=True).sort("row")
+    assert runs.get_column("v").to_list() == ["06 12 34 56 78", "415-555-2671"]

@@ -58,6 +58,7 @@ from sanitizer.masks.textscan import (
     bytes_as_text,
     extract_emails,
     only_reserved_addresses,
+    plain_separators,
     reveal,
 )
 from sanitizer.masks.vector import ascii_digits, digit_counts, reduce_per_value, string_buffers
@@ -145,7 +146,7 @@ def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:
     """Rows and phone-looking strings: phone-shaped whole values, and runs inside text that the
     `scrub` mask would treat as phone numbers. A (row, run) pair may come twice (a number
     written twice in one text): `phone_key_frame` keeps one."""
-    frame = pl.DataFrame({"t": text.cast(pl.String)}).with_row_index("row")
+    frame = pl.DataFrame({"t": plain_separators(text.cast(pl.String))}).with_row_index("row")
     # every run kept below has at least MIN_NSN digits: texts with fewer hold none
     frame = frame.filter(pl.col("t").str.count_matches(r"\d") >= MIN_NSN)
     parts = []

@@ -391,6 +391,9 @@ def find_phones(text: str, regions: tuple[str, ...]) -> tuple[PhoneHit, ...]:
     matcher_cls, possible, _pn = _matcher_api()
     hits: list[PhoneHit] = []
     seen: list[tuple[int, int]] = []  # spans judged already, taken or not
+    # read with plain spaces and hyphens (libphonenumber takes no U+202F): one character
+    # for one, so what is found there is where it is in ``text``, which the pieces cut
+    text = text.translate(_PLAIN_TABLE)
     runs = phone_worthy_runs(text)
     if not runs:
         return ()
@@ -410,7 +413,16 @@ def find_phones(text: str, regions: tuple[str, ...]) -> tuple[PhoneHit, ...]:
 
 
 # A run of digit groups as a phone number could be written.
-_RUN_SEPARATORS = r" \t().\-/"  # what may stand between the digits of one run
+# Characters that stand between the digits of a number as a space or a hyphen does: no-break
+# and thin spaces (French typography: `06 12 34 56 78` with U+00A0), the ideographic space,
+# dashes, the minus sign, the full-width hyphen (`090－1234－5678`). libphonenumber reads them;
+# runs without them, scrub left such numbers in text, and the leak check missed them too.
+WIDE_SPACES = "\u00a0\u2007\u2009\u202f\u3000"
+WIDE_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212\uff0d"
+_RUN_SEPARATORS = r" \t().\-/" + WIDE_SPACES + WIDE_DASHES  # between the digits of one run
+_PLAIN_TABLE = str.maketrans(
+    WIDE_SPACES + WIDE_DASHES, " " * len(WIDE_SPACES) + "-" * len(WIDE_DASHES)
+)
 _DIGIT_RUN = re.compile(r"\d(?:[\d" + _RUN_SEPARATORS + r"]*\d)?")
 _EXTENSION_AFTER = re.compile(r"(?i)\s*(?:x|ext\.?|extension|#|;ext=)\s*\d{1,6}(?!\d)")
 _DATE_TIME = re.compile(_DATE.pattern + r"(?:[ T]\d{1,2})?")
@@ -432,7 +444,8 @@ def phone_worthy_runs(text: str) -> list[tuple[int, int]]:
         ext = _EXTENSION_AFTER.match(text, end)
         if ext:  # `001-843-908-3999x224`: the extension is not a glued word
             end = ext.end()
-        if " " not in run and "\t" not in run and _is_part_of_token(text, start, end):
+        spaced = any(ch in run for ch in " \t" + WIDE_SPACES)
+        if not spaced and _is_part_of_token(text, start, end):
             continue
         runs.append((start, end))
     return runs
@@ -502,3 +515,22 @@ def candidate_mask(texts: pl.Series) -> pl.Series:
 # `MIN_PHONE_DIGITS` digits with only `_DIGIT_RUN`'s separators between them: they are in one
 # run, and a run with that many digits holds such a sequence
 _LONG_DIGIT_RUN = r"\d(?:[" + _RUN_SEPARATORS + r"]*\d){" + str(MIN_PHONE_DIGITS - 1) + "}"
+
+
+def plain_separators(texts: pl.Series) -> pl.Series:
+    """``texts`` with `WIDE_SPACES` as spaces and `WIDE_DASHES` as hyphens (one character
+    for one): what the leak check's number patterns read."""
+    wide = list(WIDE_SPACES + WIDE_DASHES)
+    has = texts.str.contains_any(wide).fill_null(False)
+    if not has.any():
+        return texts
+    plain = [" "] * len(WIDE_SPACES) + ["-"] * len(WIDE_DASHES)
+    return (
+        pl.select(
+            pl.when(pl.lit(has))
+            .then(pl.lit(texts).str.replace_many(wide, plain))
+            .otherwise(pl.lit(texts))
+        )
+        .to_series()
+        .alias(texts.name)
+    )
