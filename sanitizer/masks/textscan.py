@@ -44,6 +44,14 @@ EMAIL_IN_ASCII = (
     r"@(?:(?:" + _ASCII_ATOM + r"(?:[A-Za-z0-9-]*" + _ASCII_ATOM + r")?\.)+"
     r"(?:[A-Za-z]{2,63}|[xX][nN]--[a-zA-Z0-9-]{1,59})|" + _IP_LITERAL + ")"
 )
+# `EMAIL_IN_ASCII` for texts without `"@` or `@[`, where its quoted local part and address
+# literal cannot match: the same addresses, a quarter faster
+_EMAIL_IN_ASCII_BARE = (
+    _ASCII_ATOM + r"(?:[A-Za-z0-9._%+'-]*[A-Za-z0-9_%+-])?"
+    r"@(?:" + _ASCII_ATOM + r"(?:[A-Za-z0-9-]*" + _ASCII_ATOM + r")?\.)+"
+    r"(?:[A-Za-z]{2,63}|[xX][nN]--[a-zA-Z0-9-]{1,59})"
+)
+_ODD_ADDRESS = ['"@', "@["]
 
 # A text that is one plain ASCII address and nothing else (spaces around it aside): every
 # character of it is in what `EMAIL_IN_TEXT` finds there (it starts at the first one, and its
@@ -133,14 +141,16 @@ def bytes_as_text(values: pl.Series) -> pl.Series:
 
 
 def _non_ascii(texts: pl.Series) -> pl.Series:
-    """Positions of the texts with a character beyond ASCII."""
-    return (texts.str.len_bytes() != texts.str.len_chars()).fill_null(False).arg_true()
+    """Positions of the texts with a character beyond ASCII, or with a quoted local part or
+    an address literal (the texts the full regexes read; the others, the bare one)."""
+    wide = texts.str.len_bytes() != texts.str.len_chars()
+    return (wide | texts.str.contains_any(_ODD_ADDRESS)).fill_null(False).arg_true()
 
 
 def extract_emails(texts: pl.Series) -> pl.Series:
     """``texts.str.extract_all(EMAIL_IN_TEXT)``, ASCII texts through `EMAIL_IN_ASCII`."""
     other = _non_ascii(texts)
-    found = texts.str.extract_all(EMAIL_IN_ASCII)
+    found = texts.str.extract_all(_EMAIL_IN_ASCII_BARE)
     if len(other) == 0:
         return found
     frame = pl.DataFrame({"e": found}).with_row_index("_r")
@@ -155,7 +165,7 @@ def replace_emails(texts: pl.Series, replacement: str) -> pl.Series:
     """``texts.str.replace_all(EMAIL_IN_TEXT, replacement)``, ASCII texts through
     `EMAIL_IN_ASCII`."""
     other = _non_ascii(texts)
-    out = texts.str.replace_all(EMAIL_IN_ASCII, replacement)
+    out = texts.str.replace_all(_EMAIL_IN_ASCII_BARE, replacement)
     if len(other) == 0:
         return out
     return out.scatter(other, texts.gather(other).str.replace_all(EMAIL_IN_TEXT, replacement))
@@ -519,18 +529,12 @@ _LONG_DIGIT_RUN = r"\d(?:[" + _RUN_SEPARATORS + r"]*\d){" + str(MIN_PHONE_DIGITS
 
 def plain_separators(texts: pl.Series) -> pl.Series:
     """``texts`` with `WIDE_SPACES` as spaces and `WIDE_DASHES` as hyphens (one character
-    for one): what the leak check's number patterns read."""
-    wide = list(WIDE_SPACES + WIDE_DASHES)
-    has = texts.str.contains_any(wide).fill_null(False)
-    if not has.any():
+    for one): what the leak check's number patterns read. Only non-ASCII texts can hold
+    them: the others are not read again."""
+    wide = (texts.str.len_bytes() != texts.str.len_chars()).fill_null(False)
+    if not wide.any():
         return texts
+    at = wide.arg_true()
+    chars = list(WIDE_SPACES + WIDE_DASHES)
     plain = [" "] * len(WIDE_SPACES) + ["-"] * len(WIDE_DASHES)
-    return (
-        pl.select(
-            pl.when(pl.lit(has))
-            .then(pl.lit(texts).str.replace_many(wide, plain))
-            .otherwise(pl.lit(texts))
-        )
-        .to_series()
-        .alias(texts.name)
-    )
+    return texts.clone().scatter(at, texts.gather(at).str.replace_many(chars, plain))
