@@ -390,9 +390,18 @@ def test_email_candidates_are_every_address_in_every_value(pieces: list[list[str
 
 # The same regexes in Python's syntax, for the slow way above (the texts' letters are ASCII
 # and `é`; `[^\W_]` is a Unicode letter or digit)
+# letters of scripts written without spaces (Han, kana, Hangul, Thai): an address is in them
+# whole or not at all; `xn--` tried before letters at the top level
+_PY_U = (
+    "[\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+_PY_A = rf"(?:(?!{_PY_U})[^\W_])"
 _PY_EMAIL = (
-    r"(?i)[^\W_](?:[\w.%+'-]*[\w%+-])?@(?:[^\W_](?:(?:[^\W_]|-)*[^\W_])?\.)+"
-    r"(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})"
+    rf"(?i)(?:{_PY_A}(?:(?:(?!{_PY_U})[\w.%+'-])*(?:(?!{_PY_U})[\w%+-]))?|{_PY_U}+)@"
+    rf"(?:(?:{_PY_A}(?:(?:(?!{_PY_U})(?:[^\W_]|-))*{_PY_A})?\.)+"
+    rf"(?:xn--[a-z0-9-]{{1,59}}|(?:(?!{_PY_U})[^\W\d_]){{2,63}})"
+    rf"|(?:{_PY_U}(?:(?:{_PY_U}|\d|-)*{_PY_U})?\.)+{_PY_U}{{1,63}})"
 )
 _PY_RESERVED = leak.RESERVED_AT
 

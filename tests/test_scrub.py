@@ -407,3 +407,31 @@ def test_the_leak_check_reads_numbers_written_with_wide_spaces_and_dashes() -> N
     )
     runs = phone_runs(texts, whole=True, inside=True).sort("row")
     assert runs.get_column("v").to_list() == ["06 12 34 56 78", "415-555-2671"]
+
+
+@pytest.mark.parametrize(
+    ("text", "address", "before", "after"),
+    [
+        (
+            "メールはtaro@docomo.ne.jpまでお願いします",
+            "taro@docomo.ne.jp",
+            "メールは",
+            "までお願いします",
+        ),
+        ("发邮件至wang@qq.com谢谢", "wang@qq.com", "发邮件至", "谢谢"),
+        ("이메일은kim@naver.com입니다", "kim@naver.com", "이메일은", "입니다"),
+        ("write b@xn--e1afmkfd.xn--p1ai now", "b@xn--e1afmkfd.xn--p1ai", "write ", " now"),
+    ],
+)
+def test_an_address_touching_words_of_unspaced_scripts_is_masked_alone(
+    text: str, address: str, before: str, after: str
+) -> None:
+    """A probe's Japanese cell became one fake address: the words around the address were
+    read as its local part and top-level domain. Only the address is masked, to the fake
+    the email column gives it."""
+    from sanitizer.masks.scrub import mask_scrub
+
+    ctx = MaskContext(secret=b"k", pools=Pools(), region="JP")
+    out = mask_scrub(pl.Series("t", [text]), ctx).item()
+    fake = mask_email(pl.Series("e", [address]), ctx).item()
+    assert out == before + fake + after

@@ -27,13 +27,24 @@ from sanitizer.masks.domains import RESERVED_SECOND_LEVEL, RESERVED_TLDS
 # is letters or an `xn--` label, never digits (so `a@1.2.3.4` is not an address).
 # A quoted local part (`"kate miller"@gmail.com`) is an address too, and so is a domain that
 # is an IPv4 literal (`jo@[192.0.2.1]`): both reach a mailbox, and both were left in text.
-_ATOM = r"[\p{L}\p{N}]"
 _QUOTED = r'"[^"\\\r\n]{1,62}"'
 _IP_LITERAL = r"\[(?:[0-9]{1,3}\.){3}[0-9]{1,3}\]"
+# Letters of scripts written without spaces between words are no part of a Latin-script
+# address they touch (`メールはtaro@docomo.ne.jpまで`: the whole cell was taken for one address);
+# an address all in them (`用户@例子.广告`) is one. An `xn--` top-level domain is tried before
+# letters (`b@xn--e1afmkfd.xn--p1ai` was cut after `.xn`).
+_UNSPACED = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}]"
+_ATOM_SPACED = r"[[\p{L}\p{N}]--" + _UNSPACED + "]"
+_LOCAL = (
+    r"(?:" + _ATOM_SPACED + r"(?:[[\p{L}\p{N}._%+'\-]--" + _UNSPACED + r"]*"
+    r"[[\p{L}\p{N}_%+\-]--" + _UNSPACED + r"])?|" + _UNSPACED + "+)"
+)
+_LABEL = _ATOM_SPACED + r"(?:[[\p{L}\p{N}\-]--" + _UNSPACED + r"]*" + _ATOM_SPACED + r")?"
+_LABEL_UNSPACED = _UNSPACED + r"(?:[" + _UNSPACED[1:-1] + r"\p{N}\-]*" + _UNSPACED + r")?"
 EMAIL_IN_TEXT = (
-    r"(?i)(?:" + _QUOTED + "|" + _ATOM + r"(?:[\p{L}\p{N}._%+'-]*[\p{L}\p{N}_%+-])?)"
-    r"@(?:(?:" + _ATOM + r"(?:[\p{L}\p{N}-]*" + _ATOM + r")?\.)+"
-    r"(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})|" + _IP_LITERAL + ")"
+    r"(?i)(?:" + _QUOTED + "|" + _LOCAL + r")@(?:(?:" + _LABEL + r"\.)+"
+    r"(?:xn--[a-z0-9-]{1,59}|[\p{L}--" + _UNSPACED + r"]{2,63})"
+    r"|(?:" + _LABEL_UNSPACED + r"\.)+" + _UNSPACED + "{1,63}|" + _IP_LITERAL + ")"
 )
 # The same regex for ASCII text, where `\p{L}` is `[A-Za-z]` and `\p{N}` is `[0-9]`: it finds
 # the same addresses about ten times faster (the Unicode classes keep the regex engine off
@@ -42,14 +53,14 @@ _ASCII_ATOM = r"[A-Za-z0-9]"
 EMAIL_IN_ASCII = (
     r"(?:" + _QUOTED + "|" + _ASCII_ATOM + r"(?:[A-Za-z0-9._%+'-]*[A-Za-z0-9_%+-])?)"
     r"@(?:(?:" + _ASCII_ATOM + r"(?:[A-Za-z0-9-]*" + _ASCII_ATOM + r")?\.)+"
-    r"(?:[A-Za-z]{2,63}|[xX][nN]--[a-zA-Z0-9-]{1,59})|" + _IP_LITERAL + ")"
+    r"(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|[A-Za-z]{2,63})|" + _IP_LITERAL + ")"
 )
 # `EMAIL_IN_ASCII` for texts without `"@` or `@[`, where its quoted local part and address
 # literal cannot match: the same addresses, a quarter faster
 _EMAIL_IN_ASCII_BARE = (
     _ASCII_ATOM + r"(?:[A-Za-z0-9._%+'-]*[A-Za-z0-9_%+-])?"
     r"@(?:" + _ASCII_ATOM + r"(?:[A-Za-z0-9-]*" + _ASCII_ATOM + r")?\.)+"
-    r"(?:[A-Za-z]{2,63}|[xX][nN]--[a-zA-Z0-9-]{1,59})"
+    r"(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|[A-Za-z]{2,63})"
 )
 _ODD_ADDRESS = ['"@', "@["]
 
@@ -65,9 +76,8 @@ PLAIN_ADDRESS = (
 # The same for any letters and digits (`zoë.müller@exämple.de`), as `EMAIL_IN_TEXT` spells
 # them; slower (no ASCII fast path): for the texts `PLAIN_ADDRESS` did not take.
 PLAIN_ADDRESS_ANY = (
-    r"^\s*" + _ATOM + r"(?:[\p{L}\p{N}._%+'-]*[\p{L}\p{N}_%+-])?"
-    r"@(?:" + _ATOM + r"(?:[\p{L}\p{N}-]*" + _ATOM + r")?\.)+"
-    r"\p{L}{2,63}\s*$"
+    r"^\s*" + _LOCAL + r"@(?:(?:" + _LABEL + r"\.)+[\p{L}--" + _UNSPACED + r"]{2,63}"
+    r"|(?:" + _LABEL_UNSPACED + r"\.)+" + _UNSPACED + r"{1,63})\s*$"
 )
 
 
