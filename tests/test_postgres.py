@@ -15,6 +15,7 @@ import pytest
 from sanitizer.db.catalog import Catalog
 from sanitizer.db.connect import open_source, open_target
 from sanitizer.db.load import load_snapshot
+from sanitizer.db.reflect import reflect
 from sanitizer.db.source import open_snapshot
 from sanitizer.db.target import server_identity
 from sanitizer.pipeline import RunOptions, run
@@ -630,3 +631,33 @@ def test_arrays_holding_contacts_are_redacted_by_scan_and_flagged_by_lint(
     with pg_server.connect(target) as t:
         rows = t.execute("SELECT alt_emails, misc, tags FROM people").fetchall()
     assert len(rows) == 50 and all(r[:2] == (None, None) and r[2] == ["vip", "b2b"] for r in rows)
+
+
+def test_a_domain_over_varchar_keeps_its_length(pg_server: ScratchServer, tmp_path: Path) -> None:
+    """`CREATE DOMAIN email_t AS varchar(20)`: SQLAlchemy gives the domain's base type without
+    its length, so a probe's run published 37-character fakes, and restoring the snapshot
+    failed. The length is read from the catalog: a mask that cannot fit is refused before
+    the run (exit 2, naming the rule and the column), as for a plain varchar(20)."""
+    source = pg_server.create()
+    with pg_server.connect(source) as conn:
+        conn.execute(
+            "CREATE DOMAIN email_t AS varchar(20); CREATE DOMAIN code_t AS varchar(8);"
+            "CREATE TABLE u (id integer PRIMARY KEY, email email_t, code code_t);"
+            "INSERT INTO u VALUES (1, 'kate.miller@corp.io', 'A1')"
+        )
+    engine = open_source(source)
+    try:
+        _, schema = reflect(engine)
+    finally:
+        engine.dispose()
+    lengths = {c.name: c.max_length for c in schema.tables["u"].columns}
+    assert lengths == {"id": None, "email": 20, "code": 8}
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "u.yml").write_text(
+        "version: 1\ntables:\n  u:\n    id: keep\n    email: email\n    code: keep\n"
+    )
+    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    assert run.code == 2, run.output
+    assert "u.yml:5: u.email: email_t is 20 characters long" in run.stderr, run.stderr
+    assert "kate" not in run.output

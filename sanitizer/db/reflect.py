@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -70,10 +71,18 @@ def _type_sql(type_: sa.types.TypeEngine[object], dialect: sa.engine.Dialect) ->
         return type(type_).__name__.upper()
 
 
-def _column_info(col: sa.Column[object], dialect: sa.engine.Dialect) -> ColumnInfo:
+def _column_info(
+    col: sa.Column[object],
+    dialect: sa.engine.Dialect,
+    domains: Mapping[tuple[str | None, str], int] | None = None,
+) -> ColumnInfo:
     t = col.type
     kind = kind_of(t)
     length = getattr(t, "length", None) if kind in (Kind.TEXT, Kind.ENUM) else None
+    domain = getattr(t, "name", None)
+    if domains and hasattr(t, "data_type") and isinstance(domain, str):
+        # a PostgreSQL DOMAIN over varchar(n): SQLAlchemy gives its base type without n
+        length = domains.get((getattr(t, "schema", None), domain), length)
     enums = tuple(getattr(t, "enums", ()) or ()) if kind is Kind.ENUM else ()
     return ColumnInfo(
         name=col.name,
@@ -136,7 +145,10 @@ def _referred(fk: sa.ForeignKeyConstraint) -> tuple[str, tuple[str, ...]]:
 
 
 def _table_info(
-    table: sa.Table, dialect: sa.engine.Dialect, uniques: list[tuple[str, ...]]
+    table: sa.Table,
+    dialect: sa.engine.Dialect,
+    uniques: list[tuple[str, ...]],
+    domains: Mapping[tuple[str | None, str], int] | None = None,
 ) -> TableInfo:
     key = table.name if table.schema is None else f"{table.schema}.{table.name}"
     fks = []
@@ -154,7 +166,7 @@ def _table_info(
         key=key,
         schema=table.schema,
         name=table.name,
-        columns=tuple(_column_info(c, dialect) for c in table.columns),
+        columns=tuple(_column_info(c, dialect, domains) for c in table.columns),
         primary_key=tuple(c.name for c in table.primary_key.columns),
         foreign_keys=tuple(fks),
         unique_sets=tuple(dict.fromkeys(uniques)),
@@ -231,6 +243,7 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
                 only=lambda name, _md, schema=schema: (schema, name) not in skip,
             )
         insp = sa.inspect(engine)
+        domains = _domain_lengths(engine)
         tables: dict[str, TableInfo] = {}
         for table in metadata.tables.values():
             key = table.name if table.schema is None else f"{table.schema}.{table.name}"
@@ -241,7 +254,7 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
                 cols = tuple(c for c in ix.get("column_names") or () if c)
                 if ix.get("unique") and cols and None not in (ix.get("column_names") or ()):
                     uniques.append(cols)
-            tables[key] = _table_info(table, engine.dialect, uniques)
+            tables[key] = _table_info(table, engine.dialect, uniques, domains)
     except SQLAlchemyError as e:
         raise SanitizeError(f"cannot read the source schema: {describe_db_error(e)}") from None
     if engine.dialect.name in ("mysql", "mariadb"):
@@ -253,6 +266,28 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
         default_schema=default_schema,
         tables=dict(sorted(tables.items())),
     )
+
+
+def _domain_lengths(engine: Engine) -> dict[tuple[str | None, str], int]:
+    """PostgreSQL domains over a type with a length (`CREATE DOMAIN email_t AS varchar(20)`)
+    and that length, by (schema, name) as SQLAlchemy names the domain (no schema for those on
+    the search path): without it a fake longer than the domain allows was published, and
+    the snapshot's restore failed."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT domain_schema, domain_name, character_maximum_length,"
+            " pg_catalog.pg_type_is_visible((quote_ident(domain_schema) || '.' ||"
+            " quote_ident(domain_name))::regtype) FROM information_schema.domains"
+            " WHERE character_maximum_length IS NOT NULL"
+        ).all()
+    out: dict[tuple[str | None, str], int] = {}
+    for schema, name, length, visible in rows:
+        out[(schema, name)] = int(length)
+        if visible:
+            out[(None, name)] = int(length)
+    return out
 
 
 def _partitions(engine: Engine) -> set[tuple[str | None, str]]:
