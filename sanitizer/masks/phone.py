@@ -1572,8 +1572,11 @@ _PERCENT = r"%[0-9A-Fa-f]{2}"
 
 
 def _escaped_rows(values: pl.Series) -> pl.Series:
-    """Positions of the values with a percent escape."""
-    return values.str.contains(_PERCENT).fill_null(False).arg_true()
+    """Positions of the values with a percent escape (the regex only where a `%` is)."""
+    at = values.str.contains("%", literal=True).fill_null(False).arg_true()
+    if not len(at):
+        return at
+    return at.filter(values.gather(at).str.contains(_PERCENT).fill_null(False))
 
 
 def _percent_decoded(values: pl.Series, at: pl.Series | None = None) -> pl.Series:
