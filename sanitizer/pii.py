@@ -1204,6 +1204,15 @@ def judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ver
     """Decide what ``column`` of ``table`` should get; see `_judge`. A `phone` verdict over
     national numbers valid in one region but the US gets that `region`."""
     verdict = _judge(table, column, stats)
+    if verdict.mask == "scrub" and column.kind is Kind.JSON and "json" in MASKS:
+        # a JSON column: `json` masks the values under `name`, `email`, `phone` keys by what
+        # the keys say (a name in no name column is unknown to `scrub`: a probe's
+        # `{"contacts": [{"name": "Carol Jones"}]}` was published under `scrub`)
+        return replace(
+            verdict,
+            mask="json",
+            evidence=(*verdict.evidence, "a JSON column: masked by its keys (`json`)"),
+        )
     if verdict.mask == "phone" and stats is not None and stats.phone_region:
         region = stats.phone_region
         return replace(

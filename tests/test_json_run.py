@@ -7,7 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from conftest import run_cli
+from conftest import ScratchServer, run_cli
 
 RULES = """
 version: 1
@@ -77,3 +77,28 @@ def test_json_column_in_a_run(tmp_path: Path) -> None:
     report = (snapshot / "report.md").read_text()
     assert "`events`.`payload`: 1 values were not valid JSON and were scrubbed as text" in report
     assert "`events`.`raw`: 1 values were not valid JSON" in report
+
+
+def test_scan_proposes_json_for_a_json_column_and_its_names_go(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """A probe's `{"contacts": [{"name": "Carol Jones"}]}`: `scan` proposed `scrub`, which
+    knows a name only from a name column, and the name was published. A JSON column is
+    proposed `json`, which masks the values under `name` keys."""
+    source = pg_server.create()
+    with pg_server.connect(source) as conn:
+        conn.execute(
+            "CREATE TABLE prefs (id integer PRIMARY KEY, doc jsonb);"
+            "INSERT INTO prefs SELECT g, jsonb_build_object('contacts', jsonb_build_array("
+            "jsonb_build_object('name', 'Carol Jones', 'mail', 'carol' || g || '@corp.io'))) "
+            "FROM generate_series(1, 20) g"
+        )
+    rules = tmp_path / "rules"
+    scan = run_cli("scan", "--source", source, "--out", str(rules / "prefs.yml"))
+    assert scan.code == 0, scan.output
+    assert "doc: json" in (rules / "prefs.yml").read_text()
+    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    assert run.code == 0, run.output
+    data = Path(run.stdout.strip().splitlines()[-1]) / "data.sqlite"
+    docs = [r[0] for r in sqlite3.connect(data).execute("SELECT doc FROM prefs")]
+    assert len(docs) == 20 and not any("Carol" in d or "corp.io" in d for d in docs)

@@ -233,11 +233,26 @@ PEOPLE = ["Anna Schmidt", "John Smith", "Marie Dubois", "Jose Garcia", "Emma Jan
         ("accounts", "msisdn", Kind.INTEGER, None, "redact"),
         ("tickets", "notes", Kind.TEXT, ["ok", "fine"], "scrub"),
         ("products", "description", Kind.TEXT, ["see mail bob@x.org"], "scrub"),
-        ("events", "payload", Kind.JSON, ['{"email":"a@b.org"}'], "scrub"),
+        # a JSON column gets `json` (its keys say what its values are), not `scrub`
+        ("events", "payload", Kind.JSON, ['{"email":"a@b.org"}'], "json"),
+        (
+            "people",
+            "prefs",
+            Kind.JSON,
+            ['{"contacts":[{"name":"Carol Jones","tel":"+49 30 1234567"}]}'],
+            "json",
+        ),
+        ("events", "body", Kind.TEXT, ['{"email":"a@b.org"} sent'], "scrub"),
         # arrays (PostgreSQL's `{a,b}`): no mask writes inside one, so PII in one is redacted
         ("people", "alt_emails", Kind.ARRAY, ["{a@b.org,c@d.net}", "{e@f.de}"], "redact"),
         ("people", "alt_emails", Kind.ARRAY, None, "redact"),
-        ("people", "contacts", Kind.ARRAY, ['{"+49 30 1234567","call +33 1 42 68 53 00"}'], "redact"),
+        (
+            "people",
+            "contacts",
+            Kind.ARRAY,
+            ['{"+49 30 1234567","call +33 1 42 68 53 00"}'],
+            "redact",
+        ),
         ("people", "tags", Kind.ARRAY, ["{vip,b2b}", "{new}"], "keep"),
         ("people", "emails", Kind.ARRAY, ["{daily,weekly}", "{never}"], "keep"),
         ("people", "guest_names", Kind.ARRAY, ["{Bob Lee,Ann Wu}", "{Ann Wu}"], "redact"),
@@ -311,7 +326,9 @@ def test_a_table_with_an_email_or_phone_column_holds_people() -> None:
         (["+49 30 1234567", "+33 1 42 68 53 00"], None),  # international: no region needed
     ],
 )
-def test_national_numbers_give_the_phone_rule_their_region(values: list[str], region: str | None) -> None:
+def test_national_numbers_give_the_phone_rule_their_region(
+    values: list[str], region: str | None
+) -> None:
     """`030 12345680` read in the US (the phone mask's default) got a fake outside the safe
     ranges and the run failed its checks; scan now says `region: DE`."""
     verdict = judge(table("t", col("phone")), col("phone"), value_stats(pl.Series(values)))
