@@ -501,8 +501,6 @@ def dial_prefix(region: str, length: int, others: tuple[str, ...]) -> tuple[str,
     Raises:
         LookupError: when ``region`` has no unallocated prefix for this length.
     """
-    if region == NO_REGION:
-        raise LookupError(region)
     prefixes, rings = _dial_search(region, length, others)
     return prefixes[0], rings
 
@@ -511,8 +509,6 @@ def dial_prefixes(region: str, length: int, others: tuple[str, ...]) -> tuple[st
     """`dial_prefix`'s prefix and up to `MAX_PREFIXES` - 1 more of its width that ring in no
     region of ``others`` either: a unique column of 8-digit numbers behind a 4-digit prefix
     would have room for 10,000 fakes only."""
-    if region == NO_REGION:
-        raise LookupError(region)
     return _dial_search(region, length, others)[0]
 
 
@@ -526,6 +522,8 @@ def _dial_search(
     """`dial_prefix` and `dial_prefixes`: the prefixes, and the regions they may ring in.
     Remembered across runs on this machine (`DialCache`): each search asks libphonenumber
     thousands of questions, and a run with a dozen regions needs a hundred searches."""
+    if region == NO_REGION:
+        raise LookupError(region)  # see `NO_COUNTRY`
     key = f"{region}:{length}:{','.join(others)}"
     known = _DIAL_CACHE.get(key)
     if known is not None:
@@ -549,7 +547,6 @@ class DialCache:
         self._loaded: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
 
     def path(self) -> Path | None:
-        import hashlib
         import os
 
         import phonenumbers
@@ -560,12 +557,7 @@ class DialCache:
             os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
             "sanitize",
         )
-        digest = hashlib.sha256(Path(__file__).read_bytes())
-        tables = Path(__file__).with_name(TABLES_FILE)
-        if tables.is_file():
-            digest.update(tables.read_bytes())
-        code = digest.hexdigest()[:16]
-        return Path(base) / f"phone-dial-{phonenumbers.__version__}-{code}.json"
+        return Path(base) / f"phone-dial-{phonenumbers.__version__}-{_code_version()}.json"
 
     @staticmethod
     def _trusted(path: Path) -> bool:
@@ -625,6 +617,18 @@ class DialCache:
                         os.unlink(tmp)
             except (OSError, ValueError, TypeError):
                 return
+
+
+@cache
+def _code_version() -> str:
+    """A hash of this module and its tables: a cached search is only as good as the code."""
+    import hashlib
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    tables = Path(__file__).with_name(TABLES_FILE)
+    if tables.is_file():
+        digest.update(tables.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 _DIAL_CACHE = DialCache()
