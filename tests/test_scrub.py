@@ -347,6 +347,18 @@ WRITTEN_AS_PEOPLE_DO = [
     ("FR", "Tél : 06\u202f12\u202f34\u202f56\u202f78", "06\u202f12\u202f34\u202f56\u202f78"),
     ("US", "call 415\u2013555\u20132671", "415\u2013555\u20132671"),
     ("JP", "携帯 090\uff0d1234\uff0d5678", "090\uff0d1234\uff0d5678"),
+    # two numbers side by side: each a whole number, not groups of one longer one
+    ("FR", "numbers 0612345678 0698765432", "0612345678"),
+    ("FR", "numbers 0612345678 0698765432", "0698765432"),
+    ("FR", "+33 6 12 34 56 78 +33 6 98 76 54 32", "+33 6 98 76 54 32"),
+    ("US", "call (415) 555-2671,(415) 555-2672", "(415) 555-2672"),
+    ("DE", "+4915123456789,+4915198765432", "+4915198765432"),
+    # glued to the word that says what it is, or a `+` that starts a number wherever it is
+    ("FR", "phone0612345678", "0612345678"),
+    ("GB", "Phone_07911123456", "07911123456"),
+    ("FR", "chat wa.me/+33612345678 please", "+33612345678"),
+    # a sentence's end with its space missing
+    ("GB", "Call me: 07911 123 456.Thanks", "07911 123 456"),
 ]
 
 
@@ -369,7 +381,16 @@ def test_numbers_written_as_people_write_them_are_masked(
 
 
 @pytest.mark.parametrize(
-    "text", ["host 192.168.1.20 down", "from 10.0.0.1", "INV-2022-03242", "order 2025-01-02 14:55"]
+    "text",
+    [
+        "host 192.168.1.20 down",
+        "from 10.0.0.1",
+        "INV-2022-03242",
+        "order 2025-01-02 14:55",
+        "DNI 12345678-Z",  # a check letter, not a word after a sentence's end
+        "card 4111 1111 1111 1111",  # groups of one number, not four numbers
+        "coords 48.8566,2.3522",
+    ],
 )
 def test_addresses_invoices_and_dates_stay(text: str) -> None:
     assert mask_scrub(pl.Series([text]), _ctx("DK", regions=("DK", "DE"))).item() == text
@@ -435,3 +456,40 @@ def test_an_address_touching_words_of_unspaced_scripts_is_masked_alone(
     out = mask_scrub(pl.Series("t", [text]), ctx).item()
     fake = mask_email(pl.Series("e", [address]), ctx).item()
     assert out == before + fake + after
+
+
+def test_an_international_number_libphonenumber_calls_impossible_is_still_masked() -> None:
+    """Mexico's old mobile prefix (`+52 1 55…`): 11 national digits, not even a possible
+    number to libphonenumber, so its matcher never offers it; a `+` and 8 to 15 digits are
+    a phone number all the same."""
+    text = "Mexico cel +52 1 55 1234 5678, call after 6"
+    assert not phonenumbers.is_possible_number(phonenumbers.parse("+52 1 55 1234 5678"))
+    out = mask_scrub(pl.Series([text]), _ctx("US")).item()
+    assert "1234 5678" not in out and out.startswith("Mexico cel +52 ")
+    assert out.endswith(", call after 6")
+
+
+@pytest.mark.parametrize(
+    ("link", "number"),
+    [
+        ("https://wa.me/33612345678", "33612345678"),
+        ("https://t.me/+447911123456", "+447911123456"),
+        ("https://api.whatsapp.com/send?to=4915123456789&text=hi", "4915123456789"),
+    ],
+)
+def test_a_number_in_a_link_path_or_value_gets_the_phone_masks_number(
+    link: str, number: str
+) -> None:
+    """A link that dials a number holds it in its path or a value, often without its `+`:
+    the `phone` mask's fake for it, digits only, so the link stays one link."""
+    from sanitizer.masks.url import mask_url
+
+    out = mask_url(pl.Series([link]), _ctx()).item()
+    fake = mask_phone(pl.Series(["+" + number.lstrip("+")]), _ctx()).item()
+    digits = "".join(ch for ch in fake if ch.isdigit())
+    assert number not in out
+    assert ("+" + digits if number.startswith("+") else digits) in out
+    assert " " not in out
+    # in free text too, where it stands
+    text = mask_scrub(pl.Series([f"see {link} today"]), _ctx()).item()
+    assert number not in text and text.startswith("see ") and text.endswith(" today")

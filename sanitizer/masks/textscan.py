@@ -243,6 +243,7 @@ _CONTEXT_WORD = re.compile(
     re.IGNORECASE,
 )
 CONTEXT_CHARS = 48  # how far before a number its context words are looked for
+_PHONE_WORD = re.compile(rf"(?:{_PHONE_WORDS})", re.IGNORECASE)
 
 _DATE = re.compile(
     r"(?<!\d)(?<!\d[-./])(?:(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])"
@@ -314,23 +315,51 @@ def _is_part_of_token(text: str, start: int, end: int) -> bool:
     before2 = text[start - 2] if start > 1 else ""
     after = text[end] if end < len(text) else ""
     after2 = text[end + 1] if end + 1 < len(text) else ""
-    if _glues(before) or _glues(after) or before == "#":
+    # `+33…` starts a number wherever it stands: `wa.me/+336…`, `WA:+49…`, `…78 +33 6…`
+    plus = text[start:end].lstrip("( ").startswith("+")
+    if before.isdigit() or _glues(after) or (before == "#" and not plus):
         return True
+    if _glues(before):  # `phone0612345678`: glued to the word that says what it is
+        return not (plus or _phone_word_touching(text, start))
     if before == "=":  # `created_at=1732723200`; `phone=…` is let through by its context
         return _context(text, start) != "phone"
-    if before and before in _JOINED_BEFORE and before2.isalnum():
-        # `Tel.(030)1234567`: glued to the word that says it is a phone number;
-        # `20160183/20160184`: the second of two numbers, one after the other
-        if before == "/" and _LISTED_BEFORE.search(text, 0, start - 1):
+    if before and before in _JOINED_BEFORE and before2.isalnum() and not plus:
+        # `Tel.(030)1234567`, `Phone_07911123456`: glued to the word that says it is a
+        # phone number; `20160183/20160184`: the second of two numbers, one after the other
+        if before in "/,;" and _LISTED_BEFORE.search(text, 0, start - 1):
+            return False
+        if _phone_word_touching(text, start - 1):
             return False
         return not (before == "." and _context(text, start) == "phone")
     if after and after in _JOINED_AFTER and after2.isalnum():
-        # `20160183/20160184`: two numbers, one after the other
-        return not (after == "/" and _LISTED_AFTER.match(text, end + 1))
+        # `20160183/20160184`: two numbers, one after the other; `07911 123 456.Thanks`: a
+        # sentence's end with its space missing (not `12345678-Z`, a check letter)
+        if after in ".,:" and _WORD_AFTER.match(text, end + 1):
+            return False
+        return not (after in "/,;" and _LISTED_AFTER.match(text, end + 1))
     if before == " " and before2.isdigit():
-        # `2025-01-02 20160191`: a date before it, not more groups of one number
+        # `2025-01-02 20160191`: a date before it, `0612345678 0698765432`: a number before
+        # it; not more groups of one number (a card number written in fours)
+        if plus or _NUMBER_BEFORE.search(text, 0, start - 1):
+            return False
         return not _DATE_BEFORE.search(text, 0, start - 1)
-    return after == " " and after2.isdigit()
+    if after == " " and after2.isdigit():
+        return not _NUMBER_AFTER.match(text, end + 1)
+    return False
+
+
+def _phone_word_touching(text: str, end: int) -> bool:
+    """Whether the letters just before ``end`` are a whole word that says a phone number
+    follows (`Tel0612345678`, `Phone_07911123456`)."""
+    m = _LETTERS_BEFORE.search(text, 0, end)
+    return bool(m and _PHONE_WORD.fullmatch(m.group()))
+
+
+_LETTERS_BEFORE = re.compile(r"(?<![^\W\d_])[^\W\d_]+$")
+_WORD_AFTER = re.compile(r"[^\W\d_]{2}")
+# a whole token of phone-number length before or after a space: a number of its own
+_NUMBER_BEFORE = re.compile(rf"(?:^|\s)\+?(?:\d[().\-/]?){{{MIN_PHONE_DIGITS},}}$")
+_NUMBER_AFTER = re.compile(rf"\+|(?:\d[().\-/]?){{{MIN_PHONE_DIGITS},}}(?:\s|$|[,;.!?)])")
 
 
 # a number after `/` that is a phone number's length: a list (`20160183/20160184`)
@@ -428,8 +457,35 @@ def find_phones(text: str, regions: tuple[str, ...]) -> tuple[PhoneHit, ...]:
             hit = _judge(text, text[start:end], start, end, m.number, region, regions)
             if hit is not None:
                 hits.append(hit)
+    hits += _international_left(text, runs, hits, regions[0])
     hits.sort(key=lambda h: h.start)
     return tuple(hits)
+
+
+def _international_left(
+    text: str, runs: list[tuple[int, int]], hits: list[PhoneHit], region: str
+) -> list[PhoneHit]:
+    """Runs written as international numbers (`+52 1 55 1234 5678`, Mexico's old mobile
+    prefix) that libphonenumber does not even call possible: a `+` and 8 to 15 digits are a
+    phone number, taken on that evidence."""
+    import phonenumbers as pn
+
+    taken = []
+    for start, end in runs:
+        plus = start - 1
+        if plus < 0 or text[plus] != "+" or (plus and text[plus - 1].isalnum()):
+            continue
+        if any(h.start < end and plus < h.end for h in hits):
+            continue
+        if not 8 <= _digit_count(text[start:end]) <= 15:
+            continue
+        try:
+            number = pn.parse(text[plus:end], None)
+            own = str(pn.region_code_for_country_code(number.country_code or 0))
+        except pn.NumberParseException:
+            own = "ZZ"
+        taken.append(PhoneHit(plus, end, own if own != "ZZ" else region, False))
+    return taken
 
 
 # A run of digit groups as a phone number could be written.

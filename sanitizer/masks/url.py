@@ -201,6 +201,37 @@ def _scatter(
     return out.scatter(idx, fn(values.gather(idx)))
 
 
+def _number_segments(content: pl.Series, delimiters: pl.Series) -> pl.Series:
+    """Path segments and values that are a valid international number, with or without its
+    `+` (`wa.me/33612345678`, `t.me/+447911123456`, `send?phone=447911123456`): they ring
+    someone as they are."""
+    import phonenumbers
+
+    found = delimiters.is_in(["/", "="]) & content.str.contains(r"^\+?\d{8,15}$").fill_null(False)
+    if not found.any():
+        return found
+    idx = found.arg_true()
+
+    def valid(segment: str) -> bool:
+        try:
+            return bool(phonenumbers.is_valid_number(phonenumbers.parse("+" + segment.lstrip("+"))))
+        except phonenumbers.NumberParseException:
+            return False
+
+    checked = [valid(v) for v in content.gather(idx).to_list()]
+    return found.scatter(idx, pl.Series(checked, dtype=pl.Boolean))
+
+
+def _phone_piece(values: pl.Series, ctx: MaskContext) -> pl.Series:
+    """The `phone` mask's number for a `+number` value or a number segment of a path,
+    written as it was: digits only, the `+` only where it had one."""
+    from sanitizer.masks.phone import mask_phone
+
+    plus = values.str.starts_with("+")
+    masked = mask_phone("+" + values.str.strip_chars_start("+"), ctx).str.replace_all(r"\D", "")
+    return pl.select(pl.when(plus).then("+" + masked).otherwise(masked)).to_series()
+
+
 def _mask_pieces(rest: pl.Series, ctx: MaskContext, depth: int) -> pl.Series:
     """Path, query and fragment of every URL with tokens, values, emails and phone numbers
     replaced; delimiters and keys stay.
@@ -210,7 +241,6 @@ def _mask_pieces(rest: pl.Series, ctx: MaskContext, depth: int) -> pl.Series:
     value, one before `=` a key. Costly patterns only run on pieces that can match them.
     """
     from sanitizer.masks.email import mask_email
-    from sanitizer.masks.phone import mask_phone
 
     n = len(rest)
     slash = "\ue000"  # stands for `/` after the path, where it is not a delimiter
@@ -276,13 +306,14 @@ def _mask_pieces(rest: pl.Series, ctx: MaskContext, depth: int) -> pl.Series:
     if phone.any():
         idx = phone.arg_true()
         phone = phone.scatter(idx, _decode(content.gather(idx)).str.contains(r"^\+\d{7,15}$"))
+    phone = phone | _number_segments(content, pieces.get_column("d"))
     phone = phone & ~email & ~url
     token = (pieces.get_column("value") | pieces.get_column("tokenish")) & ~email & ~url & ~phone
     token = token & ~pieces.get_column("key") & (content != "")
     plain = _plain(ctx)
     out = content
     out = _scatter(out, email, lambda u: _encode_like(mask_email(_decode(u), plain), u), content)
-    out = _scatter(out, phone, lambda u: _encode_like(mask_phone(_decode(u), plain), u), content)
+    out = _scatter(out, phone, lambda u: _encode_like(_phone_piece(_decode(u), plain), u), content)
     out = _scatter(
         out, url, lambda u: _encode_like(_mask_values(_decode(u), ctx, depth + 1), u), content
     )
