@@ -452,3 +452,43 @@ def test_dial_prefixes_hold_no_valid_number_at_home(
             nsn = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix)))
             number = phonenumbers.PhoneNumber(country_code=cc, national_number=int(nsn))
             assert not phonenumbers.is_valid_number(number), f"+{cc} {nsn} ({prefix}…)"
+
+
+def test_fakes_in_text_ring_in_no_region_the_text_is_read_in(tmp_path: Path) -> None:
+    """A probe: the demo's notes, read in twelve regions, held fakes drawn for Germany
+    (`0317 33 73 62`, behind Germany's unallocated `31`) that are valid French numbers as
+    written. The regions `scrub` reads text in join the run's set, as the phone rules' do."""
+    import random
+
+    rng = random.Random(7)
+    numbers = [
+        f"0{rng.choice(['30', '221', '89', '40'])} {rng.randrange(10**6, 10**7)}" for _ in range(60)
+    ]
+    conn = sqlite3.connect(tmp_path / "src.db")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, telefon TEXT, notes TEXT)")
+    conn.executemany(
+        "INSERT INTO t VALUES (?, ?, ?)",
+        [(i, n, f"Telefon: {n}, bitte zurückrufen") for i, n in enumerate(numbers)],
+    )
+    conn.commit()
+    conn.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  t:\n    id: keep\n    telefon: {mask: phone, region: DE}\n"
+        "    notes: {mask: scrub, regions: [DE, FR]}\n"
+    )
+    source = f"sqlite:///{tmp_path / 'src.db'}"
+    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    assert run.code == 0, run.output
+    out = sqlite3.connect(Path(run.stdout.strip().splitlines()[-1]) / "data.sqlite")
+    fakes = [
+        note.removeprefix("Telefon: ").removesuffix(", bitte zurückrufen")
+        for (note,) in out.execute("SELECT notes FROM t")
+    ]
+    assert not set(fakes) & set(numbers)
+    ringing = [f for f in fakes if _rings(f, ("DE", "FR"))]
+    assert not ringing, ringing[:5]
+    # the column's fakes are the text's: one number, one fake
+    column = [v for (v,) in out.execute("SELECT telefon FROM t ORDER BY id")]
+    assert column == fakes

@@ -93,17 +93,19 @@ def make_plan(
 
 
 def _dial_regions(tables: list[TablePlan]) -> tuple[list[TablePlan], tuple[str, ...]]:
-    """Every `phone` rule's region and `regions`, given to every column's context: where
-    the rules say numbers of more than one region are kept, a number written without its
-    country code may be read in any of them, and its fake must ring in none. The same for
-    every column, so one number has one fake everywhere (a join on phones still joins).
-    One region: empty, the fakes of each region alone. (Taking that one region too made
-    every demo run 13 s slower, searching prefixes for the regions `scrub` and the leak
-    check read text in; a number `scrub` reads as North American in a German table's notes
-    may then get a fake that reads as valid in Germany.)"""
+    """Every `phone` rule's region and `regions`, and every region a `scrub` rule reads
+    text in, given to every column's context: where numbers of more than one region may be
+    read, a number written without its country code may be read in any of them, and its
+    fake must ring in none. The same for every column, so one number has one fake everywhere
+    (a join on phones still joins, a note quotes the column's fake). One region: empty, the
+    fakes of that region alone. (Without the text's regions, the demo's notes, read in twelve
+    regions, held German fakes such as `0317 33 73 62` that are valid French numbers as
+    written. The prefix searches this takes cost seconds per region set on a machine's first
+    run; `DialCache` keeps them.)"""
     from dataclasses import replace
 
     from sanitizer.masks.phone import region_for
+    from sanitizer.masks.scrub import text_regions
 
     found: set[str] = set()
     for tp in tables:
@@ -111,6 +113,8 @@ def _dial_regions(tables: list[TablePlan]) -> tuple[list[TablePlan], tuple[str, 
             if c.spec.name == "phone":
                 found.add(region_for(c.ctx))
                 found.update(c.ctx.option("regions") or ())
+            elif c.spec.name == "scrub":
+                found.update(text_regions(c.ctx))
     if len(found) < 2:
         return tables, ()
     dial = tuple(sorted(found))
