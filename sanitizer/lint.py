@@ -325,7 +325,11 @@ def _look_at_values(
         for col in table.columns:
             if col.name not in kept and col.name not in missing:
                 continue
-            stats = value_stats(samples[col.name]) if col.name in samples else None
+            stats = (
+                value_stats(samples[col.name], elements=col.kind is Kind.ARRAY)
+                if col.name in samples
+                else None
+            )
             verdict = judge(table, col, stats)
             if col.name in missing:
                 i = uncovered[(table.key, col.name)]

@@ -7,6 +7,7 @@ Everything here returns counts and pattern names, never a value: evidence such a
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -1025,10 +1026,31 @@ def _name_kind(value: str) -> str | None:
     return None
 
 
-def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -> ValueStats:
+def _element_names(value: str) -> str | None:
+    """`_name_kind` of an array's elements (`["Maria Keller", "John Smith"]`): ``full``
+    when one is a full name, else ``first`` or ``last`` when one is."""
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(items, list):
+        return None
+    found = {_name_kind(x) for x in items[:50] if isinstance(x, str) and len(x) <= 80}
+    return next((k for k in ("full", "first", "last") if k in found), None)
+
+
+def value_stats(
+    values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS, *, elements: bool = False
+) -> ValueStats:
     """Count what the sampled ``values`` of one column look like.
 
     Only counts leave this function; nothing is logged or kept.
+
+    Args:
+        values: the sampled values, as text.
+        regions: where phone numbers written without a country code are read.
+        elements: the values are arrays (as JSON lists): person names are counted in their
+            elements (a value with a full name among them counts as one).
     """
     text = reveal(values.cast(pl.String).drop_nulls()).str.strip_chars()
     text = text.filter(text != "")
@@ -1079,6 +1101,11 @@ def value_stats(values: pl.Series, regions: tuple[str, ...] = DEFAULT_REGIONS) -
         kind = _name_kind(value)
         if kind:
             names[kind] += 1
+    if elements:
+        for value in text.filter(~wordy).to_list():
+            kind = _element_names(value)
+            if kind:
+                names[kind] += 1
     compact = text.str.replace_all(" ", "").str.to_uppercase()
     ibans = sum(
         1 for v in compact.filter(compact.str.contains(IBAN_SHAPE)).to_list() if _iban_ok(v)
@@ -1310,8 +1337,12 @@ def _judge_array(hint: NameHint | None, said: str | None, s: ValueStats | None) 
     `alt_emails text[]` went out as it was: the leak check only knows masked columns'
     values."""
     evidence = [said] if said else []
+    names = 0 if s is None else s.full_names + s.first_names + s.last_names
     if s is not None and s.with_contact:
         evidence.append(_count(s.with_contact, s, "contain emails or phone numbers"))
+    elif s is not None and s.distinct >= MIN_DISTINCT_FOR_NAMES and _share(names, s) >= VALUE_SHARE:
+        # `guests text[]` of full names was kept
+        evidence.append(_count(names, s, "hold person names"))
     elif hint is None:
         return _keep([])
     elif s is not None and hint.category not in _ARRAY_BY_NAME:
@@ -1320,6 +1351,8 @@ def _judge_array(hint: NameHint | None, said: str | None, s: ValueStats | None) 
         return _keep([*evidence, "kept"])
     evidence.append("an array (no mask writes inside one): redact")
     category = hint.category if hint is not None else Category.FREE_TEXT
+    if hint is None and not (s is not None and s.with_contact):
+        category = Category.FULL_NAME
     return Verdict("redact", category, tuple(evidence), pii=True)
 
 
@@ -1332,6 +1365,8 @@ def _binary_contact(hint: NameHint | None, said: str | None, s: ValueStats) -> V
     evidence.append(_count(min(found, s.sampled), s, "hold emails or phone numbers as text"))
     evidence.append("binary (no mask rewrites bytes): redact")
     category = hint.category if hint is not None else Category.FREE_TEXT
+    if hint is None and not (s is not None and s.with_contact):
+        category = Category.FULL_NAME
     return Verdict("redact", category, tuple(evidence), pii=True)
 
 

@@ -25,7 +25,7 @@ from sanitizer.pii import (
 from sanitizer.rules.coverage import mask_problem
 from sanitizer.rules.model import ColumnRule, Defaults, TableRule
 from sanitizer.rules.writer import ColumnEntry, TableEntry, render_rules
-from sanitizer.schema import ColumnInfo, SchemaInfo, TableInfo
+from sanitizer.schema import ColumnInfo, Kind, SchemaInfo, TableInfo
 
 DEFAULTS = {"email_domain": "example.com", "locale": "en_US"}
 
@@ -231,7 +231,11 @@ def propose(
         samples = sampler(table, wanted) if sampler is not None and wanted else {}
         cols = []
         for col in table.columns:
-            stats = value_stats(samples[col.name]) if col.name in samples else None
+            stats = (
+                value_stats(samples[col.name], elements=col.kind is Kind.ARRAY)
+                if col.name in samples
+                else None
+            )
             cols.append(ColumnProposal(col, _fit(table, col, judge(table, col, stats))))
         cols = _with_countries(cols, samples)
         if generated:

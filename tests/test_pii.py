@@ -277,6 +277,28 @@ def test_verdicts(tname, cname, kind, values, mask):
     assert all("@" not in e for e in verdict.evidence)
 
 
+def test_an_array_of_person_names_is_redacted_whatever_its_name():
+    """A probe: `plus_ones text[]` of full names was proposed `keep` (its name says nothing,
+    and the text of an array is no name). Its elements are read as names."""
+    names = [
+        "Maria Keller",
+        "John Smith",
+        "Anna Nowak",
+        "Peter Brown",
+        "Laura Garcia",
+        "Emma Davis",
+    ]
+    arrays = [f'["{a}", "{b}"]' for a, b in zip(names, reversed(names), strict=True)]
+    c = col("plus_ones", Kind.ARRAY)
+    t = table("bookings", col("id", Kind.INTEGER), c)
+    verdict = judge(t, c, value_stats(series(*arrays), elements=True))
+    assert verdict.mask == "redact" and verdict.pii, verdict.evidence
+    assert "hold person names" in " ".join(verdict.evidence)
+    assert not any(n in e for n in names for e in verdict.evidence)
+    tags = [f'["vip", "tier{i}"]' for i in range(6)]
+    assert judge(t, c, value_stats(series(*tags), elements=True)).mask == "keep"
+
+
 def test_nom_next_to_prenom_is_a_family_name():
     t = table("clients", col("prenom"), col("nom"))
     assert judge(t, t.columns[1], None).mask == "last_name"

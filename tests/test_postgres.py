@@ -601,10 +601,12 @@ def test_arrays_holding_contacts_are_redacted_by_scan_and_flagged_by_lint(
     with pg_server.connect(source) as s:
         s.execute(
             "CREATE TABLE people (id int PRIMARY KEY, email text, alt_emails text[],"
-            " misc varchar(40)[], tags text[]);"
+            " misc varchar(40)[], tags text[], plus_ones text[]);"
             "INSERT INTO people SELECT g, 'p' || g || '@mailbox.test-shop.de',"
             " ARRAY['privat' || g || '@gmx-mail.de', 'work' || g || '@firma-x.de'],"
-            " ARRAY['ruf an: +49 171 ' || (3000000 + g)], '{vip,b2b}'"
+            " ARRAY['ruf an: +49 171 ' || (3000000 + g)], '{vip,b2b}',"
+            " ARRAY[(ARRAY['Maria Keller','John Smith','Anna Nowak','Peter Brown',"
+            "'Laura Garcia'])[1 + g % 5], (ARRAY['Emma Davis','Luca Rossi'])[1 + g % 2]]"
             " FROM generate_series(1, 50) g"
         )
     rules = tmp_path / "scanned"
@@ -618,6 +620,7 @@ def test_arrays_holding_contacts_are_redacted_by_scan_and_flagged_by_lint(
         "alt_emails": "redact",
         "misc": "redact",
         "tags": "keep",
+        "plus_ones": "redact",  # person names, whatever the column's name says
     }
     assert "@" not in text.split("tables:")[1]  # the evidence names counts, never a value
     kept = tmp_path / "kept"
@@ -629,8 +632,9 @@ def test_arrays_holding_contacts_are_redacted_by_scan_and_flagged_by_lint(
     result = _run(source, rules, tmp_path / "store", "--target", target)
     assert result.code == 0, result.output
     with pg_server.connect(target) as t:
-        rows = t.execute("SELECT alt_emails, misc, tags FROM people").fetchall()
-    assert len(rows) == 50 and all(r[:2] == (None, None) and r[2] == ["vip", "b2b"] for r in rows)
+        rows = t.execute("SELECT alt_emails, misc, plus_ones, tags FROM people").fetchall()
+    assert len(rows) == 50
+    assert all(r[:3] == (None, None, None) and r[3] == ["vip", "b2b"] for r in rows)
 
 
 def test_a_domain_over_varchar_keeps_its_length(pg_server: ScratchServer, tmp_path: Path) -> None:
