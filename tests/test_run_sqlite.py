@@ -220,6 +220,50 @@ def test_unique_columns_stay_unique_even_when_fakes_collide(
     ) == [(300_000, 300_000, 300_002, 300_002)]
 
 
+def test_keys_over_several_masked_columns_stay_unique(tmp_path: Path) -> None:
+    """A probe: `UNIQUE (first_name, last_name)` over 20,000 pairs failed the run (two pairs
+    met on one fake pair), and so did `PRIMARY KEY (owner, phone)` with `Ann@X.org` and
+    `ann@x.org` (the email mask folds case). The masked columns of such a key give distinct
+    values distinct fakes. Where the key's kept columns are unique by themselves, nothing is
+    re-drawn: 2,000 distinct first names (more than the pool holds) beside a primary key."""
+    db = tmp_path / "k.db"
+    pairs = [(f"First{i % 300}", f"Last{i // 300}") for i in range(20_000)]
+    with sqlite3.connect(db) as conn:
+        conn.executescript(
+            "CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT NOT NULL,"
+            " last_name TEXT NOT NULL, UNIQUE (first_name, last_name));"
+            "CREATE TABLE links (owner TEXT, phone TEXT, PRIMARY KEY (owner, phone));"
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY, nick TEXT NOT NULL, UNIQUE (id, nick));"
+        )
+        conn.executemany(
+            "INSERT INTO people VALUES (?, ?, ?)", [(i, *p) for i, p in enumerate(pairs)]
+        )
+        conn.executemany(
+            "INSERT INTO links VALUES (?, ?)",
+            [("Ann@X.org", "+1 212 555 0100"), ("ann@x.org", "+1 212 555 0100")],
+        )
+        conn.executemany("INSERT INTO tags VALUES (?, ?)", [(i, f"Nick{i}") for i in range(2000)])
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "version: 1\ntables:\n  people:\n    id: keep\n    first_name: first_name\n"
+        "    last_name: last_name\n  links:\n    owner: email\n    phone: phone\n"
+        "  tags:\n    id: keep\n    nick: first_name\n"
+    )
+    result = run(
+        RunOptions(
+            source=f"sqlite:///{db}", rules=str(rules), store=str(tmp_path / "s"), secret=b"k"
+        )
+    )
+    assert result.snapshot is not None
+    out = result.snapshot / "data.sqlite"
+    fakes = rows(out, "SELECT first_name, last_name FROM people")
+    assert len(set(fakes)) == 20_000 and not set(fakes) & set(pairs)
+    assert rows(out, "SELECT COUNT(DISTINCT owner || phone), COUNT(*) FROM links") == [(2, 2)]
+    # the nicknames were not made distinct: their pool is smaller than 2,000
+    assert rows(out, "SELECT COUNT(DISTINCT nick) < 2000, COUNT(*) FROM tags") == [(1, 2000)]
+
+
 def test_same_secret_same_snapshot_values(tmp_path: Path, demo_db: Path, rules_dir: Path) -> None:
     a = run(
         RunOptions(
@@ -360,18 +404,24 @@ def test_secret_is_not_echoed(tmp_path: Path, demo_db: Path) -> None:
     assert TEST_SECRET not in result.output
 
 
-def test_text_in_other_tables_loses_the_customers_names(demo_run: tuple[Path, Path, str, str]) -> None:
+def test_text_in_other_tables_loses_the_customers_names(
+    demo_run: tuple[Path, Path, str, str],
+) -> None:
     """Tickets have no name column, but quote their customer's name (`From: Maria Keller`);
     the names of every name column are found in every text column."""
     src, snapshot, _, _ = demo_run
-    names = {i: (f, la) for i, f, la in rows(src, "SELECT id, first_name, last_name FROM customers")}
+    names = {
+        i: (f, la) for i, f, la in rows(src, "SELECT id, first_name, last_name FROM customers")
+    }
     before = after = 0
     out = dict(rows(snapshot / "data.sqlite", "SELECT id, body FROM support_tickets"))
     for tid, cid, body in rows(src, "SELECT id, customer_id, body FROM support_tickets"):
         if cid not in names:
             continue
         words = [w for w in names[cid] if w and len(w) > 2]
-        pattern = re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words)) if words else None
+        pattern = (
+            re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words)) if words else None
+        )
         if pattern and pattern.search(body or ""):
             before += 1
             after += bool(pattern.search(out[tid] or ""))

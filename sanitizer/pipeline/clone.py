@@ -71,11 +71,12 @@ def unique_overrides(
 ) -> dict[str, pl.DataFrame]:
     """Re-drawn fakes for the few inputs that would collide in a unique column (read from the
     same snapshot as the rows, so they match them)."""
-    from sanitizer.pipeline.unique import find_overrides, needs_unique
+    from sanitizer.pipeline.unique import find_overrides, unique_key
 
     overrides: dict[str, pl.DataFrame] = {}
     for col in tp.columns:
-        if not needs_unique(tp, col):
+        key = unique_key(tp, col)
+        if key is None:
             continue
         name = col.column.name
 
@@ -83,7 +84,7 @@ def unique_overrides(
             for values in snapshot.distinct(table, name, batch_size):
                 yield text_series(values)
 
-        found = find_overrides(batches, col)
+        found = find_overrides(batches, col, key)
         if not found.is_empty():
             overrides[name] = found
     return overrides
@@ -258,8 +259,8 @@ def with_key_hint(
         return e
     hint = (
         f"; a key over a masked column may have met a duplicate: {', '.join(keys)} (masks fold "
-        "case and map some inputs alike, each column's fakes are drawn on their own, and only "
-        "single unique columns are re-drawn): `keep` or `redact` that column"
+        "case and map some inputs alike; distinct values get distinct fakes only in a key's "
+        "own columns, not in columns generated from them): `keep` or `redact` that column"
     )
     return SanitizeError(e.message + hint, e.where, exit_code=e.exit_code)
 

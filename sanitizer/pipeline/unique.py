@@ -26,22 +26,45 @@ _SEED = 0x5A17
 
 
 def needs_unique(table: TablePlan, col: ColumnPlan) -> bool:
-    """Masked columns that must stay unique: `unique: true`, a primary key, a unique constraint."""
+    """Masked columns whose distinct inputs must get distinct fakes (see `unique_key`)."""
+    return unique_key(table, col) is not None
+
+
+def unique_key(table: TablePlan, col: ColumnPlan) -> tuple[str, ...] | None:
+    """Why a masked column's distinct inputs must get distinct fakes: the column itself
+    (`unique: true`, a primary key, a unique constraint), or a key over several columns
+    (`UNIQUE (first_name, last_name)`, `PRIMARY KEY (owner_email, phone)`) whose unmasked
+    columns are not unique by themselves: two pairs that differ in one masked column stay
+    two pairs when that column's fakes are distinct. None when they need not be."""
     if not col.masked or col.spec.name == "redact":
-        return False
-    return bool(col.rule.options.get("unique")) or table.table.is_unique(col.column.name)
+        return None
+    name = col.column.name
+    info = table.table
+    if col.rule.options.get("unique") or info.is_unique(name):
+        return (name,)
+    masked = {c.column.name for c in table.columns if c.masked}
+    keys = [k for k in (info.primary_key, *info.unique_sets) if k]
+    for key in keys:
+        others = set(key) - masked
+        # the key's unmasked columns alone unique: its rows differ there already
+        if name in key and not any(set(k) <= others for k in keys):
+            return key
+    return None
 
 
 def _hashes(series: pl.Series) -> np.ndarray:
     return series.hash(seed=_SEED).to_numpy()
 
 
-def find_overrides(batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan) -> pl.DataFrame:
+def find_overrides(
+    batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan, key: tuple[str, ...] = ()
+) -> pl.DataFrame:
     """Inputs that need another fake so the column stays unique, with that fake.
 
     Args:
         batches: called (twice) to stream the column's distinct non-NULL values as text.
         col: the column's plan.
+        key: the key over several columns that needs it, if that is why (for the message).
 
     Returns:
         A frame with columns ``raw`` and ``masked`` (usually empty).
@@ -95,9 +118,15 @@ def find_overrides(batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan) 
         taken_sorted = np.sort(np.concatenate([taken_sorted, h[ok]]))
         losers = losers.filter(pl.Series(~ok))
     if len(losers):
+        why = ""
+        if len(key) > 1:
+            why = (
+                f"; its distinct values must keep distinct fakes for the key "
+                f"({', '.join(key)}); give one of its columns a mask with more outputs (`name`)"
+            )
         raise SanitizeError(
             f"cannot keep the column unique: {len(losers)} values found no free fake "
-            f"(the mask `{col.spec.name}` has too few distinct outputs for this column)",
+            f"(the mask `{col.spec.name}` has too few distinct outputs for this column){why}",
             col.rule.where,
             exit_code=EXIT_FAILED,
         )
