@@ -766,3 +766,33 @@ def test_the_scan_counts_every_batch(published: dict[str, Path], tmp_path: Path)
     assert ("keep_unchanged", "order_items", "quantity") in failed
     for r in report.failed:
         assert_no_raw_values(r.render(), published["source"])
+
+
+def test_an_expectation_great_expectations_could_not_evaluate_fails_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """GE reports a metric that raised under the metric's id, not at the top of
+    `exception_info`: read flat, a null-count over a query that failed (a MariaDB table named
+    `pct%`, whose `%` GE escapes twice) passed as `0 NULLs, expected 0`, and the row count
+    said `0 rows`. Here the query fails on a table the file does not have."""
+    from sanitizer.checks.gx import GreatExpectations
+    from sanitizer.checks.suite import Expectation
+
+    db = tmp_path / "c.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER)")
+    specs = [
+        Expectation("row_count", "no.such", None, "ExpectTableRowCountToEqual", {"value": 2}),
+        Expectation(
+            "null_count",
+            "no.such",
+            "id",
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "id"},
+            expected=0,
+        ),
+    ]
+    results = GreatExpectations().validate_sqlite(db, {"no.such": specs})
+    assert [r.passed for r in results] == [False, False]
+    assert all("could not evaluate" in r.detail for r in results), [r.detail for r in results]
+    assert "OperationalError" in results[1].detail

@@ -169,10 +169,25 @@ def _error(res: Any) -> str | None:
     if res is None:
         return "no result"
     info = res.exception_info or {}
-    if info.get("raised_exception"):
-        # only the exception's type: its message may quote SQL or values
-        return str(info.get("exception_type") or "exception").split(".")[-1][:60] or "exception"
+    # flat, or one entry per metric (`{"MetricConfigurationID(...)": {...}}`): a metric that
+    # raised gave no value, and its expectation reads as 0 rows or 0 values, not as an error
+    entries = [info, *(v for v in info.values() if isinstance(v, dict))]
+    for entry in entries:
+        if entry.get("raised_exception"):
+            # only the exception's type: its message may quote SQL or values
+            kind = entry.get("exception_type") or _exception_type(entry)
+            return str(kind).split(".")[-1][:60] or "exception"
     return None
+
+
+def _exception_type(entry: dict[str, Any]) -> str:
+    """The exception's class name from GE's message (`(pymysql.err.ProgrammingError) …`),
+    else ``exception``: the message itself may quote SQL or values."""
+    message = str(entry.get("exception_message") or "")
+    m = re.match(r"\(([\w.]+)\)", message) or re.match(
+        r"([A-Za-z_][\w.]*(?:Error|Exception))", message
+    )
+    return m.group(1) if m else "exception"
 
 
 def to_result(spec: Expectation, res: Any) -> CheckResult:
