@@ -7,6 +7,7 @@ hostile-data probe: each of these went out as it was in a certified snapshot.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -188,7 +189,7 @@ def test_scan_then_run_masks_what_escapes_and_bytes_hide(tmp_path: Path) -> None
     dump = _dump(snapshot)
     found = sorted(v for v in _planted() if v.lower() in dump.lower())
     assert not found, f"{len(found)} planted values went out"
-    assert "+49 3" in dump  # the fax number was masked where it stood, not dropped
+    assert re.search(r"\+49 \d{2,3} \d", dump)  # the fax was masked where it stood, not dropped
 
 
 def test_scan_then_run_on_postgres(pg_server: ScratchServer, tmp_path: Path) -> None:

@@ -341,3 +341,45 @@ def test_percent_escaped_numbers_are_masked_decoded_and_escaped_again() -> None:
     )
     assert [unquote(f) for f in fakes[:3]] == plain.to_list()  # one number, one fake
     assert safe_flags(number_keys(out, "DE")).fill_null(False).to_list() == [True] * 3 + [False]
+
+
+def _e164_without_plus(seed: int) -> list[str]:
+    """Valid mobile numbers of many countries, stored as digits with their country code and
+    no `+` (`4915123456789`): how SMS gateways and many user tables keep them."""
+    rng = random.Random(seed)
+    out = []
+    for region in ["DE", "FR", "GB", "IT", "ES", "NL", "PL", "BR", "IN", "JP", "MX", "AU", "RU"]:
+        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        head = str(example.national_number)[:-4]
+        for _ in range(40):
+            number = f"{example.country_code}{head}{rng.randrange(10_000):04d}"
+            if phonenumbers.is_valid_number(phonenumbers.parse("+" + number)):
+                out.append(number)
+    return out
+
+
+def _rings_as_e164(value: str) -> bool:
+    digits = "".join(ch for ch in value if ch.isdigit())
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse("+" + digits))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+@pytest.mark.parametrize("region", ["DE", "GB", "FR", "NL", "RU"])
+def test_fakes_of_numbers_stored_without_their_plus_ring_nowhere_read_with_it(
+    region: str,
+) -> None:
+    """A probe: a German column of `4915123456789`-style values got fakes such as
+    `31493695245`, the Dutch `+31 493 695245` to a system that adds the `+` these values
+    were stored without (211 of 700 fakes; 58 in a British column). Prefixes whose numbers
+    read so are not used for such lengths."""
+    values = _e164_without_plus(5)
+    assert len(values) > 400 and all(_rings_as_e164(v) for v in values)
+    ctx = MaskContext(secret=b"k", pools=Pools(), region=region)
+    out = mask_phone(pl.Series("p", values), ctx).to_list()
+    assert not set(out) & set(values)
+    ringing = [v for v in out if _rings_as_e164(v)]
+    assert not ringing, ringing[:5]
+    # and they are still safe fakes of the column's region, as the checks read them
+    assert safe_flags(number_keys(pl.Series("p", out), region)).drop_nulls().all()

@@ -363,10 +363,50 @@ def blocks_for(cc: int, region: str, length: int, dial: tuple[str, ...] = ()) ->
     fiction = _fiction_blocks(cc, region, length, others)
     if fiction:
         return fiction
-    prefixes = dial_prefixes(region, length, others) if others else (unallocated_prefix(region),)
+    prefixes = dial_prefixes(region, length, others) if others else home_prefixes(region, length)
     if length <= len(prefixes[0]):
         return (Block("", length),)  # too short to be a number anywhere
     return tuple(Block(p, length - len(p)) for p in prefixes)
+
+
+@cache
+def home_prefixes(region: str, length: int) -> tuple[str, ...]:
+    """The prefixes of ``region``'s safe ``length``-digit NSNs where no other region is
+    read: `unallocated_prefix`, unless its numbers, written as bare digits, read as a valid
+    number with its country code (`e164_rings`); then those `dial_prefixes` finds.
+
+    Raises:
+        LookupError: when ``region`` has no unallocated prefix.
+    """
+    prefix = unallocated_prefix(region)
+    free = length - len(prefix)
+    # `HOME_FILLS` numbers: South Sudan's +211 9… is a tenth of what `21…` reads as
+    if free <= 1 or not e164_rings(
+        region, [prefix + f for f in _fills(f"e164:{region}", free, HOME_FILLS)]
+    ):
+        return (prefix,)
+    return dial_prefixes(region, length, ())
+
+
+def e164_rings(region: str, nsns: list[str]) -> bool:
+    """Whether some of ``nsns`` of ``region``, written nationally (alone or after the trunk
+    prefix), reads as a valid international number without its `+` (as columns that store
+    `4915123456789` are read): a German fake `31493695245` is the Dutch `+31 493 695245`,
+    and a Russian `8 697…` the Chinese `+86 97…`; a system that sends to such a column adds
+    the `+`."""
+    import phonenumbers
+
+    for nsn in nsns:
+        for written in _writings(region, nsn):
+            if written.startswith("0"):
+                continue  # no country code starts with 0
+            try:
+                number = phonenumbers.parse("+" + written)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                return True
+    return False
 
 
 def is_safe_nsn(cc: int, region: str, nsn: str, dial: tuple[str, ...] = ()) -> bool:
@@ -379,12 +419,12 @@ def is_safe_nsn(cc: int, region: str, nsn: str, dial: tuple[str, ...] = ()) -> b
     if any(nsn.startswith(b.prefix) for b in fiction):
         return True
     try:
-        if others:
-            return nsn.startswith(dial_prefixes(region, len(nsn), others))
-        prefix = unallocated_prefix(region)
+        prefixes = (
+            dial_prefixes(region, len(nsn), others) if others else home_prefixes(region, len(nsn))
+        )
     except LookupError:
         return False
-    return nsn.startswith(prefix) or len(nsn) <= len(prefix)
+    return nsn.startswith(prefixes) or len(nsn) <= len(prefixes[0])
 
 
 # --- numbers that ring in no region of the run ---------------------------------------
@@ -664,7 +704,8 @@ def _dial_search_now(
         passed `31` in India, where about 11% of +91 31… are valid (a probe found 7 of 100
         fakes valid there)."""
         fills = _fills(f"home:{region}:{prefix}", length - len(prefix), HOME_FILLS)
-        return unallocated(prefix, [prefix + f for f in fills])
+        nsns = [prefix + f for f in fills]
+        return unallocated(prefix, nsns) and not e164_rings(region, nsns)
 
     # the region that rang last is asked first; the home region too: read there as written,
     # `45…` was Denmark's country code and the rest a valid Danish number. A prefix is read in
@@ -687,6 +728,7 @@ def _dial_search_now(
             if (
                 not _rings_first(region, nsns, order)
                 and unallocated(prefix, nsns)
+                and not e164_rings(region, nsns)
                 and free_at_home(prefix)
             ):
                 found.append(prefix)
@@ -704,6 +746,7 @@ def _dial_search_now(
         if (
             not unallocated(prefix, nsns)
             or _rings_somewhere(region, nsns, (region,))
+            or e164_rings(region, nsns)
             or not free_at_home(prefix)
         ):
             continue
@@ -844,7 +887,7 @@ def has_safe_space(cc: int, region: str, length: int, dial: tuple[str, ...] = ()
         if others:
             dial_prefix(region, length, others)
         else:
-            unallocated_prefix(region)
+            home_prefixes(region, length)
     except LookupError:
         return False
     return True
@@ -1696,61 +1739,41 @@ def safe_nsn_pattern(
     cc: int, region: str, dial: tuple[str, ...] = (), lengths: tuple[int, ...] = ()
 ) -> str:
     """A regular expression (no anchors, no look-around: it works in Python, Rust and
-    PostgreSQL) for exactly the NSNs :func:`is_safe_nsn` calls safe in ``cc``/``region``
-    (with ``dial``: those of ``lengths`` digits)."""
+    PostgreSQL) for exactly the NSNs of ``lengths`` digits :func:`is_safe_nsn` calls safe
+    in ``cc``/``region`` (with ``dial``: for those regions too). Per length: the safe
+    prefixes of a length depend on it (`home_prefixes`, `dial_prefixes`)."""
     others = _others(region, dial)
-    if others:
-        return _alternatives([_dial_nsn_pattern(cc, region, n, others) for n in sorted(lengths)])
-    parts: list[str] = []
-    if cc == 1:
-        parts.append("[0-9]{3}[01][0-9]{6}")
-    for b in FICTION.get(cc, ()):
-        parts.append(f"{b.prefix}[0-9]{{{b.free}}}")
-    try:
-        prefix = unallocated_prefix(region)
-    except LookupError:
-        prefix = None
-    if prefix is not None:
-        tail = f"[0-9]{{0,{len(prefix)}}}"
-        if cc == 1:  # 10-digit numbers in +1 follow the NANP rule only
-            n = 10 - len(prefix)
-            parts += [f"{prefix}[0-9]{{0,{n - 1}}}", f"{prefix}[0-9]{{{n + 1},}}", tail]
-        else:
-            parts += [f"{prefix}[0-9]*", tail]
-    return _alternatives(parts)
+    return _alternatives([_length_nsn_pattern(cc, region, n, others) for n in sorted(lengths)])
 
 
-def _dial_nsn_pattern(cc: int, region: str, length: int, others: tuple[str, ...]) -> str:
-    """`safe_nsn_pattern` of ``length``-digit NSNs for the regions ``others``."""
+def _length_nsn_pattern(cc: int, region: str, length: int, others: tuple[str, ...]) -> str:
+    """`safe_nsn_pattern` of ``length``-digit NSNs."""
     parts: list[str] = []
     if cc == 1 and length == 10:
-        codes = nanp_area_codes(others)
-        parts.append(f"{_alternatives(list(codes))}[01][0-9]{{6}}")
+        if others:
+            parts.append(f"{_alternatives(list(nanp_area_codes(others)))}[01][0-9]{{6}}")
+        else:
+            parts.append("[0-9]{3}[01][0-9]{6}")
+        return _alternatives(parts)
+    for b in _fiction_blocks(cc, region, length, others):
+        parts.append(f"{b.prefix}[0-9]{{{b.free}}}")
+    try:
+        prefixes = (
+            dial_prefixes(region, length, others) if others else home_prefixes(region, length)
+        )
+    except LookupError:
+        prefixes = ()
+    if prefixes and length <= len(prefixes[0]):
+        parts.append(f"[0-9]{{{length}}}")  # too short to be a number anywhere
     else:
-        for b in _fiction_blocks(cc, region, length, others):
-            parts.append(f"{b.prefix}[0-9]{{{b.free}}}")
-        try:
-            prefixes = dial_prefixes(region, length, others)
-        except LookupError:
-            prefixes = ()
-        for prefix in prefixes:
-            parts.append(f"{prefix}[0-9]{{{max(length - len(prefix), 0)}}}")
+        parts += [f"{p}[0-9]{{{length - len(p)}}}" for p in prefixes]
     return _alternatives(parts)
 
 
-def safe_key_pattern(pairs: set[tuple[Any, ...]], dial: tuple[str, ...] = ()) -> str:
+def safe_key_pattern(triples: set[tuple[Any, ...]], dial: tuple[str, ...] = ()) -> str:
     """An anchored regular expression over keys ``cc:region:nsn`` (see :func:`number_keys`)
-    that matches exactly the safe numbers of the given country/region pairs (with ``dial``:
-    ``(cc, region, length)`` triples)."""
-    if dial:
-        return _dial_key_pattern(pairs, dial)
-    parts = [
-        f"{cc}:{re.escape(region)}:{safe_nsn_pattern(cc, region)}" for cc, region in sorted(pairs)
-    ]
-    return "^" + _alternatives(parts) + "$"
-
-
-def _dial_key_pattern(triples: set[tuple[Any, ...]], dial: tuple[str, ...]) -> str:
+    that matches exactly the safe numbers of the given ``(cc, region, length)`` triples
+    (with ``dial``: that ring in none of its regions either)."""
     by_pair: dict[tuple[int, str], list[int]] = {}
     for cc, region, length in sorted(triples):
         by_pair.setdefault((cc, region), []).append(length)
@@ -1762,14 +1785,11 @@ def _dial_key_pattern(triples: set[tuple[Any, ...]], dial: tuple[str, ...]) -> s
 
 
 def key_groups(keys: pl.Series, dial: tuple[str, ...] = ()) -> set[tuple[Any, ...]]:
-    """What `safe_key_pattern` needs of some keys ``cc:region:nsn``: their (cc, region)
-    pairs, with ``dial`` (cc, region, NSN length) triples."""
+    """What `safe_key_pattern` needs of some keys ``cc:region:nsn``: their (cc, region,
+    NSN length) triples."""
     found = keys.drop_nulls().str.extract_groups(r"^(\d+):([A-Z0-9]+):(\d*)$").struct.unnest()
-    if dial:
-        rows = found.with_columns(pl.col("3").str.len_chars()).unique().rows()
-        return {(int(cc), str(r), int(n)) for cc, r, n in rows if cc is not None}
-    rows = found.select("1", "2").unique().rows()
-    return {(int(cc), str(r)) for cc, r in rows if cc is not None}
+    rows = found.with_columns(pl.col("3").str.len_chars()).unique().rows()
+    return {(int(cc), str(r), int(n)) for cc, r, n in rows if cc is not None}
 
 
 def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
