@@ -796,3 +796,34 @@ def test_an_expectation_great_expectations_could_not_evaluate_fails_and_says_so(
     assert [r.passed for r in results] == [False, False]
     assert all("could not evaluate" in r.detail for r in results), [r.detail for r in results]
     assert "OperationalError" in results[1].detail
+
+
+def test_a_mention_in_text_is_no_address_the_leak_check_looks_for(tmp_path: Path) -> None:
+    """A probe: `ping @john on slack` in a scrubbed column failed the run as a leaked email:
+    the leak check took every text with an `@` as a whole address, found it unchanged in
+    the copy. Addresses inside the same texts are still looked for."""
+    db = tmp_path / "m.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
+        conn.executemany(
+            "INSERT INTO t VALUES (?, ?)",
+            [(1, "ping @john on slack"), (2, "Note: @jmuller end"), (3, "cc @anna.k, mail a@b.de")],
+        )
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text("version: 1\ntables:\n  t:\n    id: keep\n    note: scrub\n")
+    result = run(
+        RunOptions(
+            source=f"sqlite:///{db}", rules=str(rules), store=str(tmp_path / "s"), secret=b"k"
+        )
+    )
+    assert result.snapshot is not None
+    notes = [
+        n for (n,) in sqlite3.connect(result.snapshot / "data.sqlite").execute("SELECT note FROM t")
+    ]
+    assert notes[:2] == ["ping @john on slack", "Note: @jmuller end"]
+    assert "a@b.de" not in notes[2] and notes[2].startswith("cc @anna.k, mail ")
+    found = email_candidates(
+        pl.Series(["ping @john on slack", " Jo@X.com ", "a <b@c.de>"]), inside=True
+    )
+    assert sorted(found.get_column("v").to_list()) == ["b@c.de", "jo@x.com"]

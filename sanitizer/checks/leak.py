@@ -119,7 +119,15 @@ def email_candidates(text: pl.Series, *, inside: bool) -> pl.DataFrame:
         .with_row_index("row")
         .filter(pl.col("t").str.contains("@", literal=True))
     )
-    parts = [frame.select("row", v=pl.col("t").str.strip_chars().str.to_lowercase())]
+    # the whole value, where it is one token around its `@` (`John@X.com `); not a text
+    # that holds a mention (`ping @john on slack`): found unchanged in the copy, that text
+    # failed the run as a leaked address
+    whole = pl.col("t").str.strip_chars()
+    parts = [
+        frame.filter(whole.str.contains(r"^[^\s@]+@[^\s]+$")).select(
+            "row", v=whole.str.to_lowercase()
+        )
+    ]
     if inside:
         # texts whose every `@` belongs to an address at a reserved domain (every value the
         # email mask wrote, most that scrub wrote) hold no address worth the extraction, and
