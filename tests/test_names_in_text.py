@@ -60,7 +60,9 @@ def test_names_of_every_script_leave_other_tables_text(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "r.yml").write_text(RULES)
-    r = run_cli("run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(tmp_path / "s"))
+    r = run_cli(
+        "run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(tmp_path / "s")
+    )
     assert r.code == 0, r.output
     out = sqlite3.connect(Path(r.stdout.strip().splitlines()[-1]) / "data.sqlite")
     bodies = [b for (b,) in out.execute("SELECT body FROM tickets ORDER BY id")]
@@ -92,10 +94,91 @@ def test_text_is_read_in_the_regions_the_phone_rules_read(tmp_path: Path) -> Non
         "version: 1\ntables:\n  u:\n    id: keep\n    phone: {mask: phone, region: IT}\n"
         "    notes: scrub\n"
     )
-    r = run_cli("run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(tmp_path / "s"))
+    r = run_cli(
+        "run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(tmp_path / "s")
+    )
     assert r.code == 0, r.output
     out = sqlite3.connect(Path(r.stdout.strip().splitlines()[-1]) / "data.sqlite")
     rows = out.execute("SELECT id, phone, notes FROM u").fetchall()
     out.close()
     assert all(f"0151{i:04d}" not in notes for i, _, notes in rows)
     assert all(notes == f"ruft an: {phone}, bitte" for _, phone, notes in rows)
+
+
+FORMS_PEOPLE = [
+    ("Jürgen", "Müller"),
+    ("Siobhan", "O'Sullivan"),
+    ("伟", "王"),
+    ("太郎", "山田"),
+    ("민준", "김"),
+]
+FORMS_PEOPLE_FULL = ["Jürgen Müller", "Siobhan O'Sullivan", "王伟", "山田 太郎", "김민준"]
+# (ticket, the names that must not stay in it) as a probe wrote them
+FORMS = [
+    ("Müller's order was late", ["Müller"]),
+    ("Müller’s order", ["Müller"]),
+    ("MÜLLER'S ORDER", ["MÜLLER"]),
+    ("Müllers Bestellung", ["Müller"]),
+    ("Jürgen's account", ["Jürgen"]),
+    ("O'Sullivan's refund", ["O'Sullivan"]),
+    ("Frau Müller-Schmidt rief an", ["Müller"]),
+    ("山田太郎様からの電話", ["山田", "太郎"]),
+    ("王伟先生的订单", ["王伟"]),
+    ("김민준님 전화", ["김민준"]),
+]
+
+
+def test_names_with_endings_honorifics_and_hyphens_leave_other_tables_text(
+    tmp_path: Path,
+) -> None:
+    """A probe: `Müller's order`, `Müllers Bestellung`, `Frau Müller-Schmidt`, `王伟先生`,
+    `山田太郎様` and `김민준님` kept the customer's name: the word as written (with its
+    ending, hyphen or honorific) was not a known name. The name in it is replaced, the
+    ending stays."""
+    db = tmp_path / "src.db"
+    con = sqlite3.connect(db)
+    con.execute(
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, "
+        "full_name TEXT)"
+    )
+    con.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, body TEXT)")
+    con.executemany(
+        "INSERT INTO people VALUES (?, ?, ?, ?)",
+        [
+            (i, f, la, full)
+            for i, ((f, la), full) in enumerate(zip(FORMS_PEOPLE, FORMS_PEOPLE_FULL, strict=True))
+        ],
+    )
+    con.executemany("INSERT INTO tickets VALUES (?, ?)", [(i, t) for i, (t, _) in enumerate(FORMS)])
+    con.commit()
+    con.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(RULES)
+    r = run_cli(
+        "run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(tmp_path / "s")
+    )
+    assert r.code == 0, r.output
+    out = sqlite3.connect(Path(r.stdout.strip().splitlines()[-1]) / "data.sqlite")
+    bodies = [b for (b,) in out.execute("SELECT body FROM tickets ORDER BY id")]
+    out.close()
+    left = [(b, n) for b, (_, names) in zip(bodies, FORMS, strict=True) for n in names if n in b]
+    assert not left, left
+    # the endings and the words around stay
+    for body, ending in zip(
+        bodies,
+        [
+            "'s order was late",
+            "’s order",
+            "'S ORDER",
+            "s Bestellung",
+            "'s account",
+            "'s refund",
+            "-Schmidt rief an",
+            "様からの電話",
+            "先生的订单",
+            "님 전화",
+        ],
+        strict=True,
+    ):
+        assert body.endswith(ending), (body, ending)

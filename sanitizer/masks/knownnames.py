@@ -31,9 +31,11 @@ _CASELESS = (
     r"\p{Lao}\p{Tibetan}\p{Myanmar}\p{Georgian}\p{Ethiopic}\p{Khmer}"
 )
 WORD = (
-    r"\p{Lu}[\p{L}\p{M}'’\-]*[\p{L}\p{M}]|[\p{Han}\p{Hangul}]{1,4}"
+    r"\p{Lu}[\p{L}\p{M}'’\-]*[\p{L}\p{M}]['’]?|[\p{Han}\p{Hangul}]+"
     rf"|[{_CASELESS}][{_CASELESS}\p{{M}}]*[{_CASELESS}\p{{M}}]"
 )
+_UNSPACED_RUN = r"^[\p{Han}\p{Hangul}]+$"
+MAX_UNSPACED_NAME = 4  # a Han or Hangul name is 2 to 4 characters: 王伟, 山田太郎, 김민준
 PURPOSE = "known-name"
 
 
@@ -109,10 +111,44 @@ def _same_case(found: str, fake: str) -> str:
     return fake
 
 
+def _stems(distinct: pl.DataFrame) -> pl.DataFrame:
+    """For each written word ``w``, the forms ``s`` a name in it may take, and the written
+    form ``r`` that is replaced: the word itself; without a possessive (`Müller's`,
+    `Dubois'`, `Müller’s` -> `Müller`) or a genitive `s` (`Müllers` -> `Müller`), replaced
+    with its ending; each part of a hyphenated word (`Müller-Schmidt`); and each 2 to 4
+    character stretch of a Han or Hangul run (`王伟先生`, `山田太郎様`, `김민준님`: names run
+    into the honorific), replaced where it stands."""
+    w = pl.col("w")
+    whole = distinct.select("w", s=w, r=w)
+    possessive = distinct.select("w", s=w.str.replace(r"['’][sS]?$", ""), r=w)
+    genitive = distinct.filter(w.str.contains(r"\p{L}{3}s$")).select(
+        "w", s=w.str.replace(r"s$", ""), r=w
+    )
+    parts = (
+        distinct.filter(w.str.contains("-", literal=True))
+        .select("w", s=w.str.replace(r"['’][sS]?$", "").str.split("-"))
+        .explode("s")
+        .filter(pl.col("s").str.len_chars() >= 2)
+        .with_columns(r=pl.col("s"))
+    )
+    frames = [whole, possessive, genitive, parts]
+    runs = distinct.filter(w.str.contains(_UNSPACED_RUN) & (w.str.len_chars() > 2))
+    if runs.height:
+        stretches = [
+            (run, run[a : a + n], run[a : a + n])
+            for run in runs.get_column("w").to_list()
+            for n in range(2, MAX_UNSPACED_NAME + 1)
+            for a in range(len(run) - n + 1)
+        ]
+        frames.append(pl.DataFrame(stretches, schema=["w", "s", "r"], orient="row"))
+    return pl.concat(frames).filter(pl.col("s") != "").unique()
+
+
 def known_name_hits(texts: pl.Series, known: KnownNames, secret: bytes) -> pl.DataFrame:
-    """The capitalized words of ``texts`` that are known names: columns ``i`` (text index),
-    ``w`` (the word as written) and ``kind`` (``first`` or ``last``)."""
-    empty = pl.DataFrame(schema={"i": pl.Int64, "w": pl.String, "kind": pl.String})
+    """The capitalized words of ``texts`` that hold known names: columns ``i`` (text index),
+    ``w`` (what is replaced, as written), ``s`` (the name in it: ``w`` but for an ending
+    such as a possessive `'s`) and ``kind`` (``first`` or ``last``)."""
+    empty = pl.DataFrame(schema={"i": pl.Int64, "w": pl.String, "s": pl.String, "kind": pl.String})
     if len(known) == 0 or len(texts) == 0:
         return empty
     words = (
@@ -124,18 +160,27 @@ def known_name_hits(texts: pl.Series, known: KnownNames, secret: bytes) -> pl.Da
     )
     if words.height == 0:
         return empty
-    distinct = words.select("w").unique()
-    keys = name_keys(distinct.get_column("w"), secret)
-    distinct = distinct.with_columns(
+    forms = _stems(words.select("w").unique())
+    keys = name_keys(forms.get_column("s"), secret)
+    forms = forms.with_columns(
         kind=pl.when(keys.is_in(known.first))
         .then(pl.lit("first"))
         .when(keys.is_in(known.last))
         .then(pl.lit("last"))
         .otherwise(None)
     ).drop_nulls("kind")
-    if distinct.height == 0:
+    if forms.height == 0:
         return empty
-    return words.join(distinct, on="w", how="inner").unique(maintain_order=True)
+    # a word that is a name as it is keeps that reading (`Hans` is not `Han` + `s`)
+    as_is = forms.filter(pl.col("s") == pl.col("w")).select("w")
+    forms = pl.concat(
+        [
+            forms.filter(pl.col("s") == pl.col("w")),
+            forms.filter(pl.col("s") != pl.col("w")).join(as_is, on="w", how="anti"),
+        ]
+    )
+    hits = words.join(forms, on="w", how="inner")
+    return hits.select("i", pl.col("r").alias("w"), "s", "kind").unique(maintain_order=True)
 
 
 def _is_cjk(word: str) -> bool:
@@ -147,9 +192,10 @@ def substitute_words(text: str, mapping: dict[str, str]) -> str:
     if not mapping:
         return text
     alternation = "|".join(re.escape(w) for w in sorted(mapping, key=len, reverse=True))
-    # Han/Hangul names sit right against the next word (`佐藤さん`): no word boundary there
+    # Han/Hangul names sit right against the next word (`佐藤さん`): no word boundary there;
+    # a part of a hyphenated name (`Müller-Schmidt`) has a hyphen beside it
     cjk = "|".join(re.escape(w) for w in sorted(mapping, key=len, reverse=True) if _is_cjk(w))
-    pattern = re.compile(rf"(?<![\w'’-])(?:{alternation})(?![\w'’-])|(?:{cjk})")
+    pattern = re.compile(rf"(?<![\w'’])(?:{alternation})(?![\w'’])|(?:{cjk})")
     if not cjk:
-        pattern = re.compile(rf"(?<![\w'’-])(?:{alternation})(?![\w'’-])")
+        pattern = re.compile(rf"(?<![\w'’])(?:{alternation})(?![\w'’])")
     return pattern.sub(lambda m: _same_case(m.group(0), mapping[m.group(0)]), text)

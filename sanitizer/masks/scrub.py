@@ -362,15 +362,20 @@ def replace_known_names(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
         ("first", mask_first_name, known.first_locale),
         ("last", mask_last_name, known.last_locale),
     ):
-        words = hits.filter(pl.col("kind") == kind).get_column("w").unique()
-        if len(words):
+        names = hits.filter(pl.col("kind") == kind).get_column("s").unique()
+        if len(names):
             sub = sub_context(ctx, locale=locale, options=MappingProxyType({}))
-            fakes.update(zip(words.to_list(), fn(words, sub).to_list(), strict=True))
-    by_piece = hits.group_by("i").agg(pl.col("w"))
+            fakes.update(zip(names.to_list(), fn(names, sub).to_list(), strict=True))
+    by_piece = hits.group_by("i").agg(pl.col("w"), pl.col("s"))
     fixes = []
     affected = text.join(by_piece, left_on="_j", right_on="i", how="inner")
     for rec in affected.iter_rows(named=True):
-        mapping = {w: fakes[w] for w in rec["w"] if fakes.get(w)}
+        # `Müller's` -> the fake of `Müller`, with its `'s`
+        mapping = {
+            w: fakes[s] + w[len(s) :]
+            for w, s in zip(rec["w"], rec["s"], strict=True)
+            if fakes.get(s) and w.startswith(s)
+        }
         fixes.append((rec["i"], rec["k"], substitute_words(rec["out"], mapping)))
     fix_frame = pl.DataFrame(
         fixes, schema={"i": pl.Int64, "k": pl.Int64, "_new": pl.String}, orient="row"
