@@ -493,3 +493,40 @@ def test_a_number_in_a_link_path_or_value_gets_the_phone_masks_number(
     # in free text too, where it stands
     text = mask_scrub(pl.Series([f"see {link} today"]), _ctx()).item()
     assert number not in text and text.startswith("see ") and text.endswith(" today")
+
+
+# (text, the number in it): a national number of a country outside the text's regions, as
+# the whole value, or a whole JSON value or key (a probe saw all of these published)
+WHOLE_VALUES = [
+    ("13912345678", "13912345678"),  # China, mobile
+    ("010-12345678", "12345678"),  # Beijing, landline
+    ("01012345678", "01012345678"),  # Korea, mobile
+    ("11912345678", "11912345678"),  # Brazil, mobile
+    ("0701234567", "0701234567"),  # Sweden, mobile
+    ('{"m": "13912345678"}', "13912345678"),
+    ('{"m": 13800138000}', "13800138000"),
+    ('{"phones": [13800138000, 13912345678]}', "13912345678"),
+    ('{"010-12345678": "mobile"}', "12345678"),
+]
+
+
+@pytest.mark.parametrize(("text", "number"), WHOLE_VALUES, ids=[t for t, _ in WHOLE_VALUES])
+def test_a_national_number_that_is_a_whole_value_is_masked_in_any_country(
+    text: str, number: str
+) -> None:
+    """Read in the text's regions (US, GB, DE, FR) these are no valid numbers, and with no
+    word before them nothing said they were phones. A whole value (or whole JSON value)
+    that is a valid number written nationally, or a mobile number, in one of the most
+    populous countries is one."""
+    out = mask_scrub(pl.Series([text]), _ctx()).item()
+    assert number not in out
+    assert sum(c.isdigit() for c in out) == sum(c.isdigit() for c in text)  # in place
+
+
+@pytest.mark.parametrize(
+    "text", ['{"amount": 12345678}', '{"id": 4815162342}', '{"qty": 1000000}', "order 13912345678"]
+)
+def test_amounts_and_ids_as_whole_values_stay(text: str) -> None:
+    """A bare number that is only some country's landline (no leading 0, no groups) may be
+    an amount or an id; and inside a sentence, a number still needs a word or a region."""
+    assert mask_scrub(pl.Series([text]), _ctx()).item() == text

@@ -565,6 +565,10 @@ def _judge(
     if context == "other" and not raw.lstrip().startswith("+"):
         return None
     valid_in = _valid_region(raw, number, region, regions)
+    if valid_in is None and not international and _is_whole_value(text, start, end):
+        # a value that is one number (`13912345678`, `{"m": "010-12345678"}`): a phone
+        # number of whichever country reads it as valid, not only of the text's regions
+        valid_in = _whole_value_region(raw, region)
     if valid_in is not None:
         return PhoneHit(start, end, valid_in, True)
     if _IPV4.match(main.strip()):
@@ -577,6 +581,100 @@ def _judge(
             own = own if own != "ZZ" else region
         return PhoneHit(start, end, own, False)
     return None
+
+
+# Where a number that is a whole value is read when the text's regions call it invalid: the
+# most populous countries and those the pools speak for.
+WHOLE_VALUE_REGIONS = (
+    "CN",
+    "IN",
+    "US",
+    "ID",
+    "PK",
+    "NG",
+    "BR",
+    "BD",
+    "RU",
+    "MX",
+    "JP",
+    "PH",
+    "ET",
+    "EG",
+    "VN",
+    "CD",
+    "TR",
+    "IR",
+    "DE",
+    "TH",
+    "GB",
+    "FR",
+    "TZ",
+    "ZA",
+    "IT",
+    "KE",
+    "MM",
+    "KR",
+    "CO",
+    "ES",
+    "UG",
+    "AR",
+    "DZ",
+    "SD",
+    "UA",
+    "IQ",
+    "CA",
+    "PL",
+    "MA",
+    "SA",
+    "UZ",
+    "PE",
+    "MY",
+    "AU",
+    "NL",
+    "SE",
+    "BE",
+    "PT",
+    "GR",
+    "CZ",
+    "RO",
+    "CH",
+    "AT",
+    "IL",
+    "AE",
+    "TW",
+    "HK",
+    "SG",
+    "NZ",
+    "CL",
+)
+_WHOLE_BEFORE = re.compile(r"(?:^|[\"'\[{(:,;=\n])[ \t]*$")
+_WHOLE_AFTER = re.compile(r"[ \t]*(?:$|[\"'\]}),;:\n])")
+
+
+def _whole_value_region(raw: str, first: str) -> str | None:
+    """The region of `WHOLE_VALUE_REGIONS` (``first`` first) where ``raw`` is a valid
+    number that cannot be an amount, a count or a timestamp: written nationally (a leading
+    `0`, or digit groups: `010-12345678`), or a mobile number there (`13912345678`); a bare
+    `1732723200` or `12345678` is a landline somewhere, and stays."""
+    import phonenumbers as pn
+
+    digits = raw.strip()
+    plain = digits.isdigit() and not digits.startswith("0")
+    mobile = (pn.PhoneNumberType.MOBILE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    for region in (first, *[r for r in WHOLE_VALUE_REGIONS if r != first]):
+        try:
+            number = pn.parse(raw, region)
+        except pn.NumberParseException:
+            continue
+        if pn.is_valid_number(number) and (not plain or pn.number_type(number) in mobile):
+            return region
+    return None
+
+
+def _is_whole_value(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` stands alone: the whole text, a line of it, or a whole
+    JSON or CSV value (between quotes, brackets, commas or after a key's colon)."""
+    return bool(_WHOLE_BEFORE.search(text, 0, start) and _WHOLE_AFTER.match(text, end))
 
 
 def candidate_mask(texts: pl.Series) -> pl.Series:
