@@ -530,3 +530,30 @@ def test_amounts_and_ids_as_whole_values_stay(text: str) -> None:
     """A bare number that is only some country's landline (no leading 0, no groups) may be
     an amount or an id; and inside a sentence, a number still needs a word or a region."""
     assert mask_scrub(pl.Series([text]), _ctx()).item() == text
+
+
+# (text, what must not be left in it): numbers and an address in HTML, as a probe saw them
+# published (a browser shows the number; the patterns saw digits apart)
+IN_HTML = [
+    ("Tel +49&nbsp;30&nbsp;901820", "901820"),
+    ("+49&#160;30&#160;901820", "901820"),
+    ("call 030&nbsp;901820", "901820"),
+    ("+44&nbsp;7911&nbsp;123456", "123456"),
+    ("212&#8209;736&#8209;5000", "5000"),
+    ("write john&#64;gmail&#46;com", "gmail"),
+    ("phone#2127365000", "7365000"),  # glued to the word that says what it is
+    ("моб.89123456789", "3456789"),
+]
+
+
+@pytest.mark.parametrize(("text", "kept"), IN_HTML, ids=[t for t, _ in IN_HTML])
+def test_numbers_and_addresses_written_in_html_are_masked(text: str, kept: str) -> None:
+    out = mask_scrub(pl.Series([text]), _ctx("US")).item()
+    assert kept not in out, out
+
+
+@pytest.mark.parametrize(
+    "text", ["AT&amp;T 5&nbsp;km", "Tom&nbsp;&amp;&nbsp;Jerry", "ticket #12345678"]
+)
+def test_html_that_holds_no_number_stays(text: str) -> None:
+    assert mask_scrub(pl.Series([text]), _ctx("US")).item() == text

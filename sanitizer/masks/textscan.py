@@ -13,6 +13,7 @@ alone.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -85,14 +86,22 @@ PLAIN_ADDRESS_ANY = (
 # text still sees one: JSON's `\u0040` (Python's `json.dumps` writes every non-ASCII letter
 # so: `J\u00f6rg`, `+49\u002030 ...`), an `@` percent-encoded (`jo%40x.de`, pasted from a
 # link) or written as an HTML entity (`jo&#64;x.de`, `&commat;`).
-_HIDING = ("\\u", "%40", "&#", "&commat;")
+_HIDING = ("\\u", "%40", "&#", "&commat;", "&nbsp;", "&ndash;", "&plus;", "&period;")
 _ESCAPE = re.compile(
     # every backslash escape is read as one (`\\\\u0040` is a backslash, then `u0040`)
     r"\\(?:u([0-9a-fA-F]{4})|[\s\S])|(?<=[\w.+-])(?:%40|&#0*64;|&#[xX]0*40;|&commat;)(?=[\w-])"
+    # HTML's spaces, hyphens, dashes, `+` and brackets between the digits of a number
+    # (`+49&nbsp;30&nbsp;901820`, `212&#8209;736&#8209;5000`), and its dot inside an address
+    # (`jo&#64;x&#46;de`): a browser shows a number or an address
+    r"|(?<=[\d+()])(?P<sep>&(?:nbsp|ndash|plus|lpar|rpar|#0*(?:160|8209|8211|8239|43|45|40|41)"
+    r"|#[xX]0*(?:[aA]0|2011|2013|202[fF]|2[bBdD8-9]));)(?=[\s\d+()&])"
+    r"|(?<=\w)(?P<dot>&(?:period|#0*46|#[xX]0*2[eE]);)(?=\w)"
 )
 
 
 def _unescape(match: re.Match[str]) -> str:
+    if match.group("sep") or match.group("dot"):
+        return html.unescape(match.group(0))
     code = match.group(1)
     if code is None:
         return match.group(0) if match.group(0).startswith("\\") else "@"
@@ -214,7 +223,7 @@ _PHONE_WORDS = (
     r"tel|tél|tele?phone|téléphone|telefon|telefono|teléfono|telemóvel|phone|ph|fon|mobile?|"
     r"mob|mobil|móvil|cellulare|cell|cellphone|handy|fax|call|called|calling|ring|reach|"
     r"whatsapp|signal|sms|text|dial|hotline|contact|kontakt|rufnummer|número|numero|nummer|"
-    r"телефон|тел|電話|"
+    r"телефон|тел|моб|мобильный|сот|сотовый|電話|"
     # asking for a call, and compounds, in the languages the pools speak: `Ruf an: 0…`,
     # `Telefonnummer 0…`, `appelez le 0…` say a number is a phone number even where
     # libphonenumber calls it invalid (an old or mistyped number is still someone's)
@@ -317,7 +326,9 @@ def _is_part_of_token(text: str, start: int, end: int) -> bool:
     after2 = text[end + 1] if end + 1 < len(text) else ""
     # `+33…` starts a number wherever it stands: `wa.me/+336…`, `WA:+49…`, `…78 +33 6…`
     plus = text[start:end].lstrip("( ").startswith("+")
-    if before.isdigit() or _glues(after) or (before == "#" and not plus):
+    if before == "#" and not plus:  # `#12345678`, a ticket; `phone#2127365000`, a phone
+        return not _phone_word_touching(text, start - 1)
+    if before.isdigit() or _glues(after):
         return True
     if _glues(before):  # `phone0612345678`: glued to the word that says what it is
         return not (plus or _phone_word_touching(text, start))
