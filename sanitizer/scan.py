@@ -241,7 +241,47 @@ def propose(
         if generated:
             cols = _generated_from_masked(table, cols, generated)
         tables.append(TableProposal(table, tuple(cols)))
+    tables = _along_foreign_keys(tables)
     return Proposal(schema=schema, tables=tuple(tables), source=source, sample=sample)
+
+
+def _along_foreign_keys(tables: list[TableProposal]) -> list[TableProposal]:
+    """A foreign key column proposed `keep` whose parent column is proposed a mask gets the
+    parent's mask and options: kept, it holds the originals the parent's fakes replaced (the
+    join breaks, and the child keeps the PII). Its values alone may say nothing (`ac` of
+    `PRIMARY KEY (code, region)` codes, a name that says nothing). Followed down chains."""
+    by_key = {t.table.key: t for t in tables}
+    for _ in range(len(tables)):
+        changed = False
+        for key, t in list(by_key.items()):
+            if t.truncate:
+                continue
+            cols = {c.column.name: c for c in t.columns}
+            for fk in t.table.foreign_keys:
+                parent = by_key.get(fk.ref_table)
+                if parent is None or parent.truncate:
+                    continue
+                parent_cols = {c.column.name: c for c in parent.columns}
+                for name, ref in zip(fk.columns, fk.ref_columns, strict=False):
+                    child, theirs = cols.get(name), parent_cols.get(ref)
+                    if child is None or theirs is None or child.verdict.mask != "keep":
+                        continue
+                    if theirs.verdict.mask in ("keep", "redact"):
+                        continue
+                    said = (
+                        f"foreign key to {parent.table.key}.{ref}, proposed "
+                        f"`{theirs.verdict.mask}`: the same mask, so the join still joins"
+                    )
+                    options = {k: v for k, v in theirs.verdict.options.items() if k != "unique"}
+                    verdict = Verdict(
+                        theirs.verdict.mask, theirs.verdict.category, (said,), True, options
+                    )
+                    cols[name] = replace(child, verdict=_fit(t.table, child.column, verdict))
+                    changed = True
+            by_key[key] = replace(t, columns=tuple(cols[c.column.name] for c in t.columns))
+        if not changed:
+            break
+    return [by_key[t.table.key] for t in tables]
 
 
 def scan(options: ScanOptions) -> Proposal:

@@ -442,3 +442,32 @@ def test_german_national_numbers_get_region_de_and_the_run_passes(tmp_path):
     assert all(n not in numbers for n, _ in rows)
     # the note quotes the row's number: it shows the column's fake
     assert all(note == f"Rückruf unter {n} bitte" for n, note in rows)
+
+
+def test_a_foreign_key_column_gets_its_parents_mask(tmp_path):
+    """A probe: a child column the scan could not judge (an empty table, a name that says
+    nothing) was proposed `keep` under a masked parent: the run then kept the originals
+    there and the join broke. It gets the parent's mask and options, down a chain too, and
+    the proposal runs as it is."""
+    db = tmp_path / "src.db"
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE customer (id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL, phone TEXT);"
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, buyer TEXT REFERENCES customer (email), qty INT);"
+        "CREATE TABLE gifts (id INTEGER PRIMARY KEY, sender TEXT REFERENCES orders (buyer));"
+        "CREATE TABLE refs (id INTEGER PRIMARY KEY, x TEXT REFERENCES customer (phone));"
+        "INSERT INTO customer VALUES (1, 'jo@gmail.com', '+49 151 23456789'),"
+        " (2, 'al@web.de', '+49 151 23456780');"
+    )
+    con.close()
+    out = tmp_path / "rules" / "r.yml"
+    scan = run_cli("scan", "--source", f"sqlite:///{db}", "--out", str(out))
+    assert scan.code == 0, scan.output
+    got = masks_of(out.parent)
+    assert got["orders"]["buyer"] == ("email", {})
+    assert got["gifts"]["sender"] == ("email", {})  # a child of the child
+    assert got["refs"]["x"] == ("phone", {})
+    assert got["orders"]["qty"] == ("keep", {})
+    assert "foreign key to customer.email" in out.read_text()
+    lint = run_cli("lint", "--source", f"sqlite:///{db}", "--rules", str(out.parent))
+    assert lint.code == 0 and "join-mismatch" not in lint.output, lint.output
