@@ -920,6 +920,23 @@ def _valid_in(text: str, region: str | None) -> bool:
         return False
 
 
+def _written_as_in(text: str, region: str) -> bool:
+    """Whether ``text`` is the number as ``region`` writes it nationally (its groups and
+    separators; spaces and hyphens are one)."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return False
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+    def shape(s: str) -> str:
+        return re.sub(r"[\s\-./]+", " ", s.strip())
+
+    return shape(national) == shape(text)
+
+
 def national_region(values: list[str], limit: int = 200) -> str | None:
     """The region most of ``values`` (national numbers) are valid in, when it is not the US
     and holds at least half of them; None otherwise."""
@@ -927,13 +944,17 @@ def national_region(values: list[str], limit: int = 200) -> str | None:
     if not sample:
         return None
     counts: dict[str, int] = {}
+    written: dict[str, int] = {}  # numbers written as the region writes them
     for v in sample:
         for region in DEFAULT_REGIONS:
             if _valid_in(v, region):
                 counts[region] = counts.get(region, 0) + 1
+                if _written_as_in(v, region):
+                    written[region] = written.get(region, 0) + 1
     if not counts:
         return None
-    best = max(counts, key=lambda r: (counts[r], -DEFAULT_REGIONS.index(r)))
+    # `03-1234-5678` is valid in ten regions; only Japan writes it so (Italy came first)
+    best = max(counts, key=lambda r: (written.get(r, 0), counts[r], -DEFAULT_REGIONS.index(r)))
     if best == "US" or counts[best] * 2 < len(sample) or counts[best] <= counts.get("US", 0):
         return None
     return best

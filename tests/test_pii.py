@@ -391,3 +391,24 @@ def test_a_phone_column_of_numbers_no_region_knows_is_masked() -> None:
     assert judge(table("t", col("phone")), col("phone"), value_stats(danish)).mask == "phone"
     kinds = pl.Series(["mobile", "home", "work"])
     assert judge(table("t", col("phone")), col("phone"), value_stats(kinds)).mask == "keep"
+
+
+@pytest.mark.parametrize(
+    ("numbers", "region"),
+    [
+        (["03-1234-5678", "090-1234-5678", "06-6123-4567", "080-2345-6789", "045-123-4567"], "JP"),
+        (["098765 43210", "09876 543210", "022 2345 6789", "080 4123 4567"], "IN"),
+        (["030 1234567", "0151 23456789", "089 12345678"], "DE"),
+        (["06 12 34 56 78", "01 42 68 53 00", "07 81 23 45 67"], "FR"),
+        (["06 1234 5678", "333 123 4567", "02 1234 5678"], "IT"),
+    ],
+)
+def test_the_region_proposed_for_national_numbers_is_the_one_that_writes_them_so(
+    numbers: list[str], region: str
+) -> None:
+    """A probe: Japanese numbers were proposed `region: AT` (valid there too, and earlier in
+    the list), Indian ones `DE`. Where a number is valid in many regions, the one whose
+    national format it is written in decides."""
+    from sanitizer.pii import national_region
+
+    assert national_region(numbers) == region
