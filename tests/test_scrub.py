@@ -353,6 +353,10 @@ WRITTEN_AS_PEOPLE_DO = [
     ("FR", "+33 6 12 34 56 78 +33 6 98 76 54 32", "+33 6 98 76 54 32"),
     ("US", "call (415) 555-2671,(415) 555-2672", "(415) 555-2672"),
     ("DE", "+4915123456789,+4915198765432", "+4915198765432"),
+    # with only spaces between them: the matcher sees one run too long for a number
+    ("US", "call 415 555 2671 415 555 2672", "415 555 2671"),
+    ("US", "call 415 555 2671 415 555 2672", "415 555 2672"),
+    ("FR", "06 12 34 56 78 06 98 76 54 32", "06 98 76 54 32"),
     # glued to the word that says what it is, or a `+` that starts a number wherever it is
     ("FR", "phone0612345678", "0612345678"),
     ("GB", "Phone_07911123456", "07911123456"),

@@ -469,8 +469,72 @@ def find_phones(text: str, regions: tuple[str, ...]) -> tuple[PhoneHit, ...]:
             if hit is not None:
                 hits.append(hit)
     hits += _international_left(text, runs, hits, regions[0])
+    hits += _side_by_side(text, runs, hits, regions)
     hits.sort(key=lambda h: h.start)
     return tuple(hits)
+
+
+MAX_GROUPS = 12  # digit groups of one run that `_side_by_side` cuts, at most
+
+
+def _side_by_side(
+    text: str, runs: list[tuple[int, int]], hits: list[PhoneHit], regions: tuple[str, ...]
+) -> list[PhoneHit]:
+    """Runs of numbers written one after the other with spaces (`415 555 2671 415 555 2672`,
+    `06 12 34 56 78 06 98 76 54 32`): libphonenumber's matcher sees one run too long for a
+    number and offers nothing. Where the run's groups cut into two or more numbers, each
+    valid in one of ``regions``, those are taken."""
+    taken: list[PhoneHit] = []
+    for start, end in runs:
+        if any(h.start < end and start < h.end for h in hits):
+            continue
+        if any(m.start() <= start and end <= m.end() for m in _IBAN_IN_TEXT.finditer(text)):
+            continue  # an IBAN's groups: `DE89 3704 0044 0532 0130 00`
+        groups = [(m.start(), m.end()) for m in _GROUP.finditer(text, start, end)]
+        if not 2 <= len(groups) <= MAX_GROUPS:
+            continue
+        cut = _tile(text, groups, regions)
+        if cut and len(cut) > 1:
+            taken += [PhoneHit(groups[i][0], groups[j - 1][1], r, True) for i, j, r in cut]
+    return taken
+
+
+def _tile(
+    text: str, groups: list[tuple[int, int]], regions: tuple[str, ...]
+) -> tuple[tuple[int, int, str], ...] | None:
+    """``groups`` cut into numbers valid in one of ``regions`` each, longest first: (first
+    group, group past the last, region) per number; None where they do not cut so."""
+    import phonenumbers as pn
+
+    @cache
+    def valid(i: int, j: int) -> str | None:
+        raw = text[groups[i][0] : groups[j - 1][1]]
+        if _digit_count(raw) < MIN_PHONE_DIGITS or _looks_like_other_number(raw):
+            return None
+        for region in regions:
+            try:
+                if pn.is_valid_number(pn.parse(raw, region)):
+                    return region
+            except pn.NumberParseException:
+                continue
+        return None
+
+    @cache
+    def tiling(i: int) -> tuple[tuple[int, int, str], ...] | None:
+        if i == len(groups):
+            return ()
+        for j in range(len(groups), i, -1):
+            region = valid(i, j)
+            if region is not None:
+                rest = tiling(j)
+                if rest is not None:
+                    return ((i, j, region), *rest)
+        return None
+
+    return tiling(0)
+
+
+_GROUP = re.compile(r"[^\s]+")
 
 
 def _international_left(
