@@ -36,7 +36,22 @@ UNIQUE_HEX = 12  # with `unique: true`, a 48-bit tag (from hash bits the pick do
 
 
 def normalize_name(values: pl.Series) -> pl.Series:
-    """Trim and case-fold, so one person's name masks the same way in every table."""
+    """Trim, case-fold, drop accents and run spaces together, so one person's name masks
+    the same way in every table: a MariaDB column compares `José Ruiz` and `jose ruiz`
+    equal (its default collation), and a child row that names its parent so must get the
+    parent's fake."""
+    return (
+        values.cast(pl.String)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .str.normalize("NFKD")
+        .str.replace_all(r"\p{Mn}", "")
+        .str.replace_all(r"\s+", " ")
+    )
+
+
+def _lower(values: pl.Series) -> pl.Series:
+    """Trimmed and lower-cased: what a fake must not equal."""
     return values.cast(pl.String).str.strip_chars().str.to_lowercase()
 
 
@@ -48,7 +63,7 @@ def _finish(
     values: pl.Series, out: pl.Series, hexes: pl.Series, ctx: MaskContext, norm: pl.Series
 ) -> pl.Series:
     """NULL stays NULL, blank stays blank; add the unique tag; fit the column's length.
-    ``norm`` is `normalize_name` of ``values``."""
+    ``norm`` is ``values`` trimmed and lower-cased."""
     if ctx.option("unique"):
         tag = pl.concat_str([pl.lit(" #"), hexes.str.slice(40, UNIQUE_HEX)], ignore_nulls=False)
         out = pl.select(pl.concat_str([pl.lit(out), tag])).to_series()
@@ -116,8 +131,8 @@ def _from_email(
     reads=Reads.ROW,
 )
 def mask_first_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
-    norm = normalize_name(values)
-    hexes = ctx.hash(norm, "first_name")
+    norm = _lower(values)
+    hexes = ctx.hash(normalize_name(values), "first_name")
     out = pick(ctx.pools.first_names(_locale(ctx)), hexes, 0, folded=norm)
     out, hexes = _from_email(values, out, hexes, ctx, "first")
     return _finish(values, out, hexes, ctx, norm)
@@ -130,8 +145,8 @@ def mask_first_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     reads=Reads.ROW,
 )
 def mask_last_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
-    norm = normalize_name(values)
-    hexes = ctx.hash(norm, "last_name")
+    norm = _lower(values)
+    hexes = ctx.hash(normalize_name(values), "last_name")
     out = pick(ctx.pools.last_names(_locale(ctx)), hexes, 0, folded=norm)
     out, hexes = _from_email(values, out, hexes, ctx, "last")
     return _finish(values, out, hexes, ctx, norm)
@@ -145,8 +160,8 @@ def mask_last_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
 )
 def mask_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     locale = _locale(ctx)
-    norm = normalize_name(values)
-    hexes = ctx.hash(norm, "name")
+    norm = _lower(values)
+    hexes = ctx.hash(normalize_name(values), "name")
     firsts, lasts = ctx.pools.first_names(locale), ctx.pools.last_names(locale)
     lanes = hex_lanes(hexes, 2)  # as `pick(firsts, hexes, 0)` and `pick(lasts, hexes, 1)`
     first = firsts.gather(pl.Series(lanes[:, 0] % len(firsts), dtype=pl.UInt32))
