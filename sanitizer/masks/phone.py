@@ -1669,6 +1669,13 @@ def _mask_phone(src: pl.Series, ctx: MaskContext) -> pl.Series:
     if ctx.max_length is not None:
         from sanitizer.masks.scrub import fit_text
 
+        # a fake longer than the column, that fits without its spaces and punctuation (a
+        # Belgian number moved to North America, `+1 665-188-3012`, in a VARCHAR(12) of
+        # `+32470123456`): written compact, not cut into another number
+        long = (out.str.len_chars() > ctx.max_length).fill_null(False)
+        if long.any():
+            compact = out.filter(long).str.replace_all(r"[\s().\-/]", "")
+            out = out.scatter(long.arg_true(), compact)
         out = fit_text(out, ctx.max_length)
     return out
 
