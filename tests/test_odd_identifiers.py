@@ -157,6 +157,40 @@ def test_pg_tables_whose_keys_are_one_are_refused(pg_server: ScratchServer, tmp_
 
 
 @pytest.mark.postgres
+def test_pg_names_that_differ_only_in_case_are_refused_for_a_sqlite_snapshot(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """A probe: a table with columns `"Email"` and `email`, or tables `"Users"` and `users`,
+    failed at `CREATE TABLE` in the SQLite snapshot (one name there), the message naming
+    neither. Now: exit 2, the two names, and what to do; nothing published."""
+    for ddl, rules_text, line in (
+        (
+            'CREATE TABLE twin (id int PRIMARY KEY, "Email" text, email text)',
+            "  twin:\n    id: keep\n    Email: email\n    email: email\n",
+            "sanitize: error: twin.email: columns `Email` and `email` differ only in case: one "
+            "column to sqlite; copy into PostgreSQL, or rename one in the source",
+        ),
+        (
+            'CREATE TABLE "Users" (id int PRIMARY KEY); CREATE TABLE users (id int PRIMARY KEY)',
+            "  Users:\n    id: keep\n  users:\n    id: keep\n",
+            "sanitize: error: users: tables `Users` and `users` differ only in case: one table "
+            "to sqlite; copy into PostgreSQL, or rename one in the source",
+        ),
+    ):
+        source = pg_server.create()
+        with pg_server.connect(source) as s:
+            s.execute(ddl)
+        rules = tmp_path / f"rules{len(line)}"
+        rules.mkdir()
+        (rules / "r.yml").write_text("version: 1\ntables:\n" + rules_text)
+        store = tmp_path / f"s{len(line)}"
+        r = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(store))
+        assert r.code == 2, r.output
+        assert r.stderr.strip().splitlines()[-1] == line
+        assert not list(store.glob("*/*/certificate.json"))
+
+
+@pytest.mark.postgres
 def test_pg_table_names_with_a_percent_sign_are_copied(
     pg_server: ScratchServer, tmp_path: Path
 ) -> None:

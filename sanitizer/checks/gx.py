@@ -121,18 +121,31 @@ class GreatExpectations:
             name = quote(dialect, t.name)
             if t.schema:
                 name = f"{quote(dialect, t.schema)}.{name}"
+            columns = sorted({c for spec in specs for c in _columns_of(spec)})
+            odd = [c for c in columns if not _bare(dialect, c)]
+            asked = specs
             with self._lock:
-                if _bare(dialect, t.name) and (t.schema is None or _bare(dialect, t.schema)):
+                if (
+                    _bare(dialect, t.name)
+                    and (t.schema is None or _bare(dialect, t.schema))
+                    and not odd
+                ):
                     # a table asset: GE counts in SQL; over a query asset it held the rows of a
                     # 2,000,000-row table in memory (+390 MB) for each column expectation
                     asset = ds.add_table_asset(
                         self._name("table"), table_name=t.name, schema_name=t.schema
                     )
-                else:  # a name GE's table asset might fold or split: quoted by us
-                    query = f"SELECT * FROM {name}"
+                else:
+                    # a name GE might fold or split (`"UPPER"."ID"` read as `upper.id`: an
+                    # UndefinedColumn that passed as `0 NULLs`): quoted by us, and every
+                    # column under a plain alias
+                    alias = {c: f"c{i}" for i, c in enumerate(columns)}
+                    picked = ", ".join(f"{quote(dialect, c)} AS {a}" for c, a in alias.items())
+                    query = f"SELECT {picked or '*'} FROM {name}"
                     asset = ds.add_query_asset(self._name("table"), query=query)
+                    asked = [_aliased(spec, alias) for spec in specs]
                 bd = asset.add_batch_definition_whole_table(self._name("all"))
-            for spec, res in zip(specs, self._run(bd, specs), strict=True):
+            for spec, res in zip(specs, self._run(bd, asked), strict=True):
                 out.append(to_result(spec, res))
         return out
 
@@ -153,6 +166,27 @@ class GreatExpectations:
             return 0, 0, error
         result = res.result or {}
         return int(result.get("unexpected_count") or 0), int(result.get("element_count") or 0), None
+
+
+def _columns_of(spec: Expectation) -> list[str]:
+    """The columns an expectation reads (its ``column`` or ``column_list``)."""
+    kwargs = spec.kwargs
+    if "column" in kwargs:
+        return [str(kwargs["column"])]
+    return [str(c) for c in kwargs.get("column_list", ())]
+
+
+def _aliased(spec: Expectation, alias: Mapping[str, str]) -> Expectation:
+    """``spec`` reading the columns by their aliases."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    kwargs = dict(spec.kwargs)
+    if "column" in kwargs:
+        kwargs["column"] = alias[str(kwargs["column"])]
+    if "column_list" in kwargs:
+        kwargs["column_list"] = [alias[str(c)] for c in kwargs["column_list"]]
+    return replace(spec, kwargs=MappingProxyType(kwargs))
 
 
 def _bare(dialect: str, name: str) -> bool:

@@ -159,6 +159,37 @@ def _inline_fk_refs(
     return out
 
 
+def _refuse_case_twins(ddl: TargetDDL, target: str) -> None:
+    """Names that differ only in case are one name to SQLite (tables and columns) and to
+    MySQL/MariaDB (columns): a PostgreSQL table with `"Email"` and `email`, or tables
+    `"Users"` and `users`, failed at `CREATE TABLE` with no word of why.
+
+    Raises:
+        SanitizeError: (exit 2) naming the two.
+    """
+    if target == "postgresql":
+        return
+    seen: dict[str, str] = {}
+    for key, tt in ddl.tables.items():
+        if target == "sqlite":
+            other = seen.setdefault(tt.name.casefold(), key)
+            if other != key:
+                raise SanitizeError(
+                    f"tables `{other}` and `{key}` differ only in case: one table to "
+                    f"{target}; copy into PostgreSQL, or rename one in the source",
+                    Location(table=key),
+                )
+        columns: dict[str, str] = {}
+        for name in tt.columns:
+            other = columns.setdefault(name.casefold(), name)
+            if other != name:
+                raise SanitizeError(
+                    f"columns `{other}` and `{name}` differ only in case: one column to "
+                    f"{target}; copy into PostgreSQL, or rename one in the source",
+                    Location(table=key, column=name),
+                )
+
+
 def _target_table(
     table: Table, dialect: str, *, flatten: bool, skip_generated: bool
 ) -> TargetTable:
@@ -769,6 +800,7 @@ def _cross(catalog: Catalog, keys: list[str], target: str) -> TargetDDL:
         ddl.tables[key] = _target_table(
             cat.tables[key], target, flatten=flatten, skip_generated=False
         )
+    _refuse_case_twins(ddl, target)
     index_names: set[str] = set()
     for key in keys:
         table = cat.tables[key]
