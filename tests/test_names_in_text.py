@@ -125,6 +125,7 @@ FORMS = [
     ("山田太郎様からの電話", ["山田", "太郎"]),
     ("王伟先生的订单", ["王伟"]),
     ("김민준님 전화", ["김민준"]),
+    ("Herr M&uuml;ller rief an", ["M&uuml;ller", "Müller"]),  # HTML's letter entities
 ]
 
 
@@ -178,6 +179,7 @@ def test_names_with_endings_honorifics_and_hyphens_leave_other_tables_text(
             "様からの電話",
             "先生的订单",
             "님 전화",
+            " rief an",
         ],
         strict=True,
     ):

@@ -545,6 +545,7 @@ IN_HTML = [
     ("+44&nbsp;7911&nbsp;123456", "123456"),
     ("212&#8209;736&#8209;5000", "5000"),
     ("write john&#64;gmail&#46;com", "gmail"),
+    ("write john\uff20gmail.com", "gmail"),  # the full-width at sign
     ("phone#2127365000", "7365000"),  # glued to the word that says what it is
     ("моб.89123456789", "3456789"),
 ]

@@ -86,7 +86,7 @@ PLAIN_ADDRESS_ANY = (
 # text still sees one: JSON's `\u0040` (Python's `json.dumps` writes every non-ASCII letter
 # so: `J\u00f6rg`, `+49\u002030 ...`), an `@` percent-encoded (`jo%40x.de`, pasted from a
 # link) or written as an HTML entity (`jo&#64;x.de`, `&commat;`).
-_HIDING = ("\\u", "%40", "&#", "&commat;", "&nbsp;", "&ndash;", "&plus;", "&period;")
+_HIDING = ("\\u", "%40", "&", "\uff20")
 _ESCAPE = re.compile(
     # every backslash escape is read as one (`\\\\u0040` is a backslash, then `u0040`)
     r"\\(?:u([0-9a-fA-F]{4})|[\s\S])|(?<=[\w.+-])(?:%40|&#0*64;|&#[xX]0*40;|&commat;)(?=[\w-])"
@@ -96,12 +96,22 @@ _ESCAPE = re.compile(
     r"|(?<=[\d+()])(?P<sep>&(?:nbsp|ndash|plus|lpar|rpar|#0*(?:160|8209|8211|8239|43|45|40|41)"
     r"|#[xX]0*(?:[aA]0|2011|2013|202[fF]|2[bBdD8-9]));)(?=[\s\d+()&])"
     r"|(?<=\w)(?P<dot>&(?:period|#0*46|#[xX]0*2[eE]);)(?=\w)"
+    # a letter written as an entity inside a word (`J&uuml;rgen M&uuml;ller`), and the
+    # full-width at sign between an address's parts (`john＠gmail.com`)
+    r"|(?P<letter>(?<=\w)&(?:[a-zA-Z]{2,8}|#\d{2,6}|#[xX][0-9a-fA-F]{2,5});"
+    r"|&(?:[a-zA-Z]{2,8}|#\d{2,6}|#[xX][0-9a-fA-F]{2,5});(?=\w))"
+    r"|(?<=[\w.+-])(?P<wide_at>\uff20)(?=\w)"
 )
 
 
 def _unescape(match: re.Match[str]) -> str:
     if match.group("sep") or match.group("dot"):
         return html.unescape(match.group(0))
+    if match.group("letter"):
+        shown = html.unescape(match.group(0))
+        return shown if len(shown) == 1 and shown.isalpha() else match.group(0)
+    if match.group("wide_at"):
+        return "@"
     code = match.group(1)
     if code is None:
         return match.group(0) if match.group(0).startswith("\\") else "@"
