@@ -562,3 +562,69 @@ def test_numbers_and_addresses_written_in_html_are_masked(text: str, kept: str) 
 )
 def test_html_that_holds_no_number_stays(text: str) -> None:
     assert mask_scrub(pl.Series([text]), _ctx("US")).item() == text
+
+
+@pytest.mark.parametrize(
+    ("words", "number", "real"),
+    [
+        ("Telefon ", "(0151) 23456789", "0151"),
+        ("Tel. ", "0221 / 123 456 78", "0221"),
+        ("Best,\n", "+49 151\n23456789", "151\n"),
+    ],
+)
+def test_the_area_code_before_a_number_is_masked_with_it(
+    words: str, number: str, real: str
+) -> None:
+    """A probe: the matcher took `23456789` of `(0151) 23456789` (valid alone somewhere), and
+    the fake kept the real mobile prefix: `(0151) 78714423`, a valid German number. The
+    groups before it that make one valid number with it are masked with it."""
+    out = mask_scrub(pl.Series([words + number]), _ctx("DE", regions=("US", "GB", "DE", "FR")))
+    fake = out.item().removeprefix(words)
+    assert real not in fake, fake
+    assert not phonenumbers.is_valid_number(phonenumbers.parse(fake.replace("\n", " "), "DE"))
+
+
+@pytest.mark.parametrize(
+    "document", ['{"phone": 6502530000}', "[6502530000]", '{"a": [6502530000, 4155552671]}']
+)
+def test_a_json_number_stays_a_json_number(document: str) -> None:
+    """A probe: `{"phone": 6502530000}` became `{"phone": +1 8260928071}` (the fake written
+    with its country code) and `[6502530000]` became `+1 [8260928071]`: no JSON any more."""
+    import json
+
+    ctx = MaskContext(
+        secret=SECRET,
+        pools=POOLS,
+        region="US",
+        options=MappingProxyType({}),
+        # the probe's run read text in 19 regions: fakes of 10 digits ring in some of them
+        # written nationally, so the mask writes them with their country code
+        dial=tuple(
+            sorted(
+                [
+                    "US",
+                    "GB",
+                    "DE",
+                    "FR",
+                    "ES",
+                    "IT",
+                    "NL",
+                    "PL",
+                    "RU",
+                    "JP",
+                    "CN",
+                    "KR",
+                    "IN",
+                    "BR",
+                    "MX",
+                    "TR",
+                    "SE",
+                    "AR",
+                    "SA",
+                ]
+            )
+        ),
+    )
+    out = mask_scrub(pl.Series([document]), ctx).item()
+    assert out != document
+    assert json.dumps(json.loads(out)).count(",") == json.dumps(json.loads(document)).count(",")

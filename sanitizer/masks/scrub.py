@@ -334,12 +334,26 @@ def _mask_pieces(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
         pieces = pieces.join(pl.concat(phone_maps), on=["s", "region"], how="left")
     else:
         pieces = pieces.with_columns(phone_out=pl.lit(None, dtype=pl.String))
+    # a number that is a JSON number (`{"phone": 6502530000}`, `[6502530000]`) stays one:
+    # its fake's digits only (a `+1 ` in front of it broke the document)
+    s = pl.col("s")
+    before = s.shift(1).over("i", order_by="k")
+    after = s.shift(-1).over("i", order_by="k")
+    json_number = (
+        (kind == PHONE)
+        & s.str.contains(r"^\d+$")
+        & before.str.contains(r"[:\[,]\s*$").fill_null(False)
+        & after.str.contains(r"^\s*[,\]}]").fill_null(False)
+    )
+    phone_out = pl.col("phone_out")
     pieces = pieces.with_columns(
         out=pl.when(kind == EMAIL)
         .then(pl.col("email_out"))
+        .when(json_number)
+        .then(phone_out.str.replace_all(r"\D", ""))
         .when(kind == PHONE)
-        .then(pl.col("phone_out"))
-        .otherwise(pl.col("s"))
+        .then(phone_out)
+        .otherwise(s)
     )
     return replace_known_names(replace_row_names(pieces, ctx), ctx)
 

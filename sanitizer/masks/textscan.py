@@ -480,8 +480,54 @@ def find_phones(text: str, regions: tuple[str, ...]) -> tuple[PhoneHit, ...]:
                 hits.append(hit)
     hits += _international_left(text, runs, hits, regions[0])
     hits += _side_by_side(text, runs, hits, regions)
+    hits = [_extend_left(text, h, hits, regions) for h in hits]
     hits.sort(key=lambda h: h.start)
     return tuple(hits)
+
+
+# digit groups just before a number, with what stands between a number's groups (a line
+# break too: `+49 151\n23456789` wrapped in a signature)
+_GROUPS_BEFORE = re.compile(r"(?:\+|\(\s*)?\d[\d \t\n().\-/]*$")
+
+
+def _extend_left(
+    text: str, hit: PhoneHit, hits: list[PhoneHit], regions: tuple[str, ...]
+) -> PhoneHit:
+    """``hit`` with the digit groups right before it that make one valid number with it:
+    the matcher took `23456789` of `(0151) 23456789` and `+49 151\n23456789` (valid alone
+    somewhere), and its fake kept the real area code and mobile prefix: a valid number."""
+    import phonenumbers as pn
+
+    if text[hit.start : hit.end].lstrip("( ")[:1] in ("0", "+"):
+        return hit  # written whole: with its trunk prefix or its country code
+    start = max((h.end for h in hits if h.end <= hit.start), default=0)
+    m = _GROUPS_BEFORE.search(text, max(start, hit.start - 24), hit.start)
+    if m is None or not any(ch.isdigit() for ch in m.group()):
+        return hit
+    head = m.group()
+    if head.rstrip() == head and head[-1:].isdigit():
+        return hit  # glued to the number: one token the matcher judged already
+    # from the longest stretch of groups before it to the shortest
+    if _DATE_BEFORE.search(text, 0, hit.start - 1):
+        return hit  # `2025-01-02 0612345678`: a date before it
+    cuts = [m.start() + g.start() for g in re.finditer(r"(?:^|(?<=[\s(]))[+(\d]", head)]
+    for cut in cuts:
+        if cut and (text[cut - 1].isalnum() or text[cut - 1] in "-./,"):
+            continue  # inside a longer token (`INV-2022 …`, `1.5 …`)
+        raw = text[cut : hit.end].replace("\n", " ")
+        try:
+            for region in regions:
+                number = pn.parse(raw, region)
+                if pn.is_valid_number(number):
+                    own = (
+                        str(pn.region_code_for_number(number))
+                        if raw.lstrip("( ").startswith("+")
+                        else region
+                    )
+                    return PhoneHit(cut, hit.end, own, True)
+        except pn.NumberParseException:
+            continue
+    return hit
 
 
 MAX_GROUPS = 12  # digit groups of one run that `_side_by_side` cuts, at most
@@ -619,11 +665,13 @@ def _looks_like_other_number_whole(run: str) -> bool:
 
 
 def _trim_brackets(raw: str, start: int, end: int) -> tuple[int, int]:
-    """Drop an unbalanced bracket at either end: `(07700 900123` -> `07700 900123`."""
-    if raw.startswith("(") and ")" not in raw:
-        start += 1
-    if raw.endswith(")") and "(" not in raw:
-        end -= 1
+    """Drop an unbalanced bracket at either end: `(07700 900123` -> `07700 900123`,
+    `[6502530000` (a JSON array) -> `6502530000`."""
+    for opening, closing in ("()", "[]"):
+        if raw.startswith(opening) and closing not in raw:
+            start += 1
+        if raw.endswith(closing) and opening not in raw:
+            end -= 1
     return start, end
 
 
