@@ -126,6 +126,7 @@ FORMS = [
     ("王伟先生的订单", ["王伟"]),
     ("김민준님 전화", ["김민준"]),
     ("Herr M&uuml;ller rief an", ["M&uuml;ller", "Müller"]),  # HTML's letter entities
+    ('{"sig": "Best,\\nJürgen Müller\\n+49 151 23456789"}', ["Jürgen", "Müller"]),  # JSON's \n
 ]
 
 
@@ -180,6 +181,7 @@ def test_names_with_endings_honorifics_and_hyphens_leave_other_tables_text(
             "先生的订单",
             "님 전화",
             " rief an",
+            '"}',
         ],
         strict=True,
     ):

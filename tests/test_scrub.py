@@ -547,6 +547,9 @@ IN_HTML = [
     ("write john&#64;gmail&#46;com", "gmail"),
     ("write john\uff20gmail.com", "gmail"),  # the full-width at sign
     ("phone#2127365000", "7365000"),  # glued to the word that says what it is
+    ("Tel 0151 23456789/Fax", "23456789"),  # a word after the slash
+    ("WhatsApp me: wa.me/919876543210 thanks", "9876543210"),  # a link with no scheme
+    ("viber://chat?number=4915123456789", "5123456789"),
     ("моб.89123456789", "3456789"),
 ]
 

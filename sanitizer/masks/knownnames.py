@@ -195,7 +195,9 @@ def substitute_words(text: str, mapping: dict[str, str]) -> str:
     # Han/Hangul names sit right against the next word (`佐藤さん`): no word boundary there;
     # a part of a hyphenated name (`Müller-Schmidt`) has a hyphen beside it
     cjk = "|".join(re.escape(w) for w in sorted(mapping, key=len, reverse=True) if _is_cjk(w))
-    pattern = re.compile(rf"(?<![\w'’])(?:{alternation})(?![\w'’])|(?:{cjk})")
+    # after a JSON text's escaped line break (`Best,\nMaria`) a name starts a word too
+    start = r"(?:(?<![\w'’])|(?<=\\[nrt]))"
+    pattern = re.compile(rf"{start}(?:{alternation})(?![\w'’])|(?:{cjk})")
     if not cjk:
-        pattern = re.compile(rf"(?<![\w'’])(?:{alternation})(?![\w'’])")
+        pattern = re.compile(rf"{start}(?:{alternation})(?![\w'’])")
     return pattern.sub(lambda m: _same_case(m.group(0), mapping[m.group(0)]), text)

@@ -119,7 +119,14 @@ def scrub_texts(texts: pl.Series, ctx: MaskContext, rows: pl.Series | None = Non
 
 
 # A link in text: `scheme://…` or `www.…`, up to whitespace, quotes or angle brackets.
-URL_IN_TEXT = r"(?i)\b(?:https?|ftp|wss?)://[^\s<>\"'`]+|\bwww\.[a-z0-9\-]+\.[^\s<>\"'`]+"
+URL_IN_TEXT = (
+    r"(?i)\b(?:https?|ftp|wss?)://[^\s<>\"'`]+|\bwww\.[a-z0-9\-]+\.[^\s<>\"'`]+"
+    # messenger links that dial a number, with no scheme or their own (`wa.me/4915…`,
+    # `viber://chat?number=4915…`): their number has no `+` for the phone finder to see
+    r"|\b(?:wa\.me|t\.me|m\.me|api\.whatsapp\.com|chat\.whatsapp\.com|viber\.me|signal\.me)"
+    r"/[^\s<>\"'`]+"
+    r"|\b(?:viber|whatsapp|tg|skype|sgnl|signal|facetime|callto)://[^\s<>\"'`]+"
+)
 
 
 def _scrub_urls(texts: pl.Series, ctx: MaskContext) -> pl.Series:
@@ -568,6 +575,8 @@ def _replace_names(text: str, pairs: Iterable[tuple[str, str]]) -> str:
         while start != -1:
             end = start + len(needle)
             before = folded[start - 1] if start and _spaced(needle[0]) else " "
+            if folded[max(0, start - 2) : start] in _ESCAPED_BREAKS:
+                before = " "  # `Best,\nMaria Keller` in JSON text: a line break before it
             after = folded[end] if end < len(folded) and _spaced(needle[-1]) else " "
             free = not any(s < end and start < e for s, e, _ in taken)
             if not before.isalnum() and not after.isalnum() and free:
@@ -581,6 +590,9 @@ def _replace_names(text: str, pairs: Iterable[tuple[str, str]]) -> str:
         pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+_ESCAPED_BREAKS = ("\\n", "\\r", "\\t")
 
 
 def _spaced(ch: str) -> bool:

@@ -355,8 +355,8 @@ def _is_part_of_token(text: str, start: int, end: int) -> bool:
     if after and after in _JOINED_AFTER and after2.isalnum():
         # `20160183/20160184`: two numbers, one after the other; `07911 123 456.Thanks`: a
         # sentence's end with its space missing (not `12345678-Z`, a check letter)
-        if after in ".,:" and _WORD_AFTER.match(text, end + 1):
-            return False
+        if after in ".,:/" and _WORD_AFTER.match(text, end + 1):
+            return False  # `…456.Thanks`, `0151 23456789/Fax`
         return not (after in "/,;" and _LISTED_AFTER.match(text, end + 1))
     if before == " " and before2.isdigit():
         # `2025-01-02 20160191`: a date before it, `0612345678 0698765432`: a number before
