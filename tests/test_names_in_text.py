@@ -127,6 +127,7 @@ FORMS = [
     ("김민준님 전화", ["김민준"]),
     ("Herr M&uuml;ller rief an", ["M&uuml;ller", "Müller"]),  # HTML's letter entities
     ('{"sig": "Best,\\nJürgen Müller\\n+49 151 23456789"}', ["Jürgen", "Müller"]),  # JSON's \n
+    ("Ms O’Sullivan called", ["Sullivan"]),  # a curly apostrophe, a straight one in the column
 ]
 
 
@@ -182,6 +183,7 @@ def test_names_with_endings_honorifics_and_hyphens_leave_other_tables_text(
             "님 전화",
             " rief an",
             '"}',
+            " called",
         ],
         strict=True,
     ):

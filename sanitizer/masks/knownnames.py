@@ -40,13 +40,15 @@ PURPOSE = "known-name"
 
 
 def fold_words(words: pl.Series) -> pl.Series:
-    """Lower case without accents, so `José` and `JOSE` are one name."""
+    """Lower case without accents, so `José` and `JOSE` are one name; a curly apostrophe is
+    a straight one (`O’Connor` in a ticket, `O'Connor` in the column)."""
     return (
         words.cast(pl.String)
         .str.strip_chars()
         .str.to_lowercase()
         .str.normalize("NFD")
         .str.replace_all(r"\p{Mn}", "")
+        .str.replace_all("[’‘`´]", "'")
     )
 
 
