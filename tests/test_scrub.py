@@ -631,3 +631,17 @@ def test_a_json_number_stays_a_json_number(document: str) -> None:
     out = mask_scrub(pl.Series([document]), ctx).item()
     assert out != document
     assert json.dumps(json.loads(out)).count(",") == json.dumps(json.loads(document)).count(",")
+
+
+@pytest.mark.parametrize(
+    "document",
+    ['{"amount": 9876543210}', '{"amounts": [1234567, 9876543210, 5551234]}', '{"n": 12345678}'],
+)
+def test_a_json_number_no_key_calls_a_phone_stays_unless_it_is_a_mobile(document: str) -> None:
+    """A probe: with text read in 19 regions, every JSON amount, count and timestamp was a
+    valid number somewhere and was changed. A JSON number is taken where its key says phone
+    or it is a mobile number (`{"m": 13800138000}` is, see `WHOLE_VALUES`)."""
+    regions = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "PL", "RU", "JP", "CN", "KR", "IN", "BR")
+    assert mask_scrub(pl.Series([document]), _ctx("US", regions=regions)).item() == document
+    keyed = document.replace('"amount', '"phone').replace('"n"', '"tel"')
+    assert mask_scrub(pl.Series([keyed]), _ctx("US", regions=regions)).item() != keyed

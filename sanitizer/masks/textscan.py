@@ -230,7 +230,8 @@ MIN_PHONE_DIGITS = 7  # fewer digits than this in a text: no phone number worth 
 
 # Words that say the number next to them is a phone number, or is something else.
 _PHONE_WORDS = (
-    r"tel|tél|tele?phone|téléphone|telefon|telefono|teléfono|telemóvel|phone|ph|fon|mobile?|"
+    r"tel|tél|tele?phone|téléphone|telefon|telefono|teléfono|telemóvel|phone|phones|ph|fon|"
+    r"mobile?|mobiles|"
     r"mob|mobil|móvil|cellulare|cell|cellphone|handy|fax|call|called|calling|ring|reach|"
     r"whatsapp|signal|sms|text|dial|hotline|contact|kontakt|rufnummer|número|numero|nummer|"
     r"телефон|тел|моб|мобильный|сот|сотовый|電話|"
@@ -704,6 +705,16 @@ def _judge(
         # a value that is one number (`13912345678`, `{"m": "010-12345678"}`): a phone
         # number of whichever country reads it as valid, not only of the text's regions
         valid_in = _whole_value_region(raw, region)
+    if (
+        valid_in is not None
+        and context != "phone"
+        and _JSON_NUMBER.fullmatch(raw)
+        and _is_json_number(text, start, end)
+        and not _is_mobile(raw, valid_in)
+    ):
+        # a JSON number no key calls a phone, and no mobile number where it is valid: an
+        # amount, a count, a timestamp (`{"amount": 9876543210}`) as often
+        return None
     if valid_in is not None:
         return PhoneHit(start, end, valid_in, True)
     if _IPV4.match(main.strip()):
@@ -804,6 +815,27 @@ def _whole_value_region(raw: str, first: str) -> str | None:
         if pn.is_valid_number(number) and (not plain or pn.number_type(number) in mobile):
             return region
     return None
+
+
+_JSON_NUMBER = re.compile(r"[1-9]\d*")
+_JSON_BEFORE = re.compile(r"[:\[,][ \t\n]*$")
+_JSON_AFTER = re.compile(r"[ \t\n]*[,\]}]")
+
+
+def _is_json_number(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` stands where a JSON document has a number value."""
+    return bool(_JSON_BEFORE.search(text, 0, start) and _JSON_AFTER.match(text, end))
+
+
+def _is_mobile(raw: str, region: str) -> bool:
+    import phonenumbers as pn
+
+    try:
+        number = pn.parse(raw, region)
+    except pn.NumberParseException:
+        return False
+    kinds = (pn.PhoneNumberType.MOBILE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    return pn.number_type(number) in kinds
 
 
 def _is_whole_value(text: str, start: int, end: int) -> bool:
