@@ -46,7 +46,7 @@ def fold_words(words: pl.Series) -> pl.Series:
         words.cast(pl.String)
         .str.strip_chars()
         .str.to_lowercase()
-        .str.normalize("NFD")
+        .str.normalize("NFKD")
         .str.replace_all(r"\p{Mn}", "")
         .str.replace_all("[’‘`´]", "'")
     )

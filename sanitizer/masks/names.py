@@ -13,6 +13,7 @@ import polars as pl
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, Reads, register
 from sanitizer.masks.email import email_hexes, name_indexes
 from sanitizer.masks.keyed import pick
+from sanitizer.masks.knownnames import fold_words
 from sanitizer.masks.pools import FAMILY_FIRST, parse_locale
 from sanitizer.masks.vector import hex_lanes
 
@@ -40,14 +41,7 @@ def normalize_name(values: pl.Series) -> pl.Series:
     the same way in every table: a MariaDB column compares `José Ruiz` and `jose ruiz`
     equal (its default collation), and a child row that names its parent so must get the
     parent's fake."""
-    return (
-        values.cast(pl.String)
-        .str.strip_chars()
-        .str.to_lowercase()
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{Mn}", "")
-        .str.replace_all(r"\s+", " ")
-    )
+    return fold_words(values).str.replace_all(r"\s+", " ")
 
 
 def _lower(values: pl.Series) -> pl.Series:
