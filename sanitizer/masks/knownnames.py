@@ -42,14 +42,28 @@ PURPOSE = "known-name"
 def fold_words(words: pl.Series) -> pl.Series:
     """Lower case without accents, so `José` and `JOSE` are one name; a curly apostrophe is
     a straight one (`O’Connor` in a ticket, `O'Connor` in the column)."""
-    return (
-        words.cast(pl.String)
-        .str.strip_chars()
-        .str.to_lowercase()
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{Mn}", "")
-        .str.replace_all("[’‘`´]", "'")
-    )
+    return fold_lowered(words.cast(pl.String).str.strip_chars().str.to_lowercase())
+
+
+def fold_lowered(text: pl.Series) -> pl.Series:
+    """`fold_words` of text already trimmed and lower-cased."""
+    # only text with a character beyond ASCII has accents or curly apostrophes to fold:
+    # the rest is not rewritten (the `name` masks read every value through here)
+    wide = (text.str.len_bytes() != text.str.len_chars()).fill_null(False)
+    if wide.any():
+        at = wide.arg_true()
+        folded = (
+            text.gather(at)
+            .str.normalize("NFKD")
+            .str.replace_all(r"\p{Mn}", "")
+            .str.replace_all("[’‘´]", "'")
+        )
+        text = text.scatter(at, folded)
+    tick = text.str.contains("`", literal=True).fill_null(False)
+    if tick.any():
+        at = tick.arg_true()
+        text = text.scatter(at, text.gather(at).str.replace_all("`", "'", literal=True))
+    return text
 
 
 def name_keys(words: pl.Series, secret: bytes) -> pl.Series:

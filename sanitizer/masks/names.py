@@ -13,7 +13,7 @@ import polars as pl
 from sanitizer.masks.base import UNIQUE, MaskContext, Option, Reads, register
 from sanitizer.masks.email import email_hexes, name_indexes
 from sanitizer.masks.keyed import pick
-from sanitizer.masks.knownnames import fold_words
+from sanitizer.masks.knownnames import fold_lowered
 from sanitizer.masks.pools import FAMILY_FIRST, parse_locale
 from sanitizer.masks.vector import hex_lanes
 
@@ -41,7 +41,17 @@ def normalize_name(values: pl.Series) -> pl.Series:
     the same way in every table: a MariaDB column compares `José Ruiz` and `jose ruiz`
     equal (its default collation), and a child row that names its parent so must get the
     parent's fake."""
-    return fold_words(values).str.replace_all(r"\s+", " ")
+    return _name_key(_lower(values))
+
+
+def _name_key(lowered: pl.Series) -> pl.Series:
+    """`normalize_name` of values already trimmed and lower-cased."""
+    folded = fold_lowered(lowered)
+    spaced = folded.str.contains(r"\s\s|[^\S ]").fill_null(False)
+    if not spaced.any():
+        return folded
+    at = spaced.arg_true()
+    return folded.scatter(at, folded.gather(at).str.replace_all(r"\s+", " "))
 
 
 def _lower(values: pl.Series) -> pl.Series:
@@ -126,7 +136,7 @@ def _from_email(
 )
 def mask_first_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     norm = _lower(values)
-    hexes = ctx.hash(normalize_name(values), "first_name")
+    hexes = ctx.hash(_name_key(norm), "first_name")
     out = pick(ctx.pools.first_names(_locale(ctx)), hexes, 0, folded=norm)
     out, hexes = _from_email(values, out, hexes, ctx, "first")
     return _finish(values, out, hexes, ctx, norm)
@@ -140,7 +150,7 @@ def mask_first_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
 )
 def mask_last_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     norm = _lower(values)
-    hexes = ctx.hash(normalize_name(values), "last_name")
+    hexes = ctx.hash(_name_key(norm), "last_name")
     out = pick(ctx.pools.last_names(_locale(ctx)), hexes, 0, folded=norm)
     out, hexes = _from_email(values, out, hexes, ctx, "last")
     return _finish(values, out, hexes, ctx, norm)
@@ -155,7 +165,7 @@ def mask_last_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
 def mask_name(values: pl.Series, ctx: MaskContext) -> pl.Series:
     locale = _locale(ctx)
     norm = _lower(values)
-    hexes = ctx.hash(normalize_name(values), "name")
+    hexes = ctx.hash(_name_key(norm), "name")
     firsts, lasts = ctx.pools.first_names(locale), ctx.pools.last_names(locale)
     lanes = hex_lanes(hexes, 2)  # as `pick(firsts, hexes, 0)` and `pick(lasts, hexes, 1)`
     first = firsts.gather(pl.Series(lanes[:, 0] % len(firsts), dtype=pl.UInt32))

@@ -488,6 +488,7 @@ def find_phones(text: str, regions: tuple[str, ...]) -> tuple[PhoneHit, ...]:
 
 # digit groups just before a number, with what stands between a number's groups (a line
 # break too: `+49 151\n23456789` wrapped in a signature)
+_GROUP_START = re.compile(r"(?:^|(?<=[\s(]))[+(\d]")
 _GROUPS_BEFORE = re.compile(r"(?:\+|\(\s*)?\d[\d \t\n().\-/]*$")
 
 
@@ -511,7 +512,7 @@ def _extend_left(
     # from the longest stretch of groups before it to the shortest
     if _DATE_BEFORE.search(text, 0, hit.start - 1):
         return hit  # `2025-01-02 0612345678`: a date before it
-    cuts = [m.start() + g.start() for g in re.finditer(r"(?:^|(?<=[\s(]))[+(\d]", head)]
+    cuts = [m.start() + g.start() for g in _GROUP_START.finditer(head)]
     for cut in cuts:
         if cut and (text[cut - 1].isalnum() or text[cut - 1] in "-./,"):
             continue  # inside a longer token (`INV-2022 …`, `1.5 …`)
@@ -547,6 +548,8 @@ def _side_by_side(
             continue
         if any(m.start() <= start and end <= m.end() for m in _IBAN_IN_TEXT.finditer(text)):
             continue  # an IBAN's groups: `DE89 3704 0044 0532 0130 00`
+        if _digit_count(text[start:end]) < 2 * MIN_PHONE_DIGITS:
+            continue  # too few digits for two numbers
         groups = [(m.start(), m.end()) for m in _GROUP.finditer(text, start, end)]
         if not 2 <= len(groups) <= MAX_GROUPS:
             continue
