@@ -1086,7 +1086,8 @@ def value_stats(
         if 7 <= len(_digits(re.split(r"(?i)x|ext|#", v)[0])) <= 15 and is_phone(v, regions)
     }
     phone_shaped = int((shaped.str.count_matches(r"\d").is_between(MIN_PHONE_DIGITS, 15)).sum())
-    phone_region = national_region([v for v in phone_set if not re.match(r"\s*(\+|00)", v)])
+    # sorted: a set's order changes from one process to the next, and with it the sample
+    phone_region = national_region(sorted(v for v in phone_set if not re.match(r"\s*(\+|00)", v)))
     phone_mask = text.is_in(list(phone_set)) if phone_set else pl.repeat(False, n, eager=True)
     bare = text.str.contains(r"^\d+$") & phone_mask
     # free text: words around an email or a phone number
