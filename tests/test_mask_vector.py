@@ -210,6 +210,34 @@ def test_rank_in_runs_is_the_rank_within_each_run_of_equal_keys(keys: list[int |
     assert rank_in_runs(pl.Series(keys, dtype=pl.Int64)).to_list() == want
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.one_of(st.none(), st.text(max_size=4))), max_size=40
+    ).map(lambda rows: sorted(rows, key=lambda r: r[0]))
+)
+def test_join_runs_joins_the_parts_of_each_run_as_a_group_by_does(
+    rows: list[tuple[int, str | None]],
+) -> None:
+    """`join_runs` (scrub glues texts back from their pieces with it) against the obvious
+    Python: one entry per run of equal keys, its parts joined, NULL parts left out."""
+    from sanitizer.masks.vector import join_runs
+
+    want_keys: list[int] = []
+    want_text: list[str] = []
+    for key, part in rows:
+        if not want_keys or want_keys[-1] != key:
+            want_keys.append(key)
+            want_text.append("")
+        want_text[-1] += part or ""
+    keys, joined = join_runs(
+        pl.Series([r[0] for r in rows], dtype=pl.Int64),
+        pl.Series([r[1] for r in rows], dtype=pl.String),
+    )
+    assert keys.to_list() == want_keys
+    assert joined.to_list() == want_text
+
+
 _PHONE_PIECES = [
     "+44",
     " ",

@@ -587,6 +587,35 @@ def test_the_area_code_before_a_number_is_masked_with_it(
     assert not phonenumbers.is_valid_number(phonenumbers.parse(fake.replace("\n", " "), "DE"))
 
 
+# the regions a probe's run read text in: fakes of 10 digits ring in some of them written
+# nationally, so the phone mask writes them with their country code
+_PROBE_DIAL = tuple(
+    sorted(
+        [
+            "US",
+            "GB",
+            "DE",
+            "FR",
+            "ES",
+            "IT",
+            "NL",
+            "PL",
+            "RU",
+            "JP",
+            "CN",
+            "KR",
+            "IN",
+            "BR",
+            "MX",
+            "TR",
+            "SE",
+            "AR",
+            "SA",
+        ]
+    )
+)
+
+
 @pytest.mark.parametrize(
     "document", ['{"phone": 6502530000}', "[6502530000]", '{"a": [6502530000, 4155552671]}']
 )
@@ -602,35 +631,30 @@ def test_a_json_number_stays_a_json_number(document: str) -> None:
         options=MappingProxyType({}),
         # the probe's run read text in 19 regions: fakes of 10 digits ring in some of them
         # written nationally, so the mask writes them with their country code
-        dial=tuple(
-            sorted(
-                [
-                    "US",
-                    "GB",
-                    "DE",
-                    "FR",
-                    "ES",
-                    "IT",
-                    "NL",
-                    "PL",
-                    "RU",
-                    "JP",
-                    "CN",
-                    "KR",
-                    "IN",
-                    "BR",
-                    "MX",
-                    "TR",
-                    "SE",
-                    "AR",
-                    "SA",
-                ]
-            )
-        ),
+        dial=_PROBE_DIAL,
     )
     out = mask_scrub(pl.Series([document]), ctx).item()
     assert out != document
     assert json.dumps(json.loads(out)).count(",") == json.dumps(json.loads(document)).count(",")
+
+
+def test_a_json_number_is_told_by_the_pieces_of_its_own_text_only() -> None:
+    """The pieces before and after a number are those of its own text: a text ending in `[`
+    does not make the next text's leading number a JSON number (each text of a batch is
+    masked as it would be alone)."""
+    ctx = MaskContext(
+        secret=SECRET,
+        pools=POOLS,
+        region="US",
+        options=MappingProxyType({}),
+        dial=_PROBE_DIAL,
+    )
+    texts = ["see [", "6502530000] is it", '{"phone": 6502530000}', "call 6502530000, ok"]
+    together = mask_scrub(pl.Series(texts), ctx).to_list()
+    alone = [mask_scrub(pl.Series([t]), ctx).item() for t in texts]
+    assert together == alone
+    assert together[2].startswith('{"phone": ') and together[2][10:-1].isdigit()
+    assert together[1].startswith("+1 ")  # not a JSON number: written as a phone number
 
 
 @pytest.mark.parametrize(

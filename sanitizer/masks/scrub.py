@@ -40,7 +40,7 @@ from sanitizer.masks.textscan import (
     replace_emails,
     reveal,
 )
-from sanitizer.masks.vector import rank_in_runs
+from sanitizer.masks.vector import join_runs, rank_in_runs
 from sanitizer.schema import Kind
 
 # Regions tried for numbers written without a country code, after the rule's own region,
@@ -172,10 +172,12 @@ def _numbered(texts: pl.Series, rows: pl.Series | None) -> pl.DataFrame:
 
 
 def _glue(frame: pl.DataFrame, pieces: pl.DataFrame) -> pl.Series:
-    """Texts from their pieces' ``out`` in order; texts without pieces as they were."""
-    glued = pieces.sort("i", "k").group_by("i", maintain_order=True).agg(pl.col("out").str.join(""))
-    out = frame.join(glued, on="i", how="left").sort("i")
-    return out.select(pl.coalesce("out", "t")).to_series().alias(frame.get_column("t").name)
+    """Texts from their pieces' ``out`` in order; texts without pieces as they were
+    (``frame``'s ``i`` is each text's position)."""
+    pieces = pieces.sort("i", "k")
+    at, glued = join_runs(pieces.get_column("i"), pieces.get_column("out"))
+    texts = frame.get_column("t")
+    return texts.clone().scatter(at, glued) if len(at) else texts
 
 
 # --- cutting texts into pieces ------------------------------------------------------
@@ -326,6 +328,7 @@ def sub_context(ctx: MaskContext, **changes: Any) -> MaskContext:
 
 def _mask_pieces(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
     kind = pl.col("kind")
+    pieces = pieces.sort("i", "k").with_columns(json_number=_json_number())
     emails = pieces.filter(kind == EMAIL).get_column("s").unique()
     email_map = pl.DataFrame({"s": emails, "email_out": mask_email(emails, sub_context(ctx))})
     phone_maps = []
@@ -341,28 +344,34 @@ def _mask_pieces(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
         pieces = pieces.join(pl.concat(phone_maps), on=["s", "region"], how="left")
     else:
         pieces = pieces.with_columns(phone_out=pl.lit(None, dtype=pl.String))
-    # a number that is a JSON number (`{"phone": 6502530000}`, `[6502530000]`) stays one:
-    # its fake's digits only (a `+1 ` in front of it broke the document)
-    s = pl.col("s")
-    before = s.shift(1).over("i", order_by="k")
-    after = s.shift(-1).over("i", order_by="k")
-    json_number = (
-        (kind == PHONE)
-        & s.str.contains(r"^\d+$")
-        & before.str.contains(r"[:\[,]\s*$").fill_null(False)
-        & after.str.contains(r"^\s*[,\]}]").fill_null(False)
-    )
     phone_out = pl.col("phone_out")
     pieces = pieces.with_columns(
         out=pl.when(kind == EMAIL)
         .then(pl.col("email_out"))
-        .when(json_number)
+        .when(pl.col("json_number"))
         .then(phone_out.str.replace_all(r"\D", ""))
         .when(kind == PHONE)
         .then(phone_out)
-        .otherwise(s)
-    )
+        .otherwise(pl.col("s"))
+    ).drop("json_number")
     return replace_known_names(replace_row_names(pieces, ctx), ctx)
+
+
+def _json_number() -> pl.Expr:
+    """Per piece of pieces sorted by text and order (``i``, ``k``): a number that is a JSON
+    number (`{"phone": 6502530000}`, `[6502530000]`), which stays one: its fake's digits only
+    (a `+1 ` in front of it broke the document). The pieces around it are the rows before
+    and after, if of the same text (a window `over` the texts took 240 ms a batch of 50,000
+    notes, a fifth of the whole scrub)."""
+    s, i = pl.col("s"), pl.col("i")
+    before = pl.when(i.shift(1) == i).then(s.shift(1))
+    after = pl.when(i.shift(-1) == i).then(s.shift(-1))
+    return (
+        (pl.col("kind") == PHONE)
+        & s.str.contains(r"^\d+$")
+        & before.str.contains(r"[:\[,]\s*$").fill_null(False)
+        & after.str.contains(r"^\s*[,\]}]").fill_null(False)
+    )
 
 
 def replace_known_names(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:

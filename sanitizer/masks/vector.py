@@ -234,6 +234,24 @@ def decimal_digits(values: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
+def join_runs(keys: pl.Series, parts: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """For each run of equal consecutive ``keys``: its key, and its ``parts`` joined into
+    one string (NULL parts left out). What ``group_by(keys, maintain_order=True)
+    .agg(parts.str.join(""))`` gives where equal keys are next to each other, built as one
+    list column over the runs' offsets instead (the group-by took 70 ms for 83,000 pieces
+    of 50,000 texts, this 8)."""
+    n = len(keys)
+    if n == 0:
+        return keys, parts.cast(pl.String)
+    change = (keys != keys.shift(1)).fill_null(True).to_numpy()
+    change[0] = True
+    starts = np.flatnonzero(change)
+    offsets = pa.array(np.append(starts, n).astype(np.int64))
+    lists = pa.LargeListArray.from_arrays(offsets, _large_string(parts))
+    joined = pl.Series(parts.name, lists).list.join("", ignore_nulls=True)
+    return keys.gather(pl.Series(starts)), joined
+
+
 def rank_in_runs(keys: pl.Series) -> pl.Series:
     """0, 1, 2, ... within each run of equal consecutive ``keys``: what
     ``pl.int_range(pl.len()).over(keys)`` gives where equal keys are next to each other,
