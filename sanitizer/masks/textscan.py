@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -422,6 +423,35 @@ def _matcher_api() -> tuple[object, object, object]:
     return phonenumbers.PhoneNumberMatcher, phonenumbers.Leniency.POSSIBLE, phonenumbers
 
 
+def _valid_in(raw: str, regions: Iterable[str], *, mobile: bool = False) -> str | None:
+    """The first of ``regions`` in which ``raw``, read there, is a valid number (with
+    ``mobile``, a valid mobile number); None when there is none. Every pass that asks
+    "valid where?" of a stretch of text asks it here."""
+    import phonenumbers as pn
+
+    for region in regions:
+        try:
+            number = pn.parse(raw, region)
+        except pn.NumberParseException:
+            continue
+        if not pn.is_valid_number(number):
+            continue
+        if not mobile or pn.number_type(number) in _mobile_types():
+            return region
+    return None
+
+
+@cache
+def _mobile_types() -> tuple[int, ...]:
+    import phonenumbers as pn
+
+    return (pn.PhoneNumberType.MOBILE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def _first_then(first: str, regions: Iterable[str]) -> tuple[str, ...]:
+    return (first, *[r for r in regions if r != first])
+
+
 def _valid_region(raw: str, number: object, first: str, regions: tuple[str, ...]) -> str | None:
     """The region in which ``raw`` is a valid number (its own for international writings),
     trying ``first`` and then ``regions``; None when it is valid in none of them."""
@@ -430,14 +460,7 @@ def _valid_region(raw: str, number: object, first: str, regions: tuple[str, ...]
         if pn.is_valid_number(number):  # type: ignore[attr-defined]
             return str(pn.region_code_for_number(number))  # type: ignore[attr-defined]
         return None
-    for region in (first, *[r for r in regions if r != first]):
-        try:
-            parsed = pn.parse(raw, region)  # type: ignore[attr-defined]
-        except pn.NumberParseException:  # type: ignore[attr-defined]
-            continue
-        if pn.is_valid_number(parsed):  # type: ignore[attr-defined]
-            return region
-    return None
+    return _valid_in(raw, _first_then(first, regions))
 
 
 # Texts already judged, for the checks: the clone's statistics of a scrubbed batch (the
@@ -517,18 +540,12 @@ def _extend_left(
         if cut and (text[cut - 1].isalnum() or text[cut - 1] in "-./,"):
             continue  # inside a longer token (`INV-2022 …`, `1.5 …`)
         raw = text[cut : hit.end].replace("\n", " ")
-        try:
-            for region in regions:
-                number = pn.parse(raw, region)
-                if pn.is_valid_number(number):
-                    own = (
-                        str(pn.region_code_for_number(number))
-                        if raw.lstrip("( ").startswith("+")
-                        else region
-                    )
-                    return PhoneHit(cut, hit.end, own, True)
-        except pn.NumberParseException:
+        region = _valid_in(raw, regions)
+        if region is None:
             continue
+        if raw.lstrip("( ").startswith("+"):  # its own country's, read in any region
+            region = str(pn.region_code_for_number(pn.parse(raw, region)))
+        return PhoneHit(cut, hit.end, region, True)
     return hit
 
 
@@ -546,8 +563,6 @@ def _side_by_side(
     for start, end in runs:
         if any(h.start < end and start < h.end for h in hits):
             continue
-        if any(m.start() <= start and end <= m.end() for m in _IBAN_IN_TEXT.finditer(text)):
-            continue  # an IBAN's groups: `DE89 3704 0044 0532 0130 00`
         if _digit_count(text[start:end]) < 2 * MIN_PHONE_DIGITS:
             continue  # too few digits for two numbers
         groups = [(m.start(), m.end()) for m in _GROUP.finditer(text, start, end)]
@@ -566,20 +581,13 @@ def _tile(
 ) -> tuple[tuple[int, int, str], ...] | None:
     """``groups`` cut into numbers valid in one of ``regions`` each, longest first: (first
     group, group past the last, region) per number; None where they do not cut so."""
-    import phonenumbers as pn
 
     @cache
     def valid(i: int, j: int) -> str | None:
         raw = text[groups[i][0] : groups[j - 1][1]]
         if _digit_count(raw) < MIN_PHONE_DIGITS or _looks_like_other_number(raw):
             return None
-        for region in regions:
-            try:
-                if pn.is_valid_number(pn.parse(raw, region)):
-                    return region
-            except pn.NumberParseException:
-                continue
-        return None
+        return _valid_in(raw, regions)
 
     @cache
     def tiling(i: int) -> tuple[tuple[int, int, str], ...] | None:
@@ -644,9 +652,11 @@ _DATE_TIME = re.compile(_DATE.pattern + r"(?:[ T]\d{1,2})?")
 def phone_worthy_runs(text: str) -> list[tuple[int, int]]:
     """The runs of digit groups in ``text`` that may hold a phone number: enough digits, and
     not as a whole a date (with its hour), IP address, price or ISBN, nor one token glued to
-    a word (`INV-2022-03242`, `1Z999AA1012…`). The matcher runs only on texts that have one,
-    and tries a further region only while one of them was not looked at in full."""
+    a word (`INV-2022-03242`, `1Z999AA1012…`), nor inside an IBAN written in groups
+    (`DE89 3704 0044 0532 0130 00`). The matcher runs only on texts that have one, and
+    tries a further region only while one of them was not looked at in full."""
     runs = []
+    ibans: list[tuple[int, int]] | None = None  # read once, for the first long run
     for m in _DIGIT_RUN.finditer(text):
         run = m.group()
         if _digit_count(run) < MIN_PHONE_DIGITS:
@@ -659,6 +669,10 @@ def phone_worthy_runs(text: str) -> list[tuple[int, int]]:
             end = ext.end()
         spaced = any(ch in run for ch in " \t" + WIDE_SPACES)
         if not spaced and _is_part_of_token(text, start, end):
+            continue
+        if ibans is None:
+            ibans = [m.span() for m in _IBAN_IN_TEXT.finditer(text)]
+        if any(a <= start and end <= b for a, b in ibans):
             continue
         runs.append((start, end))
     return runs
@@ -805,19 +819,9 @@ def _whole_value_region(raw: str, first: str) -> str | None:
     number that cannot be an amount, a count or a timestamp: written nationally (a leading
     `0`, or digit groups: `010-12345678`), or a mobile number there (`13912345678`); a bare
     `1732723200` or `12345678` is a landline somewhere, and stays."""
-    import phonenumbers as pn
-
     digits = raw.strip()
     plain = digits.isdigit() and not digits.startswith("0")
-    mobile = (pn.PhoneNumberType.MOBILE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    for region in (first, *[r for r in WHOLE_VALUE_REGIONS if r != first]):
-        try:
-            number = pn.parse(raw, region)
-        except pn.NumberParseException:
-            continue
-        if pn.is_valid_number(number) and (not plain or pn.number_type(number) in mobile):
-            return region
-    return None
+    return _valid_in(raw, _first_then(first, WHOLE_VALUE_REGIONS), mobile=plain)
 
 
 _JSON_NUMBER = re.compile(r"[1-9]\d*")
@@ -831,14 +835,7 @@ def _is_json_number(text: str, start: int, end: int) -> bool:
 
 
 def _is_mobile(raw: str, region: str) -> bool:
-    import phonenumbers as pn
-
-    try:
-        number = pn.parse(raw, region)
-    except pn.NumberParseException:
-        return False
-    kinds = (pn.PhoneNumberType.MOBILE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    return pn.number_type(number) in kinds
+    return _valid_in(raw, (region,), mobile=True) is not None
 
 
 def _is_whole_value(text: str, start: int, end: int) -> bool:
