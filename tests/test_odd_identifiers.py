@@ -207,6 +207,34 @@ def test_pg_table_names_with_a_percent_sign_are_copied(
     assert result.code == 0, result.output
 
 
+@pytest.mark.postgres
+def test_pg_names_with_a_percent_sign_are_checked_in_a_pg_target(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """A probe: `run --target` a PostgreSQL database with tables `a%s` and `pct%` exited 1:
+    every Great Expectations check of those tables failed with `UndefinedTable` (the query
+    GE ran named `"pct%%"`). A column with a `%` (`pc%t`, masked, so GE counts its NULLs)
+    is read as well."""
+    source, target = pg_server.create(), pg_server.create()
+    with pg_server.connect(source) as s:
+        s.execute('CREATE TABLE "a%s" (id integer PRIMARY KEY, "pc%t" text, v text)')
+        s.execute('CREATE TABLE "pct%" (id integer PRIMARY KEY, v text)')
+        s.execute("INSERT INTO \"a%s\" VALUES (1, 'joe@mail.org', 'x'), (2, NULL, 'z')")
+        s.execute("INSERT INTO \"pct%\" VALUES (1, 'y')")
+    rules = write_rules(source, tmp_path / "rules", {"a%s": {"pc%t": "email"}})
+    store = tmp_path / "store"
+    result = run_cli(
+        "run", "--source", source, "--rules", str(rules), "--store", str(store),
+        "--target", target,
+    )  # fmt: skip
+    assert result.code == 0, result.output
+    report = next(store.glob("*/*/report.md")).read_text()
+    assert "UndefinedTable" not in report and "pc%t" in report
+    with pg_server.connect(target) as t:
+        rows = t.execute('SELECT id, "pc%t" FROM "a%s" ORDER BY id').fetchall()
+    assert rows[0][1].endswith("@example.com") and rows[1][1] is None
+
+
 @pytest.mark.mysql
 def test_mariadb_table_names_with_a_percent_sign_are_copied(
     mysql_server: ScratchServer, tmp_path: Path

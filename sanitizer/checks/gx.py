@@ -104,8 +104,6 @@ class GreatExpectations:
     ) -> list[CheckResult]:
         """Run each table's expectations against a PostgreSQL or MySQL/MariaDB database (the
         copy a run built there); ``tables`` names each table as that database does."""
-        from sanitizer.db.ddl import quote
-
         ds: Any
         with self._lock:
             source = self._name("sanitized")
@@ -118,9 +116,9 @@ class GreatExpectations:
             if not specs:
                 continue
             t = tables[key]
-            name = quote(dialect, t.name)
+            name = _quoted(dialect, t.name)
             if t.schema:
-                name = f"{quote(dialect, t.schema)}.{name}"
+                name = f"{_quoted(dialect, t.schema)}.{name}"
             columns = sorted({c for spec in specs for c in _columns_of(spec)})
             odd = [c for c in columns if not _bare(dialect, c)]
             asked = specs
@@ -140,7 +138,7 @@ class GreatExpectations:
                     # UndefinedColumn that passed as `0 NULLs`): quoted by us, and every
                     # column under a plain alias
                     alias = {c: f"c{i}" for i, c in enumerate(columns)}
-                    picked = ", ".join(f"{quote(dialect, c)} AS {a}" for c, a in alias.items())
+                    picked = ", ".join(f"{_quoted(dialect, c)} AS {a}" for c, a in alias.items())
                     query = f"SELECT {picked or '*'} FROM {name}"
                     asset = ds.add_query_asset(self._name("table"), query=query)
                     asked = [_aliased(spec, alias) for spec in specs]
@@ -187,6 +185,19 @@ def _aliased(spec: Expectation, alias: Mapping[str, str]) -> Expectation:
     if "column_list" in kwargs:
         kwargs["column_list"] = [alias[str(c)] for c in kwargs["column_list"]]
     return replace(spec, kwargs=MappingProxyType(kwargs))
+
+
+def _quoted(dialect: str, name: str) -> str:
+    """``name`` quoted for a query GE runs. A `%` is written without a `%` in PostgreSQL
+    (`U&"pct\\0025"`): SQLAlchemy doubles it for psycopg's placeholders, and psycopg, given
+    no parameters, sent `"pct%%"` as it was (`UndefinedTable`, every check of the table
+    failed). MySQL has no such spelling; its `%` goes through as it is."""
+    from sanitizer.db.ddl import quote
+
+    if dialect != "postgresql" or "%" not in name:
+        return quote(dialect, name)
+    body = name.replace("\\", "\\\\").replace('"', '""').replace("%", "\\0025")
+    return f'U&"{body}"'
 
 
 def _bare(dialect: str, name: str) -> bool:
