@@ -587,33 +587,18 @@ def test_the_area_code_before_a_number_is_masked_with_it(
     assert not phonenumbers.is_valid_number(phonenumbers.parse(fake.replace("\n", " "), "DE"))
 
 
-# the regions a probe's run read text in: fakes of 10 digits ring in some of them written
-# nationally, so the phone mask writes them with their country code
-_PROBE_DIAL = tuple(
-    sorted(
-        [
-            "US",
-            "GB",
-            "DE",
-            "FR",
-            "ES",
-            "IT",
-            "NL",
-            "PL",
-            "RU",
-            "JP",
-            "CN",
-            "KR",
-            "IN",
-            "BR",
-            "MX",
-            "TR",
-            "SE",
-            "AR",
-            "SA",
-        ]
+def _probe_context() -> MaskContext:
+    """A US scrub rule's context in a run that read text in 19 regions (a probe's): fakes of
+    10 digits ring in some of them written nationally, so the phone mask writes them with
+    their country code."""
+    regions = "US GB DE FR ES IT NL PL RU JP CN KR IN BR MX TR SE AR SA"
+    return MaskContext(
+        secret=SECRET,
+        pools=POOLS,
+        region="US",
+        options=MappingProxyType({}),
+        dial=tuple(sorted(regions.split(" "))),
     )
-)
 
 
 @pytest.mark.parametrize(
@@ -624,16 +609,7 @@ def test_a_json_number_stays_a_json_number(document: str) -> None:
     with its country code) and `[6502530000]` became `+1 [8260928071]`: no JSON any more."""
     import json
 
-    ctx = MaskContext(
-        secret=SECRET,
-        pools=POOLS,
-        region="US",
-        options=MappingProxyType({}),
-        # the probe's run read text in 19 regions: fakes of 10 digits ring in some of them
-        # written nationally, so the mask writes them with their country code
-        dial=_PROBE_DIAL,
-    )
-    out = mask_scrub(pl.Series([document]), ctx).item()
+    out = mask_scrub(pl.Series([document]), _probe_context()).item()
     assert out != document
     assert json.dumps(json.loads(out)).count(",") == json.dumps(json.loads(document)).count(",")
 
@@ -642,13 +618,7 @@ def test_a_json_number_is_told_by_the_pieces_of_its_own_text_only() -> None:
     """The pieces before and after a number are those of its own text: a text ending in `[`
     does not make the next text's leading number a JSON number (each text of a batch is
     masked as it would be alone)."""
-    ctx = MaskContext(
-        secret=SECRET,
-        pools=POOLS,
-        region="US",
-        options=MappingProxyType({}),
-        dial=_PROBE_DIAL,
-    )
+    ctx = _probe_context()
     texts = ["see [", "6502530000] is it", '{"phone": 6502530000}', "call 6502530000, ok"]
     together = mask_scrub(pl.Series(texts), ctx).to_list()
     alone = [mask_scrub(pl.Series([t]), ctx).item() for t in texts]
