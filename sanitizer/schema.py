@@ -39,6 +39,9 @@ class ColumnInfo:
         enum_values: the allowed values of an enum column.
         autoincrement: a primary key the database numbers.
         max_int: the largest value of an integer type narrower than 64 bits, else None.
+        unique_prefix: where a unique index covers only the column's first N characters
+            (a MySQL/MariaDB prefix index, `UNIQUE KEY (email(40))`), that N: values must
+            differ there, not only somewhere.
     """
 
     name: str
@@ -49,6 +52,7 @@ class ColumnInfo:
     enum_values: tuple[str, ...] = ()
     autoincrement: bool = False
     max_int: int | None = None
+    unique_prefix: int | None = None
 
 
 @dataclass(frozen=True)

@@ -410,3 +410,53 @@ def test_a_child_naming_its_parent_as_the_collation_compares_keeps_the_join(
     children = [v for (v,) in out.execute("SELECT nm FROM c ORDER BY id")]
     assert children[0] == children[1] and set(children) <= parents
     assert not parents & {"José Ruiz", "Zoë Müller"}
+
+
+def test_a_unique_prefix_index_holds_in_the_copy_and_after_restore(
+    mysql_server: ScratchServer, tmp_path: Path
+) -> None:
+    """A probe: `UNIQUE KEY (email(12))` over 3,000 addresses. The fakes
+    (`james.smith.<hash>@…`) were unique whole but not in their first 12 characters:
+    `--target` failed adding the key, and the certified snapshot failed to restore. The
+    hash part now lies within the prefix, and the unique resolver compares prefixes. A
+    prefix too short for the hash is refused, naming the column."""
+    source = mysql_server.create()
+    rows = ",".join(f"({i}, 'user{i:05d}@mail.org')" for i in range(3000))
+    load_source(
+        mysql_server,
+        source,
+        "CREATE TABLE t (id int PRIMARY KEY, email text, UNIQUE KEY uq (email(12)))",
+        [f"INSERT INTO t VALUES {rows}"],
+    )
+    rules = write_rules(source, tmp_path / "rules", {"t": {"email": "email"}})
+    target = mysql_server.create()
+    store = tmp_path / "store"
+    base = ["run", "--source", source, "--rules", str(rules), "--store", str(store)]
+    r = run_cli(*base, "--target", target)
+    assert r.code == 0, r.output
+    r = run_cli(*base)
+    assert r.code == 0, r.output
+    restored = mysql_server.create()
+    latest = next(store.glob("*/latest"))
+    r = run_cli("restore", str(latest), "--target", restored)
+    assert r.code == 0, r.output
+    conn = mysql_server.connect(restored)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(DISTINCT LEFT(email, 12)), COUNT(*) FROM t")
+            assert cur.fetchone() == (3000, 3000)
+    finally:
+        conn.close()
+
+    short = mysql_server.create()
+    load_source(
+        mysql_server,
+        short,
+        "CREATE TABLE t (id int PRIMARY KEY, email text, UNIQUE KEY uq (email(8)))",
+        ["INSERT INTO t VALUES (1, 'a@mail.org')"],
+    )
+    rules = write_rules(short, tmp_path / "rules8", {"t": {"email": "email"}})
+    r = run_cli("run", "--source", short, "--rules", str(rules), "--store", str(tmp_path / "s8"))
+    assert r.code == 2, r.output
+    last = r.stderr.strip().splitlines()[-1]
+    assert "t.email" in last and "first 8 characters" in last, last

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -203,6 +204,14 @@ def schema_from_metadata(metadata: sa.MetaData, dialect_name: str = "default") -
     )
 
 
+def _prefix_length(index: Any, column: str) -> int | None:
+    """The prefix length a MySQL index gives ``column`` (`email(40)`), if any."""
+    length = (index.get("dialect_options") or {}).get("mysql_length")
+    if isinstance(length, dict):
+        length = length.get(column)
+    return int(length) if isinstance(length, int) and length > 0 else None
+
+
 def _no_two_alike(insp: sa.Inspector, schemas: list[str | None]) -> None:
     """Refuse tables whose keys are one: `"a"."b.c"` and `"a.b"."c"` are both `a.b.c` to
     rules, to SQLAlchemy's metadata and to a SQLite snapshot, where one of them vanished."""
@@ -250,11 +259,25 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
             uniques: list[tuple[str, ...]] = []
             for uc in insp.get_unique_constraints(table.name, schema=table.schema):
                 uniques.append(tuple(c for c in uc["column_names"] if c))
+            prefixes: dict[str, int] = {}
             for ix in insp.get_indexes(table.name, schema=table.schema):
                 cols = tuple(c for c in ix.get("column_names") or () if c)
                 if ix.get("unique") and cols and None not in (ix.get("column_names") or ()):
                     uniques.append(cols)
-            tables[key] = _table_info(table, engine.dialect, uniques, domains)
+                    if len(cols) == 1:
+                        length = _prefix_length(ix, cols[0])
+                        if length is not None:
+                            prefixes[cols[0]] = min(length, prefixes.get(cols[0], length))
+            info = _table_info(table, engine.dialect, uniques, domains)
+            if prefixes:
+                info = dataclasses.replace(
+                    info,
+                    columns=tuple(
+                        dataclasses.replace(c, unique_prefix=prefixes.get(c.name))
+                        for c in info.columns
+                    ),
+                )
+            tables[key] = info
     except SQLAlchemyError as e:
         raise SanitizeError(f"cannot read the source schema: {describe_db_error(e)}") from None
     if engine.dialect.name in ("mysql", "mariadb"):

@@ -29,12 +29,23 @@ def min_length(ctx: MaskContext) -> int:
     return 1 + SUFFIX_HEX + 1 + len(_domain(ctx))
 
 
+def _unique_prefix(ctx: MaskContext) -> int | None:
+    return ctx.column.unique_prefix if ctx.column is not None else None
+
+
 def _validate(ctx: MaskContext) -> None:
     limit = ctx.max_length
     if limit is not None and limit < min_length(ctx):
         raise ValueError(
             f"is {limit} characters long, too short for a masked email at {_domain(ctx)} "
             f"(needs {min_length(ctx)}); widen the column or use `redact`"
+        )
+    prefix = _unique_prefix(ctx)
+    if prefix is not None and prefix < 1 + SUFFIX_HEX:
+        raise ValueError(
+            f"has a unique index on its first {prefix} characters, too few to hold a masked "
+            f"email's {SUFFIX_HEX}-letter hash (needs {1 + SUFFIX_HEX}); lengthen the index's "
+            "prefix or drop the index in the copy's schema"
         )
 
 
@@ -84,6 +95,12 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
     name_budget = None
     if ctx.max_length is not None:
         name_budget = ctx.max_length - (1 + SUFFIX_HEX + 1 + len(domain))
+    prefix = _unique_prefix(ctx)
+    if prefix is not None:
+        # a unique index on the first `prefix` characters: the hash part goes within them,
+        # or fakes that share a first and last name collide there
+        budget = prefix - (1 + SUFFIX_HEX)
+        name_budget = budget if name_budget is None else min(name_budget, budget)
     first, last = _name_picks(hexes, ctx)
     frame = frame.with_columns(first=first, last=last)
     local = pl.concat_str([pl.col("first"), pl.lit("."), pl.col("last")])

@@ -56,6 +56,16 @@ def _hashes(series: pl.Series) -> np.ndarray:
     return series.hash(seed=_SEED).to_numpy()
 
 
+def _compared(col: ColumnPlan) -> Callable[[pl.Series], pl.Series]:
+    """What the column's unique index compares of a fake: all of it, or (a MySQL prefix
+    index, `UNIQUE KEY (email(40))`) its first characters, case folded as the default
+    collations fold them."""
+    prefix = col.column.unique_prefix
+    if prefix is None:
+        return lambda fakes: fakes
+    return lambda fakes: fakes.cast(pl.String).str.slice(0, prefix).str.to_lowercase()
+
+
 def find_overrides(
     batches: Callable[[], Iterator[pl.Series]], col: ColumnPlan, key: tuple[str, ...] = ()
 ) -> pl.DataFrame:
@@ -74,7 +84,8 @@ def find_overrides(
     """
     # these passes only find collisions: what the mask counts (`Tally`) is the clone's to say
     quiet = dataclasses.replace(col.ctx, tally=Tally())
-    parts = [_hashes(col.spec.fn(b, quiet)) for b in batches() if len(b)]
+    compared = _compared(col)
+    parts = [_hashes(compared(col.spec.fn(b, quiet))) for b in batches() if len(b)]
     if not parts:
         return pl.DataFrame(schema={"raw": pl.String, "masked": pl.String})
     taken = np.concatenate(parts)
@@ -87,7 +98,7 @@ def find_overrides(
     outs: list[pl.Series] = []
     dup_series = pl.Series(dup)
     for b in batches():
-        out = col.spec.fn(b, quiet)
+        out = compared(col.spec.fn(b, quiet))
         hit = out.hash(seed=_SEED).is_in(dup_series)
         raws.append(b.filter(hit))
         outs.append(out.filter(hit))
@@ -103,7 +114,7 @@ def find_overrides(
             break
         ctx = dataclasses.replace(quiet, salt=str(salt))
         new = col.spec.fn(losers, ctx)
-        h = _hashes(new)
+        h = _hashes(compared(new))
         pos = np.searchsorted(taken_sorted, h)
         clash = (pos < len(taken_sorted)) & (
             taken_sorted[np.minimum(pos, len(taken_sorted) - 1)] == h
