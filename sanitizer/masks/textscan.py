@@ -126,7 +126,8 @@ def _unescape(match: re.Match[str]) -> str:
 
 def reveal(texts: pl.Series) -> pl.Series:
     """The texts with the escapes that hide an address or a number written out (see
-    `_HIDING`); texts without one come back as they are, NULL stays NULL.
+    `_HIDING`), and addresses spelled out (`john [at] gmail [dot] com`, see `_SPELLED`)
+    written as addresses; texts without either come back as they are, NULL stays NULL.
 
     What scrub masks, scan judges and the leak check looks for is read from the revealed
     text: JSON kept as text with `"J\u00f6rg M\u00fcller"` or `"jo\u0040x.de"` in it went
@@ -135,11 +136,92 @@ def reveal(texts: pl.Series) -> pl.Series:
     """
     texts = texts.cast(pl.String)
     has = texts.str.contains_any(list(_HIDING), ascii_case_insensitive=True).fill_null(False)
-    if not has.any():
+    if has.any():
+        at = has.arg_true()
+        shown = [_ESCAPE.sub(_unescape, t) for t in texts.gather(at).to_list()]
+        texts = texts.scatter(at, pl.Series(shown, dtype=pl.String))
+    return _spelled_out(texts)
+
+
+# An address spelled out so that harvesters miss it and a person still reads it, as support
+# tickets and forum posts write them: `john [at] gmail [dot] com`, `jo(at)x.de`,
+# `j.doe {@} corp.fr`, `anna(punkt)weber(at)web(punkt)de`, `john dot smith at gmail dot com`.
+# Bracketed `at` takes plain or spelled dots; a bare ` at ` only with a spelled ` dot ` in
+# the domain (`look at index.html` is no address). Rust and Python regex alike.
+_SPELLED_AT = r"\s*[\[({<]\s*(?:at|@)\s*[\])}>]\s*"
+_SPELLED_DOT = r"\s*[\[({<]\s*(?:dot|punkt|point|punto)\s*[\])}>]\s*"
+_BARE_DOT = r"\s+(?:dot|punkt|point|punto)\s+"
+_WORD = r"[\w%+'-]+"
+_SPELLED = (
+    r"(?i)"
+    + _WORD
+    + r"(?:(?:\.|"
+    + _SPELLED_DOT
+    + r")"
+    + _WORD
+    + r")*"
+    + _SPELLED_AT
+    + _WORD
+    + r"(?:(?:\.|"
+    + _SPELLED_DOT
+    + r")"
+    + _WORD
+    + r")*(?:\.|"
+    + _SPELLED_DOT
+    + r")[^\W\d_]{2,63}\b"
+    + r"|"
+    + _WORD
+    + r"(?:(?:\.|"
+    + _BARE_DOT
+    + r")"
+    + _WORD
+    + r")*\s+at\s+"
+    + _WORD
+    + r"(?:(?:\.|"
+    + _BARE_DOT
+    + r")"
+    + _WORD
+    + r")*"
+    + _BARE_DOT
+    + r"[^\W\d_]{2,63}\b"
+)
+_SPELLED_RE = re.compile(_SPELLED)
+_SPELLED_SIGNS = [
+    "at]",
+    "at)",
+    "at}",
+    "at>",
+    "@]",
+    "@)",
+    "@}",
+    "@>",
+    " dot ",
+    " punkt ",
+    " point ",
+    " punto ",
+]
+_AT_OR_DOT = re.compile(
+    r"(?i)(?P<at>" + _SPELLED_AT + r"|\s+at\s+)|" + _SPELLED_DOT + "|" + _BARE_DOT
+)
+
+
+def _spelled_out(texts: pl.Series) -> pl.Series:
+    """`reveal`'s spelled-out addresses (`_SPELLED`) written as addresses: polars finds the
+    texts that hold one, Python rewrites only those."""
+    sign = texts.str.contains_any(_SPELLED_SIGNS, ascii_case_insensitive=True).fill_null(False)
+    if not sign.any():
         return texts
-    at = has.arg_true()
-    shown = [_ESCAPE.sub(_unescape, t) for t in texts.gather(at).to_list()]
+    maybe = sign.arg_true()
+    hold = texts.gather(maybe).str.contains(_SPELLED).fill_null(False)
+    if not hold.any():
+        return texts
+    at = maybe.filter(hold)
+    shown = [_SPELLED_RE.sub(_written, t) for t in texts.gather(at).to_list()]
     return texts.scatter(at, pl.Series(shown, dtype=pl.String))
+
+
+def _written(match: re.Match[str]) -> str:
+    return _AT_OR_DOT.sub(lambda m: "@" if m.group("at") else ".", match.group(0))
 
 
 def bytes_as_text(values: pl.Series) -> pl.Series:
