@@ -406,3 +406,64 @@ def test_a_fake_moved_to_north_america_fits_a_column_its_input_fitted(
     out = mask_phone(pl.Series("p", values), ctx)
     assert all(v.startswith("+1") and len(v) <= width for v in out.to_list()), out.to_list()
     assert safe_flags(number_keys(out, region)).to_list() == [True] * len(values)
+
+
+@pytest.mark.parametrize(
+    ("region", "numbers"),
+    [
+        ("BE", [32475123456, 475123456, 3222345678, 22345678]),
+        ("CH", [41791234567, 791234567, 41446681800, 446681800]),
+    ],
+)
+def test_a_number_column_of_a_country_moved_to_north_america_passes_its_check(
+    tmp_path: Path, region: str, numbers: list[int]
+) -> None:
+    """A probe: a BIGINT phone column of Belgian or Swiss numbers (with and without their
+    country code). Their fakes move to North America and a number column keeps their digits
+    only, `16651883012`; read in the column's region that was no number, so every run
+    failed phone_safe. The check reads such a value with its `+`: the run passes, and no
+    value published rings anywhere."""
+    from conftest import run_cli
+
+    db = tmp_path / "src.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, phone BIGINT)")
+        conn.executemany(
+            "INSERT INTO c VALUES (?, ?)", [*enumerate(numbers, 1), (len(numbers) + 1, None)]
+        )
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "c.yml").write_text(
+        f"version: 1\ntables:\n  c:\n    id: keep\n    phone: {{mask: phone, region: {region}}}\n"
+    )
+    run = run_cli(
+        "run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(tmp_path / "s")
+    )
+    assert run.code == 0, run.output
+    with sqlite3.connect(Path(run.stdout.strip().splitlines()[-1]) / "data.sqlite") as conn:
+        out = [r[0] for r in conn.execute("SELECT phone FROM c ORDER BY id")]
+    assert out[-1] is None and all(isinstance(v, int) for v in out[:-1])
+    assert not set(out) & set(numbers)
+    for value in out[:-1]:
+        assert not _rings_as_e164(str(value))
+        for read_in in (region, "US"):
+            with contextlib.suppress(phonenumbers.NumberParseException):
+                parsed = phonenumbers.parse(str(value), read_in)
+                assert not phonenumbers.is_valid_number(parsed), (value, read_in)
+
+
+def test_a_real_number_in_a_number_column_is_not_read_as_moved() -> None:
+    """Only eleven digits with a leading `1` are read with a `+`, and only where the
+    column's own reading has no safe space: a Belgian number stays Belgian (and unsafe), a
+    Chinese mobile in a Chinese column stays Chinese."""
+    from sanitizer.masks.phone import moved_keys
+
+    be = pl.Series([32475123456, 475123456, 16651883012], dtype=pl.Int64)
+    keys = moved_keys(be, number_keys(be.cast(pl.String), "BE"), "BE")
+    assert keys.to_list()[:2] == number_keys(be.cast(pl.String), "BE").to_list()[:2]
+    assert keys.to_list()[2].startswith("1:")
+    assert safe_flags(keys).to_list()[:2] == [False, False]
+    cn = pl.Series([13712345678, 13701234567], dtype=pl.Int64)
+    assert moved_keys(cn, number_keys(cn.cast(pl.String), "CN"), "CN").to_list() == (
+        number_keys(cn.cast(pl.String), "CN").to_list()
+    )

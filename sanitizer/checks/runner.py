@@ -21,7 +21,13 @@ from sanitizer.db import open_source
 from sanitizer.db.catalog import Table
 from sanitizer.db.source import SourceSnapshot, open_snapshot
 from sanitizer.faults import fault_point
-from sanitizer.masks.phone import key_groups, number_keys, region_for, safe_key_pattern
+from sanitizer.masks.phone import (
+    key_groups,
+    moved_keys,
+    number_keys,
+    region_for,
+    safe_key_pattern,
+)
 from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 from sanitizer.progress import Progress, SilentProgress
 from sanitizer.schema import Kind
@@ -58,7 +64,10 @@ class _PhoneColumn:
         self.error: str | None = None
 
     def add(self, text: pl.Series) -> None:
-        self.pending.append(number_keys(text, self.region).alias("number"))
+        keys = number_keys(text, self.region)
+        if self.col.column.kind in (Kind.INTEGER, Kind.DECIMAL):
+            keys = moved_keys(text, keys, self.region, self.col.ctx.dial)
+        self.pending.append(keys.alias("number"))
         self.rows += len(text)
         if sum(len(s) for s in self.pending) >= PHONE_CHUNK:
             self.flush()

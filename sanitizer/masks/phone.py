@@ -1799,6 +1799,35 @@ def key_groups(keys: pl.Series, dial: tuple[str, ...] = ()) -> set[tuple[Any, ..
     return {(int(cc), str(r), int(n)) for cc, r, n in rows if cc is not None}
 
 
+def moved_keys(
+    values: pl.Series, keys: pl.Series, region: str, dial: tuple[str, ...] = ()
+) -> pl.Series:
+    """`number_keys` of a number column's values as the mask wrote them there: a number of a
+    country with no known undialable space is moved to North America (`+1 665-188-3012`),
+    and a number column keeps only its digits (`16651883012`), which read in the column's
+    region is no number of it, so every Belgian or Swiss BIGINT column failed its check.
+    Such a value (eleven digits with a leading `1`, whose own reading has no safe space) is
+    read with its `+`; no value of those countries has eleven digits and a leading `1`."""
+    text = values.cast(pl.String)
+    at = (text.str.contains(r"^1\d{10}$") & keys.is_not_null()).fill_null(False).arg_true()
+    if not len(at):
+        return keys
+    found = keys.gather(at).str.extract_groups(r"^(\d+):([A-Z0-9]+):(\d*)$").struct.unnest()
+    found = found.with_columns(pl.col("3").str.len_chars())
+    unsafe = [g for g in key_groups(keys.gather(at), dial) if not has_safe_space(*g, dial)]
+    if not unsafe:
+        return keys
+    cc, r, n = pl.col("1").cast(pl.Int64), pl.col("2"), pl.col("3")
+    moved = found.select(
+        pl.any_horizontal([(cc == a) & (r == b) & (n == c) for a, b, c in unsafe])
+    ).to_series()
+    at = at.filter(moved.fill_null(False))
+    if not len(at):
+        return keys
+    plus = number_keys("+" + text.gather(at), region)
+    return keys.scatter(at, plus)
+
+
 def _parsed_keys(values: pl.Series, region: str) -> pl.DataFrame:
     """Per value: its key ``k`` (NULL if no phone number) and ``f``, whether it reads the
     same in every region (written with `+`/`00` and a country code that has a region).
