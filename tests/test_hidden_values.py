@@ -302,3 +302,62 @@ def test_the_leak_check_finds_an_address_spelled_out(tmp_path: Path) -> None:
     assert any("leak failed" in line and "tickets.body" in line for line in run.stderr.splitlines())
     assert not list((tmp_path / "s").glob("*/latest"))
     assert not [v for v in locals_ if v in run.output]
+
+
+ESCAPED_NUMBERS = [  # a text, and the national digits of the number in it
+    ("cb?tel=%2B4930123456&x=1", "30123456"),
+    ("tel%3A%2B4930901820", "30901820"),
+    ("cb?tel=%2B49%2030%20123456", "30123456"),
+    ("q=%2B1%20415%20555%202671&lang=en", "4155552671"),
+]
+
+
+def test_scrub_masks_numbers_percent_encoded_in_a_url() -> None:
+    """A probe: `tel=%2B4930123456` and `q=%2B1%20415%20555%202671` stayed as they were in a
+    scrubbed log line, and `%2030%20123456` lent its escape's `20` to the number (the fake
+    broke the escape, `%31…`). They are read decoded and masked with their escapes kept."""
+    from urllib.parse import unquote
+
+    from sanitizer.masks import MaskContext, Pools, get_mask
+
+    ctx = MaskContext(secret=b"k", pools=Pools(), region="DE")
+    texts = [t for t, _ in ESCAPED_NUMBERS]
+    out = get_mask("scrub").fn(pl.Series("t", texts), ctx).to_list()
+    for (before, digits), after in zip(ESCAPED_NUMBERS, out, strict=True):
+        assert re.sub(r"[0-9]", "", after) == re.sub(r"[0-9]", "", before)  # escapes kept
+        assert digits not in re.sub(r"\D", "", unquote(after)), (before, after)
+
+
+def test_the_leak_check_reads_numbers_percent_encoded(tmp_path: Path) -> None:
+    """Kept as it is, a log line with the row's number percent-encoded fails the run; scrubbed,
+    the run passes and the numbers are gone."""
+    numbers = [f"+49 30 {9018200 + i}" for i in range(30)]
+    db = tmp_path / "src.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE hits (id INTEGER PRIMARY KEY, phone TEXT, line TEXT)")
+        conn.executemany(
+            "INSERT INTO hits VALUES (?, ?, ?)",
+            [
+                (i, n, "GET /cb?tel=" + n.replace("+", "%2B").replace(" ", "%20") + "&ok=1")
+                for i, n in enumerate(numbers)
+            ],
+        )
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for line_rule, code in (("keep", 1), ("scrub", 0)):
+        (rules / "h.yml").write_text(
+            "version: 1\ntables:\n  hits:\n    id: keep\n"
+            f"    phone: {{mask: phone, region: DE}}\n    line: {line_rule}\n"
+        )
+        store = tmp_path / f"s-{line_rule}"
+        run = run_cli(
+            "run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(store)
+        )
+        assert run.code == code, run.output
+        assert not [n for n in numbers if n.split()[-1] in run.output]
+        leaked = [line for line in run.stderr.splitlines() if "leak failed" in line]
+        assert bool(leaked) == (line_rule == "keep") and all("hits.line" in x for x in leaked)
+    with sqlite3.connect(Path(run.stdout.strip().splitlines()[-1]) / "data.sqlite") as conn:
+        lines = [r[0] for r in conn.execute("SELECT line FROM hits")]
+    assert not [n for n in numbers if any(n.split()[-1] in line for line in lines)]
+    assert all(line.startswith("GET /cb?tel=%2B49%20") for line in lines), lines[:3]

@@ -60,6 +60,7 @@ from sanitizer.masks.textscan import (
     only_reserved_addresses,
     plain_separators,
     reveal,
+    unescaped_numbers,
 )
 from sanitizer.masks.vector import ascii_digits, digit_counts, reduce_per_value, string_buffers
 from sanitizer.pii import NOT_PHONE
@@ -154,7 +155,8 @@ def phone_runs(text: pl.Series, *, whole: bool, inside: bool) -> pl.DataFrame:
     """Rows and phone-looking strings: phone-shaped whole values, and runs inside text that the
     `scrub` mask would treat as phone numbers. A (row, run) pair may come twice (a number
     written twice in one text): `phone_key_frame` keeps one."""
-    frame = pl.DataFrame({"t": plain_separators(text.cast(pl.String))}).with_row_index("row")
+    shown = unescaped_numbers(plain_separators(text.cast(pl.String)))
+    frame = pl.DataFrame({"t": shown}).with_row_index("row")
     # every run kept below has at least MIN_NSN digits: texts with fewer hold none
     frame = frame.filter(pl.col("t").str.count_matches(r"\d") >= MIN_NSN)
     parts = []

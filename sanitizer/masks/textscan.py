@@ -564,6 +564,12 @@ def find_phones(text: str, regions: tuple[str, ...]) -> tuple[PhoneHit, ...]:
         text: one text.
         regions: ISO 3166 regions, most likely first.
     """
+    if "%" in text and _NUMBER_ESCAPE.search(text):
+        shown, where = _unescaped_numbers(text)
+        return tuple(
+            PhoneHit(where[h.start], where[h.end], h.region, h.valid)
+            for h in find_phones(shown, regions)
+        )
     matcher_cls, possible, _pn = _matcher_api()
     hits: list[PhoneHit] = []
     seen: list[tuple[int, int]] = []  # spans judged already, taken or not
@@ -589,6 +595,55 @@ def find_phones(text: str, regions: tuple[str, ...]) -> tuple[PhoneHit, ...]:
     hits = [_extend_left(text, h, hits, regions) for h in hits]
     hits.sort(key=lambda h: h.start)
     return tuple(hits)
+
+
+# A number in a URL's query or path, percent-encoded: `tel=%2B4930123456`,
+# `q=%2B1%20415%20555%202671`, `tel%3A%2B49…` (a callback URL, a referrer, a log line). Read
+# with these escapes decoded, it is found where it stands, escapes and all; the `phone`
+# mask decodes, masks and escapes it again. Unread, `%20123456` lent the escape's `20` to the
+# number and `%2B4930123456` stayed as it was.
+_NUMBER_ESCAPE = re.compile(r"%(?:2[0BbDdEeFf8-9]|3[Aa])(?=[\d%(+])|(?<=\d)%2[0DdEe]")
+# `_NUMBER_ESCAPE` for polars (no look-around; it only tells which texts hold one)
+_NUMBER_ESCAPE_RUST = r"%(?:2[0BbDdEeFf8-9]|3[Aa])[\d%(+]|\d%2[0DdEe]"
+_ESCAPED_CHARS = {
+    "20": " ",
+    "2b": "+",
+    "2d": "-",
+    "2e": ".",
+    "2f": "/",
+    "28": "(",
+    "29": ")",
+    "3a": ":",
+}
+_ANY_NUMBER_ESCAPE = re.compile(r"%(2[0BbDdEeFf8-9]|3[Aa])")
+
+
+def _unescaped_numbers(text: str) -> tuple[str, list[int]]:
+    """``text`` with the escapes numbers are written with decoded (`_ESCAPED_CHARS`), and
+    for each of its characters, and its end, the offset in ``text``."""
+    out: list[str] = []
+    where: list[int] = []
+    pos = 0
+    for m in _ANY_NUMBER_ESCAPE.finditer(text):
+        out.append(text[pos : m.start()])
+        where.extend(range(pos, m.start()))
+        out.append(_ESCAPED_CHARS[m.group(1).lower()])
+        where.append(m.start())
+        pos = m.end()
+    out.append(text[pos:])
+    where.extend(range(pos, len(text) + 1))
+    return "".join(out), where
+
+
+def unescaped_numbers(texts: pl.Series) -> pl.Series:
+    """``texts`` with the escapes of numbers in URLs decoded (`_unescaped_numbers`), where
+    they have one: what the leak check's number patterns read."""
+    has = texts.str.contains(_NUMBER_ESCAPE_RUST).fill_null(False)
+    if not has.any():
+        return texts
+    at = has.arg_true()
+    shown = [_unescaped_numbers(t)[0] for t in texts.gather(at).to_list()]
+    return texts.scatter(at, pl.Series(shown, dtype=pl.String))
 
 
 # digit groups just before a number, with what stands between a number's groups (a line
@@ -932,7 +987,10 @@ def candidate_mask(texts: pl.Series) -> pl.Series:
     for the whole batch in polars. A text it leaves out is one `find_phones` finds nothing
     in (``loyalty card 123456, after 5pm`` has seven digits but no run of seven), so the
     per-text matcher only sees texts where it may find something."""
-    return texts.str.contains(_LONG_DIGIT_RUN).fill_null(False).alias(texts.name)
+    found = texts.str.contains(_LONG_DIGIT_RUN).fill_null(False)
+    # or digits between escapes (`%2B1%20415%20555%202671`: no run of seven as written)
+    escaped = texts.str.contains(r"%(?:2[0BbDdEeFf8-9]|3[Aa])\d").fill_null(False)
+    return (found | escaped).alias(texts.name)
 
 
 # `MIN_PHONE_DIGITS` digits with only `_DIGIT_RUN`'s separators between them: they are in one
