@@ -234,6 +234,14 @@ def decimal_digits(values: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
+def _run_starts(keys: pl.Series) -> np.ndarray:
+    """Per position of a non-empty ``keys``: whether a run of equal consecutive keys starts
+    there (the first, and after a different key; a NULL key starts a run of its own)."""
+    change: np.ndarray = (keys != keys.shift(1)).fill_null(True).to_numpy()
+    change[0] = True
+    return change
+
+
 def join_runs(keys: pl.Series, parts: pl.Series) -> tuple[pl.Series, pl.Series]:
     """For each run of equal consecutive ``keys``: its key, and its ``parts`` joined into
     one string (NULL parts left out). What ``group_by(keys, maintain_order=True)
@@ -243,9 +251,7 @@ def join_runs(keys: pl.Series, parts: pl.Series) -> tuple[pl.Series, pl.Series]:
     n = len(keys)
     if n == 0:
         return keys, parts.cast(pl.String)
-    change = (keys != keys.shift(1)).fill_null(True).to_numpy()
-    change[0] = True
-    starts = np.flatnonzero(change)
+    starts = np.flatnonzero(_run_starts(keys))
     offsets = pa.array(np.append(starts, n).astype(np.int64))
     lists = pa.LargeListArray.from_arrays(offsets, _large_string(parts))
     joined = pl.Series(parts.name, lists).list.join("", ignore_nulls=True)
@@ -260,6 +266,5 @@ def rank_in_runs(keys: pl.Series) -> pl.Series:
     idx = np.arange(n, dtype=np.int64)
     if n == 0:
         return pl.Series(idx)
-    change = (keys != keys.shift(1)).fill_null(True).to_numpy()
-    starts = np.maximum.accumulate(np.where(change, idx, 0))
+    starts = np.maximum.accumulate(np.where(_run_starts(keys), idx, 0))
     return pl.Series(idx - starts)
