@@ -84,6 +84,27 @@ def test_an_address_spelled_out_is_read_as_an_address(text: str, shown: str) -> 
     assert reveal(pl.Series([text])).to_list() == [shown]
 
 
+WIDE = [
+    ("john．smith＠gmail．com", "john.smith@gmail.com"),
+    ("ｊｏｈｎ＠ｇｍａｉｌ．ｃｏｍ", "john@gmail.com"),
+    ("メールはtaro。yamada@docomo。ne。jpまで。", "メールはtaro.yamada@docomo.ne.jpまで。"),
+    ("write a\u200bb@gmail.com", "write ab@gmail.com"),
+    ("jo\u00adhn@gmail.com", "john@gmail.com"),
+    ("明日。@mention です。", "明日。@mention です。"),
+    ("price．100 @ 5", "price．100 @ 5"),
+]
+
+
+@pytest.mark.parametrize(("text", "shown"), WIDE)
+def test_an_address_with_wide_dots_or_invisible_characters_is_read_plain(
+    text: str, shown: str
+) -> None:
+    """A probe: `john．smith＠gmail．com` (an input method's full-width dots) came out of scrub
+    as `john．smith@gmail．com`, and `jo\u00adhn@gmail.com` as `jo` and a fake: a person
+    reads both as the address."""
+    assert reveal(pl.Series([text])).to_list() == [shown]
+
+
 def test_words_that_only_look_spelled_stay() -> None:
     texts = [
         "look at index.html",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -140,7 +141,42 @@ def reveal(texts: pl.Series) -> pl.Series:
         at = has.arg_true()
         shown = [_ESCAPE.sub(_unescape, t) for t in texts.gather(at).to_list()]
         texts = texts.scatter(at, pl.Series(shown, dtype=pl.String))
-    return _spelled_out(texts)
+    return _spelled_out(_wide_addresses(texts))
+
+
+# An address typed with an input method's full-width dots (`john．smith＠gmail．com`; the
+# `＠` is an escape above), Japanese full stops (`taro。yamada@docomo。ne。jp`), or with
+# invisible characters inside (a zero-width space or a soft hyphen, pasted from a web page):
+# a person reads it as the address, the patterns read no address or half of one.
+_WIDE_DOTS = "．｡。"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\u00ad"
+_WIDE_ADDRESS = re.compile(
+    "[\\w.+%\\-" + _WIDE_DOTS + _INVISIBLE + "]+@[\\w.\\-" + _WIDE_DOTS + _INVISIBLE + "]*\\w"
+)
+_TO_DOT = str.maketrans({ch: "." for ch in _WIDE_DOTS} | {ch: None for ch in _INVISIBLE})
+
+
+def _wide_addresses(texts: pl.Series) -> pl.Series:
+    """`reveal`'s addresses written with wide dots or invisible characters, written plain
+    (`_WIDE_ADDRESS`, NFKC); only texts with an `@` and one of those characters are read."""
+    odd = texts.str.contains_any(list(_WIDE_DOTS + _INVISIBLE)).fill_null(False)
+    odd = odd & texts.str.contains("@", literal=True).fill_null(False)
+    if not odd.any():
+        return texts
+    at = odd.arg_true()
+    shown = [_WIDE_ADDRESS.sub(_plain_address, t) for t in texts.gather(at).to_list()]
+    return texts.scatter(at, pl.Series(shown, dtype=pl.String))
+
+
+def _plain_address(match: re.Match[str]) -> str:
+    span = match.group(0)
+    if not any(ch in span for ch in _WIDE_DOTS + _INVISIBLE):
+        return span
+    plain = unicodedata.normalize("NFKC", span).translate(_TO_DOT)
+    return plain if _LOOKS_ADDRESS.fullmatch(plain) else span
+
+
+_LOOKS_ADDRESS = re.compile(r"[\w.+%\-]*[^\W_]@(?:[^\W_][\w\-]*\.)+[^\W\d_]{2,63}")
 
 
 # An address spelled out so that harvesters miss it and a person still reads it, as support
