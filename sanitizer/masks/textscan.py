@@ -136,12 +136,19 @@ def reveal(texts: pl.Series) -> pl.Series:
     characters stay escaped) and means the same document.
     """
     texts = texts.cast(pl.String)
-    has = texts.str.contains_any(list(_HIDING), ascii_case_insensitive=True).fill_null(False)
+    # one pass over every text for what any of the three readings starts from (they each
+    # took one of their own, and together a tenth of scrub's time); then only those
+    odd = texts.str.contains(_MAY_HIDE).fill_null(False)
+    if not odd.any():
+        return texts
+    at = odd.arg_true()
+    some = texts.gather(at)
+    has = some.str.contains_any(list(_HIDING), ascii_case_insensitive=True).fill_null(False)
     if has.any():
-        at = has.arg_true()
-        shown = [_ESCAPE.sub(_unescape, t) for t in texts.gather(at).to_list()]
-        texts = texts.scatter(at, pl.Series(shown, dtype=pl.String))
-    return _spelled_out(_wide_addresses(texts))
+        where = has.arg_true()
+        shown = [_ESCAPE.sub(_unescape, t) for t in some.gather(where).to_list()]
+        some = some.scatter(where, pl.Series(shown, dtype=pl.String))
+    return texts.scatter(at, _spelled_out(_wide_addresses(some)))
 
 
 # An address typed with an input method's full-width dots (`john．smith＠gmail．com`; the
@@ -222,6 +229,12 @@ _SPELLED = (
     + r"[^\W\d_]{2,63}\b"
 )
 _SPELLED_RE = re.compile(_SPELLED)
+# what any text that `reveal` rewrites holds: an escape of `_HIDING`, a wide dot or an
+# invisible character (`_wide_addresses`), a sign of `_SPELLED_SIGNS` (spaces as `\s`)
+_MAY_HIDE = (
+    r"(?i)\\u|%40|&|\uff20|[．｡。\u200b-\u200d\u2060\u00ad]"
+    r"|(?:at|@)[\])}>]|\s(?:dot|punkt|point|punto)\s"
+)
 _SPELLED_SIGNS = [
     "at]",
     "at)",
