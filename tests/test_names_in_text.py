@@ -188,3 +188,64 @@ def test_names_with_endings_honorifics_and_hyphens_leave_other_tables_text(
         strict=True,
     ):
         assert body.endswith(ending), (body, ending)
+
+
+SPELLED_PEOPLE = [
+    ("Jürgen", "Müller"),
+    ("Björn", "Großmann"),
+    ("Søren", "Ødegård"),
+    ("Jan", "Kowalski"),
+    ("Anna", "Kowalska"),
+    ("Piotr", "Nowak"),
+    ("Сергей", "Иванов"),
+]
+SPELLED_TICKETS = [  # a ticket, and the name in it as written there
+    ("Gespräch mit Juergen Mueller", ["Juergen", "Mueller"]),
+    ("Herr Grossmann rief an", ["Grossmann"]),
+    ("Bjoern ringte", ["Bjoern"]),
+    ("Ring til Soeren Oedegaard", ["Soeren", "Oedegaard"]),
+    ("Rozmawiałem z panem Kowalskim i Kowalskiego bratem", ["Kowalskim", "Kowalskiego"]),
+    ("List od pani Kowalskiej", ["Kowalskiej"]),
+    ("Zadzwoń do Nowaka albo daj Nowakowi znać", ["Nowaka", "Nowakowi"]),
+    ("разговор с Ивановым", ["Ивановым"]),
+]
+
+
+def test_names_transliterated_or_declined_leave_other_tables_text(tmp_path: Path) -> None:
+    """A probe: `Juergen Mueller`, `Grossmann`, `Oedegaard` (the customer's `Jürgen Müller`,
+    `Großmann`, `Ødegård` typed without their letters) and the declined `Kowalskiego`,
+    `Kowalskiej`, `Nowakowi`, `Ивановым` kept the customer's name in scrubbed tickets."""
+    db = tmp_path / "src.db"
+    con = sqlite3.connect(db)
+    con.execute(
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, "
+        "full_name TEXT)"
+    )
+    con.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, body TEXT)")
+    con.executemany(
+        "INSERT INTO people VALUES (?, ?, ?, ?)",
+        [(i, f, la, f"{f} {la}") for i, (f, la) in enumerate(SPELLED_PEOPLE)],
+    )
+    con.executemany(
+        "INSERT INTO tickets VALUES (?, ?)", [(i, t) for i, (t, _) in enumerate(SPELLED_TICKETS)]
+    )
+    con.commit()
+    con.close()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(RULES)
+    r = run_cli(
+        "run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(tmp_path / "s")
+    )
+    assert r.code == 0, r.output
+    out = sqlite3.connect(Path(r.stdout.strip().splitlines()[-1]) / "data.sqlite")
+    bodies = [b for (b,) in out.execute("SELECT body FROM tickets ORDER BY id")]
+    out.close()
+    left = [
+        (b, n)
+        for b, (_, names) in zip(bodies, SPELLED_TICKETS, strict=True)
+        for n in names
+        if n in b
+    ]
+    assert not left, left
+    assert bodies[1].startswith("Herr ") and bodies[1].endswith(" rief an"), bodies[1]

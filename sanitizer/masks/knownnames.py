@@ -85,6 +85,36 @@ class KnownNames:
         return len(self.first) + len(self.last)
 
 
+# How German, Danish and Norwegian names are written without their letters (`Müller` as
+# `Mueller`, `Großmann` as `Grossmann`, `Ødegård` as `Oedegaard`): a ticket typed on
+# another keyboard names the customer so. Folding alone reads `Muller` and `Grosmann`.
+_TRANSLIT_FROM = ["ü", "ö", "ä", "ß", "ø", "æ", "å"]
+_TRANSLIT_TO = ["ue", "oe", "ae", "ss", "oe", "ae", "aa"]
+
+
+# Endings of declined Slavic family names and what the nominative has instead (Polish
+# `-skiego`, `-skiej`, `-skim`, `-ską` of `-ski`/`-ska`; a consonant stem's `-a`, `-owi`, `-iem`,
+# `-em`, `-u`; Russian `-ым`, `-ой`, `-а`, `-у`, `-е` of `-ов`/`-ин`/`-ова`)
+_DECLINED = [
+    (r"iego$", "i"),
+    (r"iej$", "a"),
+    (r"im$", "i"),
+    (r"ą$", "a"),
+    (r"(?:owi|iem|em|a|u|e)$", ""),
+    (r"(?:ым|ом|ой|у|а|е)$", ""),
+    (r"ой$", "а"),
+    (r"ую$", "ая"),
+]
+
+
+def transliterated(words: pl.Series) -> pl.Series:
+    """The words (lower-cased) that `_TRANSLIT_FROM` letters are in, written with
+    `_TRANSLIT_TO` instead; the others are left out."""
+    lowered = words.cast(pl.String).str.to_lowercase()
+    has = lowered.str.contains_any(_TRANSLIT_FROM).fill_null(False)
+    return lowered.filter(has).str.replace_many(_TRANSLIT_FROM, _TRANSLIT_TO)
+
+
 def tokens_of(values: pl.Series, mask: str) -> tuple[pl.Series, pl.Series]:
     """(first-name tokens, family-name tokens) of a batch of a name column's values."""
     clean = values.cast(pl.String).drop_nulls().str.strip_chars()
@@ -106,6 +136,7 @@ def build_known_names(batches: Iterable[tuple[str, str, pl.Series]], secret: byt
     first_locale = last_locale = ""
     for mask, locale, values in batches:
         f, la = tokens_of(values, mask)
+        f, la = pl.concat([f, transliterated(f)]), pl.concat([la, transliterated(la)])
         if len(f):
             firsts.append(name_keys(f, secret).unique())
             first_locale = first_locale or locale
@@ -147,7 +178,17 @@ def _stems(distinct: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("s").str.len_chars() >= 2)
         .with_columns(r=pl.col("s"))
     )
-    frames = [whole, possessive, genitive, parts]
+    # `Müller` in a ticket, `Mueller` in the column: the word's transliteration too
+    written = distinct.filter(w.str.to_lowercase().str.contains_any(_TRANSLIT_FROM))
+    translit = written.select("w", s=transliterated(written.get_column("w")), r=w)
+    # a Slavic family name declined (`z panem Kowalskiego`, `pani Kowalskiej`, `Nowakowi`,
+    # `с Ивановым`): its nominative
+    long = distinct.filter(w.str.len_chars() >= 5)
+    declined = [
+        long.filter(w.str.contains(ending)).select("w", s=w.str.replace(ending, base), r=w)
+        for ending, base in _DECLINED
+    ]
+    frames = [whole, possessive, genitive, parts, translit, *declined]
     runs = distinct.filter(w.str.contains(_UNSPACED_RUN) & (w.str.len_chars() > 2))
     if runs.height:
         stretches = [
@@ -196,7 +237,8 @@ def known_name_hits(texts: pl.Series, known: KnownNames, secret: bytes) -> pl.Da
         ]
     )
     hits = words.join(forms, on="w", how="inner")
-    return hits.select("i", pl.col("r").alias("w"), "s", "kind").unique(maintain_order=True)
+    hits = hits.select("i", pl.col("r").alias("w"), "s", "kind")
+    return hits.unique(subset=["i", "w"], keep="first", maintain_order=True)  # one name a word
 
 
 def _is_cjk(word: str) -> bool:

@@ -400,11 +400,12 @@ def replace_known_names(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
     fixes = []
     affected = text.join(by_piece, left_on="_j", right_on="i", how="inner")
     for rec in affected.iter_rows(named=True):
-        # `Müller's` -> the fake of `Müller`, with its `'s`
+        # `Müller's` -> the fake of `Müller`, with its `'s`; a word the name is not the start
+        # of (`Kowalskiej` of `Kowalska`, `Mueller` of `Müller`) -> the fake alone
         mapping = {
-            w: fakes[s] + w[len(s) :]
+            w: fakes[s] + w[len(s) :] if w.startswith(s) else fakes[s]
             for w, s in zip(rec["w"], rec["s"], strict=True)
-            if fakes.get(s) and w.startswith(s)
+            if fakes.get(s)
         }
         fixes.append((rec["i"], rec["k"], substitute_words(rec["out"], mapping)))
     fix_frame = pl.DataFrame(
