@@ -36,6 +36,7 @@ from sanitizer.masks.textscan import (
     candidate_mask,
     extract_emails,
     find_phones,
+    form_spaced,
     only_reserved_addresses,
     replace_emails,
     reveal,
@@ -335,7 +336,7 @@ def _mask_pieces(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
     phones = pieces.filter(kind == PHONE).select("s", "region").unique()
     for (region,), group in phones.group_by("region"):
         values = group.get_column("s")
-        masked = mask_phone(
+        masked = _mask_numbers(
             values, sub_context(ctx, region=str(region), options=_phone_options(ctx))
         )
         phone_maps.append(group.with_columns(phone_out=masked))
@@ -355,6 +356,19 @@ def _mask_pieces(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
         .otherwise(pl.col("s"))
     ).drop("json_number")
     return replace_known_names(replace_row_names(pieces, ctx), ctx)
+
+
+def _mask_numbers(values: pl.Series, ctx: MaskContext) -> pl.Series:
+    """`mask_phone` of numbers found in text; one cut out of a form-encoded value
+    (`0151+23456789`, a `+` for each space) is masked as written with spaces, and its fake
+    written with a `+` for each space again."""
+    spaced = form_spaced(values)
+    out = mask_phone(spaced, ctx)
+    if spaced is values:
+        return out
+    form = (spaced != values).fill_null(False).arg_true()
+    again = out.gather(form).str.replace_all(" ", "+", literal=True)
+    return out.scatter(form, again)
 
 
 def _json_number() -> pl.Expr:

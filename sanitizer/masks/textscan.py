@@ -613,12 +613,13 @@ def find_phones(text: str, regions: tuple[str, ...]) -> tuple[PhoneHit, ...]:
         text: one text.
         regions: ISO 3166 regions, most likely first.
     """
-    if "%" in text and _NUMBER_ESCAPE.search(text):
+    if ("%" in text and _NUMBER_ESCAPE.search(text)) or ("=" in text and _FORM_PLUS.search(text)):
         shown, where = _unescaped_numbers(text)
-        return tuple(
-            PhoneHit(where[h.start], where[h.end], h.region, h.valid)
-            for h in find_phones(shown, regions)
-        )
+        if shown != text:
+            return tuple(
+                PhoneHit(where[h.start], where[h.end], h.region, h.valid)
+                for h in find_phones(shown, regions)
+            )
     matcher_cls, possible, _pn = _matcher_api()
     hits: list[PhoneHit] = []
     seen: list[tuple[int, int]] = []  # spans judged already, taken or not
@@ -667,32 +668,58 @@ _ESCAPED_CHARS = {
 _ANY_NUMBER_ESCAPE = re.compile(r"%(2[0BbDdEeFf8-9]|3[Aa])")
 
 
+# In a form-encoded value (a query string, a POST body: `?tel=0151+23456789`,
+# `&q=%2B49+30+901820`) a `+` is a space: between digits it parts a number's groups.
+_FORM_VALUE = re.compile(r"(?:^|[?&;\s])[^=&\s#?;]*=([^&\s#;]*)")
+_FORM_SPACE = re.compile(r"(?<=\d)\+(?=\d)")
+_FORM_PLUS = re.compile(r"=[^&\s#;]*\d\+\d")
+
+
 def _unescaped_numbers(text: str) -> tuple[str, list[int]]:
-    """``text`` with the escapes numbers are written with decoded (`_ESCAPED_CHARS`), and
-    for each of its characters, and its end, the offset in ``text``."""
+    """``text`` with the escapes numbers are written with decoded (`_ESCAPED_CHARS`) and the
+    `+` of a form-encoded value between digits as a space, and for each of its characters,
+    and its end, the offset in ``text``."""
+    swaps = [
+        (m.start(), m.end(), _ESCAPED_CHARS[m.group(1).lower()])
+        for m in _ANY_NUMBER_ESCAPE.finditer(text)
+    ]
+    for value in _FORM_VALUE.finditer(text):
+        swaps += [(m.start(), m.end(), " ") for m in _FORM_SPACE.finditer(text, *value.span(1))]
     out: list[str] = []
     where: list[int] = []
     pos = 0
-    for m in _ANY_NUMBER_ESCAPE.finditer(text):
-        out.append(text[pos : m.start()])
-        where.extend(range(pos, m.start()))
-        out.append(_ESCAPED_CHARS[m.group(1).lower()])
-        where.append(m.start())
-        pos = m.end()
+    for start, end, shown in sorted(swaps):
+        out.append(text[pos:start])
+        where.extend(range(pos, start))
+        out.append(shown)
+        where.append(start)
+        pos = end
     out.append(text[pos:])
     where.extend(range(pos, len(text) + 1))
     return "".join(out), where
 
 
+def form_spaced(values: pl.Series) -> pl.Series:
+    """Numbers cut out of a form-encoded value (`0151+23456789`) with their `+` between
+    digits as the spaces they are, to be read or masked as numbers; the rest as they are."""
+    form = values.str.contains(r"\d\+\d").fill_null(False)
+    if not form.any():
+        return values
+    at = form.arg_true()
+    spaced = [_FORM_SPACE.sub(" ", v) for v in values.gather(at).to_list()]
+    return values.clone().scatter(at, pl.Series(spaced, dtype=pl.String))  # (in place)
+
+
 def unescaped_numbers(texts: pl.Series) -> pl.Series:
-    """``texts`` with the escapes of numbers in URLs decoded (`_unescaped_numbers`), where
-    they have one: what the leak check's number patterns read."""
-    has = texts.str.contains(_NUMBER_ESCAPE_RUST).fill_null(False)
+    """``texts`` with the escapes of numbers in URLs decoded and the `+` of form-encoded
+    values as spaces (`_unescaped_numbers`), where they have one: what the leak check's
+    number patterns read."""
+    has = texts.str.contains(_NUMBER_ESCAPE_RUST + r"|=[^&\s#;]*\d\+\d").fill_null(False)
     if not has.any():
         return texts
     at = has.arg_true()
     shown = [_unescaped_numbers(t)[0] for t in texts.gather(at).to_list()]
-    return texts.scatter(at, pl.Series(shown, dtype=pl.String))
+    return texts.clone().scatter(at, pl.Series(shown, dtype=pl.String))  # (in place)
 
 
 # digit groups just before a number, with what stands between a number's groups (a line
@@ -1038,7 +1065,8 @@ def candidate_mask(texts: pl.Series) -> pl.Series:
     per-text matcher only sees texts where it may find something."""
     found = texts.str.contains(_LONG_DIGIT_RUN).fill_null(False)
     # or digits between escapes (`%2B1%20415%20555%202671`: no run of seven as written)
-    escaped = texts.str.contains(r"%(?:2[0BbDdEeFf8-9]|3[Aa])\d").fill_null(False)
+    escaped = texts.str.contains(r"%(?:2[0BbDdEeFf8-9]|3[Aa])\d|=[^&\s#;]*\d\+\d")
+    escaped = escaped.fill_null(False)
     return (found | escaped).alias(texts.name)
 
 
