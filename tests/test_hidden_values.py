@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ScratchServer, run_cli
+from conftest import CliResult, ScratchServer, run_cli
 
 from sanitizer.masks.textscan import bytes_as_text, reveal
 
@@ -294,14 +294,21 @@ def _spelled_source(path: Path) -> tuple[str, list[str]]:
     return f"sqlite:///{path}", locals_
 
 
-def test_scrub_masks_addresses_spelled_out(tmp_path: Path) -> None:
+def _run_spelled(tmp_path: Path, body: str) -> tuple[CliResult, list[str]]:
+    """`run` over `_spelled_source` with the tickets' body masked by ``body``."""
     source, locals_ = _spelled_source(tmp_path / "src.db")
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "t.yml").write_text(
-        "version: 1\ntables:\n  tickets:\n    id: keep\n    email: email\n    body: scrub\n"
+        f"version: 1\ntables:\n  tickets:\n    id: keep\n    email: email\n    body: {body}\n"
     )
-    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    return run_cli(
+        "run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s")
+    ), locals_
+
+
+def test_scrub_masks_addresses_spelled_out(tmp_path: Path) -> None:
+    run, locals_ = _run_spelled(tmp_path, "scrub")
     assert run.code == 0, run.output
     conn = sqlite3.connect(Path(run.stdout.strip().splitlines()[-1]) / "data.sqlite")
     bodies = [r[0] for r in conn.execute("SELECT body FROM tickets ORDER BY id")]
@@ -312,13 +319,7 @@ def test_scrub_masks_addresses_spelled_out(tmp_path: Path) -> None:
 
 def test_the_leak_check_finds_an_address_spelled_out(tmp_path: Path) -> None:
     """Kept as it is, a ticket that spells its customer's address fails the run."""
-    source, locals_ = _spelled_source(tmp_path / "src.db")
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "t.yml").write_text(
-        "version: 1\ntables:\n  tickets:\n    id: keep\n    email: email\n    body: keep\n"
-    )
-    run = run_cli("run", "--source", source, "--rules", str(rules), "--store", str(tmp_path / "s"))
+    run, locals_ = _run_spelled(tmp_path, "keep")
     assert run.code == 1, run.output
     assert any("leak failed" in line and "tickets.body" in line for line in run.stderr.splitlines())
     assert not list((tmp_path / "s").glob("*/latest"))

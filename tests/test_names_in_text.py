@@ -42,7 +42,11 @@ tables:
 """
 
 
-def test_names_of_every_script_leave_other_tables_text(tmp_path: Path) -> None:
+def _scrubbed_tickets(
+    tmp_path: Path, people: list[tuple[str, str, str]], tickets: list[str]
+) -> list[str]:
+    """Run `RULES` over a `people` table of (first, last, full name) rows and a `tickets`
+    table of texts; the published tickets' texts, in order."""
     db = tmp_path / "src.db"
     con = sqlite3.connect(db)
     con.execute(
@@ -51,10 +55,9 @@ def test_names_of_every_script_leave_other_tables_text(tmp_path: Path) -> None:
     )
     con.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, body TEXT)")
     con.executemany(
-        "INSERT INTO people VALUES (?, ?, ?, ?)",
-        [(i, f, la, f"{f} {la}") for i, (f, la) in enumerate(PEOPLE)],
+        "INSERT INTO people VALUES (?, ?, ?, ?)", [(i, *p) for i, p in enumerate(people)]
     )
-    con.executemany("INSERT INTO tickets VALUES (?, ?)", list(enumerate(TICKETS)))
+    con.executemany("INSERT INTO tickets VALUES (?, ?)", list(enumerate(tickets)))
     con.commit()
     con.close()
     rules = tmp_path / "rules"
@@ -67,6 +70,11 @@ def test_names_of_every_script_leave_other_tables_text(tmp_path: Path) -> None:
     out = sqlite3.connect(Path(r.stdout.strip().splitlines()[-1]) / "data.sqlite")
     bodies = [b for (b,) in out.execute("SELECT body FROM tickets ORDER BY id")]
     out.close()
+    return bodies
+
+
+def test_names_of_every_script_leave_other_tables_text(tmp_path: Path) -> None:
+    bodies = _scrubbed_tickets(tmp_path, [(f, la, f"{f} {la}") for f, la in PEOPLE], TICKETS)
     words = {w for b in bodies for w in b.split()}  # `שרה` is also inside `התקשרה` (she called)
     left = [w for f, la in PEOPLE for w in (f, la) if w in words]
     assert not left, f"{len(left)} names left in the tickets"
@@ -138,33 +146,8 @@ def test_names_with_endings_honorifics_and_hyphens_leave_other_tables_text(
     `山田太郎様` and `김민준님` kept the customer's name: the word as written (with its
     ending, hyphen or honorific) was not a known name. The name in it is replaced, the
     ending stays."""
-    db = tmp_path / "src.db"
-    con = sqlite3.connect(db)
-    con.execute(
-        "CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, "
-        "full_name TEXT)"
-    )
-    con.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, body TEXT)")
-    con.executemany(
-        "INSERT INTO people VALUES (?, ?, ?, ?)",
-        [
-            (i, f, la, full)
-            for i, ((f, la), full) in enumerate(zip(FORMS_PEOPLE, FORMS_PEOPLE_FULL, strict=True))
-        ],
-    )
-    con.executemany("INSERT INTO tickets VALUES (?, ?)", [(i, t) for i, (t, _) in enumerate(FORMS)])
-    con.commit()
-    con.close()
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "r.yml").write_text(RULES)
-    r = run_cli(
-        "run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(tmp_path / "s")
-    )
-    assert r.code == 0, r.output
-    out = sqlite3.connect(Path(r.stdout.strip().splitlines()[-1]) / "data.sqlite")
-    bodies = [b for (b,) in out.execute("SELECT body FROM tickets ORDER BY id")]
-    out.close()
+    people = [(f, la, full) for (f, la), full in zip(FORMS_PEOPLE, FORMS_PEOPLE_FULL, strict=True)]
+    bodies = _scrubbed_tickets(tmp_path, people, [t for t, _ in FORMS])
     left = [(b, n) for b, (_, names) in zip(bodies, FORMS, strict=True) for n in names if n in b]
     assert not left, left
     # the endings and the words around stay
@@ -215,32 +198,8 @@ def test_names_transliterated_or_declined_leave_other_tables_text(tmp_path: Path
     """A probe: `Juergen Mueller`, `Grossmann`, `Oedegaard` (the customer's `Jürgen Müller`,
     `Großmann`, `Ødegård` typed without their letters) and the declined `Kowalskiego`,
     `Kowalskiej`, `Nowakowi`, `Ивановым` kept the customer's name in scrubbed tickets."""
-    db = tmp_path / "src.db"
-    con = sqlite3.connect(db)
-    con.execute(
-        "CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, "
-        "full_name TEXT)"
-    )
-    con.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, body TEXT)")
-    con.executemany(
-        "INSERT INTO people VALUES (?, ?, ?, ?)",
-        [(i, f, la, f"{f} {la}") for i, (f, la) in enumerate(SPELLED_PEOPLE)],
-    )
-    con.executemany(
-        "INSERT INTO tickets VALUES (?, ?)", [(i, t) for i, (t, _) in enumerate(SPELLED_TICKETS)]
-    )
-    con.commit()
-    con.close()
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "r.yml").write_text(RULES)
-    r = run_cli(
-        "run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(tmp_path / "s")
-    )
-    assert r.code == 0, r.output
-    out = sqlite3.connect(Path(r.stdout.strip().splitlines()[-1]) / "data.sqlite")
-    bodies = [b for (b,) in out.execute("SELECT body FROM tickets ORDER BY id")]
-    out.close()
+    people = [(f, la, f"{f} {la}") for f, la in SPELLED_PEOPLE]
+    bodies = _scrubbed_tickets(tmp_path, people, [t for t, _ in SPELLED_TICKETS])
     left = [
         (b, n)
         for b, (_, names) in zip(bodies, SPELLED_TICKETS, strict=True)
