@@ -11,6 +11,7 @@ dialect is a `SanitizeError` naming table.column, raised before anything is writ
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sanitizer.db.catalog import Catalog, Column, Constraint, Index, Table
@@ -91,6 +92,13 @@ class TargetDDL:
     notes: list[str] = field(default_factory=list)
     created: list[tuple[str, str]] = field(default_factory=list)  # (kind, quoted name) to drop
     foreign_keys: list[tuple[str, str, str]] = field(default_factory=list)  # (table, ref, DDL)
+    # tables whose CHECKs are added without checking the copied rows (see `build_ddl`)
+    unchecked: set[str] = field(default_factory=set)
+
+
+# MariaDB checks every CHECK of a table whenever an ALTER rebuilds it: `/*M! … */` runs there
+# only (MySQL reads a comment, and checks the rows as before)
+MARIADB_UNCHECKED = "/*M! SET STATEMENT check_constraint_checks=0 FOR */ "
 
 
 class TypeGap(Exception):
@@ -102,6 +110,7 @@ def build_ddl(
     target: str,
     keys: list[str] | None = None,
     empty: frozenset[str] = frozenset(),
+    masked: Mapping[str, frozenset[str]] | None = None,
 ) -> TargetDDL:
     """The DDL to recreate ``keys`` (default: all) of ``catalog`` in a ``target`` database.
 
@@ -109,6 +118,11 @@ def build_ddl(
         empty: tables that get no rows (``truncate``): a foreign key from a table with rows
             to one of them cannot hold, so PostgreSQL gets it ``NOT VALID`` (kept for new
             rows, not checked against the copied ones) and the notes say so.
+        masked: columns whose values the copy changed, by table: a CHECK constraint that
+            reads one (`email LIKE '%@acme.com'`) is added without checking the copied rows
+            (PostgreSQL `NOT VALID`, MariaDB `SET STATEMENT check_constraint_checks=0`),
+            kept for new rows; every fake at example.com failed it, and with it the run.
+            None (a restore of a snapshot): every CHECK so.
 
     Raises:
         SanitizeError: naming table.column, when a column's type has no equivalent in the
@@ -118,9 +132,9 @@ def build_ddl(
     target = family(target)
     source = family(catalog.dialect)
     if target == source == "postgresql":
-        ddl = _pg_same(catalog, keys)
+        ddl = _pg_same(catalog, keys, masked)
     elif target == source == "mysql":
-        ddl = _mysql_same(catalog, keys)
+        ddl = _mysql_same(catalog, keys, masked)
     elif target == source == "sqlite":
         ddl = _sqlite_same(catalog, keys)
     elif target in ("postgresql", "mysql", "sqlite"):
@@ -128,6 +142,8 @@ def build_ddl(
     else:
         raise SanitizeError(f"{target} is not supported as a target (postgresql, mysql, sqlite)")
     for table, ref, sql in ddl.foreign_keys:
+        if target == "mysql" and table in ddl.unchecked:
+            sql = MARIADB_UNCHECKED + sql
         if ref in empty and table not in empty:
             if target == "postgresql" and not sql.rstrip().endswith("NOT VALID"):
                 sql += " NOT VALID"
@@ -224,7 +240,34 @@ def _pg_qualified(schema: str, name: str) -> str:
     return f"{quote('postgresql', schema)}.{quote('postgresql', name)}"
 
 
-def _pg_same(catalog: Catalog, keys: list[str]) -> TargetDDL:
+def _reads_masked(
+    key: str, check: Constraint, masked: Mapping[str, frozenset[str]] | None
+) -> list[str]:
+    """The masked columns of table ``key`` that ``check`` reads (its columns, or the names in
+    its text where the catalog has none: MariaDB's); all of them where ``masked`` is None."""
+    if masked is None:
+        return ["any column"]
+    names = masked.get(key, frozenset())
+    if check.columns:
+        return [c for c in check.columns if c in names]
+    text = (check.definition or "").lower()
+    return [
+        c
+        for c in sorted(names)
+        if re.search(r"(?<![\w$])[`\"]?" + re.escape(c.lower()) + r"[`\"]?(?![\w$])", text)
+    ]
+
+
+def _unchecked_note(key: str, check: Constraint, columns: list[str]) -> str:
+    return (
+        f"{key}: CHECK `{check.name or ''}` reads masked {', '.join(columns)}: kept for new rows, "
+        "not checked against the copied ones"
+    )
+
+
+def _pg_same(
+    catalog: Catalog, keys: list[str], masked: Mapping[str, frozenset[str]] | None = None
+) -> TargetDDL:
     cat = catalog.subset(keys)
     ddl = TargetDDL(dialect="postgresql")
     for key in keys:
@@ -326,7 +369,13 @@ def _pg_same(catalog: Catalog, keys: list[str]) -> TargetDDL:
         table = cat.tables[key]
         tt = ddl.tables[key]
         for ck in table.checks:
-            ddl.after.append(_pg_add_constraint(tt, ck, "CHECK"))
+            sql = _pg_add_constraint(tt, ck, "CHECK")
+            reads = _reads_masked(key, ck, masked)
+            if reads and not sql.rstrip().endswith("NOT VALID"):
+                sql += " NOT VALID"
+                if masked is not None:
+                    ddl.notes.append(_unchecked_note(key, ck, reads))
+            ddl.after.append(sql)
         for fk in table.foreign_keys:
             ref = cat.table_key(fk.ref_schema, fk.ref_table or "")
             ddl.foreign_keys.append((key, ref, _pg_add_constraint(tt, fk, "FOREIGN KEY")))
@@ -413,7 +462,9 @@ def _mysql_index(ix: Index) -> str:
     return f"{kind + ' ' if kind else ''}KEY {quote('mysql', ix.name)} ({', '.join(parts)}){using}"
 
 
-def _mysql_same(catalog: Catalog, keys: list[str]) -> TargetDDL:
+def _mysql_same(
+    catalog: Catalog, keys: list[str], masked: Mapping[str, frozenset[str]] | None = None
+) -> TargetDDL:
     ddl = TargetDDL(dialect="mysql")
     for key in keys:
         table = catalog.tables[key]
@@ -437,8 +488,15 @@ def _mysql_same(catalog: Catalog, keys: list[str]) -> TargetDDL:
         if adds:
             ddl.after.append(f"ALTER TABLE {tt.qualified} " + ", ".join(adds))
         for ck in table.checks:
+            reads = _reads_masked(key, ck, masked)
+            if reads:
+                ddl.unchecked.add(key)
+                if masked is not None:
+                    ddl.notes.append(_unchecked_note(key, ck, reads))
+        for ck in table.checks:  # each ALTER checks the CHECKs added before it again
             ddl.after.append(
-                f"ALTER TABLE {tt.qualified} ADD CONSTRAINT {quote('mysql', ck.name or '')} "
+                (MARIADB_UNCHECKED if key in ddl.unchecked else "")
+                + f"ALTER TABLE {tt.qualified} ADD CONSTRAINT {quote('mysql', ck.name or '')} "
                 f"CHECK ({ck.definition})"
             )
         if any(c.identity == "auto_increment" for c in table.columns):

@@ -13,6 +13,7 @@ exactly.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Iterable
 from contextlib import ExitStack
@@ -45,6 +46,20 @@ class LoadResult:
 def _stored(table: Table) -> Table:
     """The table as a snapshot's data.sqlite holds it: one file, ``schema.table`` names."""
     return dataclasses.replace(table, schema=None, name=table.key)
+
+
+def masked_columns(schema_json: str | Path) -> dict[str, frozenset[str]] | None:
+    """The columns the run changed (any rule but `keep`), by table, from the snapshot's
+    `run.json` beside ``schema_json``: a CHECK that reads one is added without checking the
+    loaded rows (`build_ddl`). None where that file says nothing: then every CHECK so."""
+    try:
+        tables = json.loads((Path(schema_json).parent / "run.json").read_text())["tables"]
+        return {
+            str(key): frozenset(c for c, rule in info["columns"].items() if rule != "keep")
+            for key, info in tables.items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def load_snapshot(
@@ -101,7 +116,7 @@ def load_snapshot(
             )
         # tables without rows (`truncate`d ones among them): foreign keys to them stay unchecked
         empty = frozenset(k for k in keys if snapshot.estimate_rows(stored[k]) == 0)
-        ddl = build_ddl(catalog, target.dialect.name, keys, empty)
+        ddl = build_ddl(catalog, target.dialect.name, keys, empty, masked_columns(schema_json))
         result.notes.extend(ddl.notes)
         for note in ddl.notes:
             progress.note(note)

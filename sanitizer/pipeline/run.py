@@ -186,7 +186,10 @@ def run(
                 stack.callback(target.dispose)
             result.data_url = target.url.render_as_string(hide_password=False)
             empty = frozenset(t.table.key for t in plan.tables if t.truncate)
-            ddl = build_ddl(catalog, target.dialect.name, keys, empty)
+            masked = {
+                t.table.key: frozenset(c.column.name for c in t.masked_columns) for t in plan.tables
+            }
+            ddl = build_ddl(catalog, target.dialect.name, keys, empty, masked)
             _refuse_generated_from_masked(plan, catalog, ddl)
             result.notes.extend(ddl.notes)
             for note in result.notes:
