@@ -412,10 +412,9 @@ class LeakIndex:
 
                 found = find_in_texts(text, col.ctx).filter(pl.col("kind") == "phone")
                 for (region,), group in found.group_by("region"):
-                    runs = group.select(
-                        pl.col("i").cast(pl.UInt32).alias("row"),
-                        pl.col("s").alias("v"),  # `0151+23456789` of a form: as scrub reads it
-                    ).with_columns(v=form_spaced(group.get_column("s")))
+                    runs = group.select(pl.col("i").cast(pl.UInt32).alias("row")).with_columns(
+                        v=form_spaced(group.get_column("s"))  # `0151+23456789`: as scrub reads it
+                    )
                     self._add(
                         phone_key_frame(
                             runs, [str(region)], fiction_in=self.all_regions, dial=self.dial

@@ -1814,7 +1814,8 @@ def moved_keys(
         return keys
     found = keys.gather(at).str.extract_groups(r"^(\d+):([A-Z0-9]+):(\d*)$").struct.unnest()
     found = found.with_columns(pl.col("3").str.len_chars())
-    unsafe = [g for g in key_groups(keys.gather(at), dial) if not has_safe_space(*g, dial)]
+    groups = {(int(c), str(r), int(n)) for c, r, n in found.unique().rows() if c is not None}
+    unsafe = [g for g in groups if not has_safe_space(*g, dial)]  # (as `key_groups`)
     if not unsafe:
         return keys
     cc, r, n = pl.col("1").cast(pl.Int64), pl.col("2"), pl.col("3")

@@ -672,7 +672,9 @@ _ANY_NUMBER_ESCAPE = re.compile(r"%(2[0BbDdEeFf8-9]|3[Aa])")
 # `&q=%2B49+30+901820`) a `+` is a space: between digits it parts a number's groups.
 _FORM_VALUE = re.compile(r"(?:^|[?&;\s])[^=&\s#?;]*=([^&\s#;]*)")
 _FORM_SPACE = re.compile(r"(?<=\d)\+(?=\d)")
-_FORM_PLUS = re.compile(r"=[^&\s#;]*\d\+\d")
+# a form value with a `+` between digits: Rust and Python regex alike
+_FORM_PLUS_PATTERN = r"=[^&\s#;]*\d\+\d"
+_FORM_PLUS = re.compile(_FORM_PLUS_PATTERN)
 
 
 def _unescaped_numbers(text: str) -> tuple[str, list[int]]:
@@ -714,7 +716,7 @@ def unescaped_numbers(texts: pl.Series) -> pl.Series:
     """``texts`` with the escapes of numbers in URLs decoded and the `+` of form-encoded
     values as spaces (`_unescaped_numbers`), where they have one: what the leak check's
     number patterns read."""
-    has = texts.str.contains(_NUMBER_ESCAPE_RUST + r"|=[^&\s#;]*\d\+\d").fill_null(False)
+    has = texts.str.contains(_NUMBER_ESCAPE_RUST + "|" + _FORM_PLUS_PATTERN).fill_null(False)
     if not has.any():
         return texts
     at = has.arg_true()
@@ -1065,7 +1067,7 @@ def candidate_mask(texts: pl.Series) -> pl.Series:
     per-text matcher only sees texts where it may find something."""
     found = texts.str.contains(_LONG_DIGIT_RUN).fill_null(False)
     # or digits between escapes (`%2B1%20415%20555%202671`: no run of seven as written)
-    escaped = texts.str.contains(r"%(?:2[0BbDdEeFf8-9]|3[Aa])\d|=[^&\s#;]*\d\+\d")
+    escaped = texts.str.contains(r"%(?:2[0BbDdEeFf8-9]|3[Aa])\d|" + _FORM_PLUS_PATTERN)
     escaped = escaped.fill_null(False)
     return (found | escaped).alias(texts.name)
 
