@@ -1292,6 +1292,8 @@ def _judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ve
     s = stats or ValueStats()
     if kind is Kind.ARRAY:
         return _judge_array(hint, said, s if has_values else None)
+    if column.search_vector:
+        return _judge_search_vector(hint, said, s if has_values else None)
     if kind is Kind.BINARY and has_values and s.emails + s.phones + s.with_contact:
         return _binary_contact(hint, said, s)
     texty = kind in TEXT_KINDS
@@ -1375,6 +1377,22 @@ def _judge_array(hint: NameHint | None, said: str | None, s: ValueStats | None) 
     category = hint.category if hint is not None else Category.FREE_TEXT
     if hint is None and not (s is not None and s.with_contact):
         category = Category.FULL_NAME
+    return Verdict("redact", category, tuple(evidence), pii=True)
+
+
+def _judge_search_vector(hint: NameHint | None, said: str | None, s: ValueStats | None) -> Verdict:
+    """A text-search vector (`tsvector`) holds the words of the text it indexes as lexemes:
+    names stemmed (`jurg`, `mull` for Jürgen Müller), numbers cut into tokens (`'+49':4
+    '151':5 '12340001':6`). No mask finds those (`scrub` left a whole phone number and both
+    names), so it is redacted, whatever it indexes; after a restore it can be rebuilt from
+    the masked columns (`UPDATE … SET search = to_tsvector(…)`)."""
+    evidence = [said] if said else []
+    if s is not None and s.with_contact:
+        evidence.append(_count(s.with_contact, s, "contain emails or phone numbers"))
+    evidence.append("a text-search vector (names and numbers in it cut into lexemes): redact")
+    named = hint is not None and hint.category in PII_CATEGORIES
+    category = hint.category if named and hint is not None else Category.FREE_TEXT
+    # kept, it keeps whatever PII the text held; a `keep` is questioned (`# not PII` says so)
     return Verdict("redact", category, tuple(evidence), pii=True)
 
 

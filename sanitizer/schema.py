@@ -54,6 +54,17 @@ class ColumnInfo:
     max_int: int | None = None
     unique_prefix: int | None = None
 
+    @property
+    def search_vector(self) -> bool:
+        """A PostgreSQL text-search value (`tsvector`, `tsquery`): lexemes of some text,
+        names stemmed (`jurg` for Jürgen) and numbers cut into tokens (`'+49':4 '151':5`),
+        where no mask can find them."""
+        base = self.type_sql.strip().lower().removeprefix("pg_catalog.")
+        return base in SEARCH_VECTOR_TYPES
+
+
+SEARCH_VECTOR_TYPES = frozenset({"tsvector", "tsquery"})
+
 
 @dataclass(frozen=True)
 class ForeignKey:

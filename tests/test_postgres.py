@@ -637,6 +637,57 @@ def test_arrays_holding_contacts_are_redacted_by_scan_and_flagged_by_lint(
     assert all(r[:3] == (None, None, None) and r[3] == ["vip", "b2b"] for r in rows)
 
 
+def test_a_text_search_vector_is_redacted_and_scrub_on_it_refused(
+    pg_server: ScratchServer, tmp_path: Path
+) -> None:
+    """A `tsvector` holds its text's words as lexemes: `'+49':4 '151':5 '12340001':6
+    'jurg':1 'mull':2`. Scrub finds no number and no name in that (it copied both), so scan
+    proposes `redact` (NOT NULL: an empty vector), lint questions a `keep`, and a rule that
+    would rewrite it (`scrub`) is refused by run, naming the rule's file:line, before
+    anything is written."""
+    source = pg_server.create()
+    with pg_server.connect(source) as s:
+        s.execute(
+            "CREATE TABLE people (id int PRIMARY KEY, bio text, search tsvector,"
+            " terms tsvector NOT NULL, q tsquery);"
+            "INSERT INTO people SELECT g, 'Jürgen Müller, mobil +49 151 1234' || (1000 + g),"
+            " to_tsvector('german', 'Jürgen Müller, mobil +49 151 1234' || (1000 + g)),"
+            " to_tsvector('simple', 'Anna Nowak'), to_tsquery('simple', 'nowak & anna')"
+            " FROM generate_series(1, 40) g"
+        )
+    rules = tmp_path / "scanned"
+    scan = run_cli("scan", "--source", source, "--out", str(rules / "rules.yml"))
+    assert scan.code == 0, scan.output
+    text = (rules / "rules.yml").read_text()
+    proposed = dict(re.findall(r"(?m)^    (\w+): (\w+)", text))
+    assert proposed == {
+        "id": "keep",
+        "bio": "scrub",
+        "search": "redact",
+        "terms": "redact",
+        "q": "redact",
+    }
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "rules.yml").write_text(text.replace("terms: redact", "terms: keep"))
+    lint = run_cli("lint", "--source", source, "--rules", str(kept))
+    assert lint.code == 0 and "people.terms" in lint.output and "pii-keep" in lint.output
+    scrubbed = tmp_path / "scrubbed"
+    scrubbed.mkdir()
+    (scrubbed / "rules.yml").write_text(text.replace("search: redact", "search: scrub"))
+    refused = _run(source, scrubbed, tmp_path / "refused")
+    assert refused.code == 2 and "Traceback" not in refused.output
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.strip().startswith("search:"))
+    assert f"rules.yml:{line}: people.search: mask `scrub` cannot rewrite" in refused.output
+    assert not (tmp_path / "refused").exists() or not any((tmp_path / "refused").rglob("latest"))
+    target = pg_server.create()
+    result = _run(source, rules, tmp_path / "store", "--target", target)
+    assert result.code == 0, result.output
+    with pg_server.connect(target) as t:
+        rows = t.execute("SELECT search, terms::text, q FROM people").fetchall()
+    assert len(rows) == 40 and all(r == (None, "", None) for r in rows)
+
+
 def test_a_domain_over_varchar_keeps_its_length(pg_server: ScratchServer, tmp_path: Path) -> None:
     """`CREATE DOMAIN email_t AS varchar(20)`: SQLAlchemy gives the domain's base type without
     its length, so a probe's run published 37-character fakes, and restoring the snapshot

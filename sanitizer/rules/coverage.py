@@ -117,6 +117,13 @@ def mask_problem(rule: TableRule, column: str, table: TableInfo) -> str | None:
     info = table.column(column)
     if spec.kinds is not None and info.kind not in spec.kinds:
         return f"mask `{spec.name}` cannot write into a {info.type_sql} column"
+    if info.search_vector and spec.name not in ("keep", "redact"):
+        # `'+49':4 '151':5 '12340001':6 'jurg':1`: scrub found no number and no name in it
+        return (
+            f"mask `{spec.name}` cannot rewrite a {info.type_sql} column: its lexemes cut "
+            "numbers and names apart where no mask finds them; use `redact` (and rebuild it "
+            "from the masked columns after restore)"
+        )
     if spec.validate is not None:
         ctx = MaskContext(
             secret=b"",
