@@ -460,3 +460,34 @@ def test_a_unique_prefix_index_holds_in_the_copy_and_after_restore(
     assert r.code == 2, r.output
     last = r.stderr.strip().splitlines()[-1]
     assert "t.email" in last and "first 8 characters" in last, last
+
+
+def test_types_sqlalchemy_does_not_know_are_copied_without_a_warning(
+    mysql_server: ScratchServer, tmp_path: Path
+) -> None:
+    """A probe: a POINT column made SQLAlchemy print `SAWarning: Did not recognize type
+    'point'` (two lines each) on the stderr of scan, lint and run. The column is copied as
+    its bytes, like BIT; every command's stderr holds only the tool's own lines."""
+    source = mysql_server.create()
+    load_source(
+        mysql_server,
+        source,
+        "CREATE TABLE places (id int PRIMARY KEY, loc point, b bit(3), email varchar(60))",
+        [
+            "INSERT INTO places VALUES (1, point(1, 2), b'101', 'ann@mail.org'),"
+            " (2, point(3, 4), b'011', 'bob@mail.org')"
+        ],
+    )
+    out = tmp_path / "scanned" / "rules.yml"
+    scan = run_cli("scan", "--source", source, "--out", str(out))
+    assert scan.code == 0, scan.output
+    lint = run_cli("lint", "--source", source, "--rules", str(out.parent))
+    assert lint.code == 0, lint.output
+    target = mysql_server.create()
+    run = _run(source, out.parent, tmp_path / "store", "--target", target)
+    assert run.code == 0, run.output
+    for result in (scan, lint, run):
+        assert "Warning" not in result.stderr and "reflect" not in result.stderr, result.stderr
+    assert _query(mysql_server, target, "SELECT id, HEX(loc), HEX(b) FROM places ORDER BY id") == (
+        _query(mysql_server, source, "SELECT id, HEX(loc), HEX(b) FROM places ORDER BY id")
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -239,6 +240,15 @@ def reflect(engine: Engine) -> tuple[sa.MetaData, SchemaInfo]:
         SanitizeError: when the schema cannot be read.
     """
     metadata = sa.MetaData()
+    with warnings.catch_warnings():
+        # `Did not recognize type 'point'`, `Skipped unsupported reflection of expression-based
+        # index`: such a column is copied as the source writes its type (kind `other`), the
+        # index by the catalog; SQLAlchemy's warning was a stray line on every command's stderr
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        return _reflect(engine, metadata)
+
+
+def _reflect(engine: Engine, metadata: sa.MetaData) -> tuple[sa.MetaData, SchemaInfo]:
     try:
         default_schema, schemas = _schemas(engine)
         skip = _partitions(engine)
