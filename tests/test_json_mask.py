@@ -77,6 +77,31 @@ def test_values_are_masked_by_key_at_every_depth() -> None:
     assert contact["prefs"] == {"newsletter": True, "channel": None, "score": 4.25, "visits": 17}
 
 
+def test_keys_that_are_addresses_or_numbers_are_scrubbed_other_keys_kept() -> None:
+    """A probe: `{"amigo7@mail.ru": {"since": 2019}}` kept its key, and the run failed its
+    leak check. An object keyed by people has its keys scrubbed (the same fake as the same
+    address or number elsewhere); keys that are dates, ids or words stay as written, and
+    values under a scrubbed key keep their own routing."""
+    doc = {
+        "amigos": {"Amigo7@Mail.ru": {"since": 2019, "email": "amigo7@mail.ru"}},
+        "+34 699 000 007": "móvil",
+        "by_day": {"2024-01-01": 3, "20240101": 4},
+        "order_1234567": {"qty": 1},
+    }
+    text = json.dumps(doc)[:-1] + ', "ann\\u0040mail.org": "escaped key"}'
+    out = json.loads(_one(text))
+    ctx = _ctx()
+    fake = mask_email(pl.Series(["amigo7@mail.ru"]), ctx).item()
+    (key,) = out["amigos"]
+    assert key.lower() == fake and out["amigos"][key] == {"since": 2019, "email": fake}
+    phone_keys = [k for k in out if k.startswith("+34")]
+    assert len(phone_keys) == 1 and phone_keys[0] != "+34 699 000 007"
+    assert out[phone_keys[0]] == "móvil"
+    assert out["by_day"] == {"2024-01-01": 3, "20240101": 4}
+    assert out["order_1234567"] == {"qty": 1}
+    assert "ann@mail.org" not in out and "escaped key" in out.values()
+
+
 def test_product_names_can_be_kept_by_path_or_key() -> None:
     by_path = json.loads(_one(json.dumps(DOC), paths=parse_paths({"$.items[*].name": "keep"})))
     assert [i["name"] for i in by_path["items"]] == ["Trail Jacket", "Summit Tent"]

@@ -6,8 +6,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from types import MappingProxyType
 
-from conftest import ScratchServer, run_cli
+import polars as pl
+from conftest import TEST_SECRET, ScratchServer, run_cli
+
+from sanitizer.masks import MaskContext, Pools
+from sanitizer.masks.email import mask_email
 
 RULES = """
 version: 1
@@ -29,6 +34,9 @@ DOCS = [
     [1, 2.5, True, None, {"mobile": 4915123456789}],
 ]
 
+KEYED = json.dumps({"guests": {"Jo.Berg@mailbox.se": {"seats": 2}}, "+46 70 123 45 67": "mobil"})
+CTX = MaskContext(secret=TEST_SECRET.encode(), pools=Pools(), options=MappingProxyType({}))
+
 
 def test_json_column_in_a_run(tmp_path: Path) -> None:
     db = tmp_path / "src.db"
@@ -43,6 +51,9 @@ def test_json_column_in_a_run(tmp_path: Path) -> None:
         rows += [
             (10, "Maria", '{"email": "maria.keller@web.de"', "not json maria.keller@web.de"),
             (11, None, None, None),
+            # an object keyed by people: its keys held the addresses and numbers, and the
+            # run failed its leak check
+            (12, "Maria", KEYED, KEYED),
         ]
         con.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
     rules = tmp_path / "rules"
@@ -64,6 +75,10 @@ def test_json_column_in_a_run(tmp_path: Path) -> None:
     everything = json.dumps(out)
     assert "maria.keller@web.de" not in everything and "Maria" not in everything
     assert "7946 0958" not in everything and "4915123456789" not in everything
+    assert "jo.berg@mailbox.se" not in everything and "70 123 45 67" not in everything
+    assert [json.loads(text)["guests"] for text in out[5][:2]] == [
+        {mask_email(pl.Series(["jo.berg@mailbox.se"]), CTX).item(): {"seats": 2}}
+    ] * 2
     for (payload, raw, _), doc in zip(out, DOCS, strict=False):
         for text in (payload, raw):
             masked = json.loads(text)

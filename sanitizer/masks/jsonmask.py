@@ -5,7 +5,8 @@ by the mask its key stands for (`email`, `phone`, `name`, ... see `DEFAULT_KEYS`
 adds or overrides), else it is scrubbed like free text. Numbers under a phone key are masked
 as phone numbers and stay numbers; booleans, nulls, other numbers, keys, nesting, key order,
 whitespace and escapes are kept byte for byte, because only the masked values are spliced
-into the original text.
+into the original text. A key that holds an email address or a phone number (an object keyed
+by people) is scrubbed like a value.
 
 Parsing is per document (`json.loads` to validate, one regex pass to find the values and
 their paths); masking is one vectorized call per mask over all the values of the batch. A
@@ -76,6 +77,14 @@ _PATH_STEP = re.compile(
 )
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}\[\],:]', re.S)
 _JSON_INT = re.compile(r"-?(?:0|[1-9]\d*)")
+# a key that may hold an email address or a phone number (an `@`, or 7 digits among at most
+# 3 other characters between them, not digits alone: `20240101`, `4711` key days and ids):
+# scrubbed; other keys are kept as written
+_KEY_MAY_HOLD = re.compile(r"@|\d(?:\D{0,3}\d){6}")
+
+
+def _key_may_hold(key: str) -> bool:
+    return not key.isdigit() and _KEY_MAY_HOLD.search(key) is not None
 
 
 def normalize_key(key: str) -> str:
@@ -217,7 +226,12 @@ def leaves(doc: str, router: Router) -> Iterator[Leaf]:
         elif c == ":":
             expect_key = False
         elif expect_key:
-            stack[-1][1] = json.loads(tok) if "\\" in tok else tok[1:-1]
+            key = json.loads(tok) if "\\" in tok else tok[1:-1]
+            stack[-1][1] = key  # its path stays the original key's
+            if _key_may_hold(key):
+                # an object keyed by people (`{"amigo7@mail.ru": {"since": 2019}}`,
+                # `{"+34 699 000 007": "móvil"}`): the key is scrubbed like a text value
+                yield Leaf(m.start(), m.end(), "scrub", True)
         else:
             path = tuple(step for _, step in stack)
             mask = router.mask_for(path)
