@@ -73,6 +73,7 @@ MIN_PHONE_DIGITS = 7
 VALUE_SHARE = 0.5  # "this column holds emails / phone numbers / person names"
 CONTRADICT_SHARE = 0.1  # below this, a column's values contradict its name
 MIN_DISTINCT_FOR_NAMES = 5  # fewer distinct values is an enumeration, not people
+HANDLE_SHARE = 0.3  # "these logins are made of people's names"
 
 TEXT_KINDS = frozenset({Kind.TEXT, Kind.OTHER})
 SCRUB_KINDS = frozenset({Kind.TEXT, Kind.OTHER, Kind.JSON})
@@ -98,6 +99,7 @@ class Category(StrEnum):
     IP = "ip address"
     SECRET = "secret"
     URL = "url"
+    USERNAME = "user name"
 
 
 # Names that say more than phone-number-looking values do (an SSN parses as a number).
@@ -228,6 +230,32 @@ NAME_PATTERNS: tuple[tuple[Category, tuple[str, ...]], ...] = (
             "redirect uri",
             "website",
             "homepage",
+        ),
+    ),
+    (
+        Category.USERNAME,
+        (
+            "username",
+            "usernames",
+            "user name",
+            "login",
+            "login name",
+            "loginname",
+            "user login",
+            "handle",
+            "nickname",
+            "nick",
+            "nick name",
+            "screen name",
+            "screenname",
+            "benutzername",
+            "benutzerkennung",
+            "usuario",
+            "nombre de usuario",
+            "nom d utilisateur",
+            "identifiant",
+            "gebruikersnaam",
+            "nome utente",
         ),
     ),
     (
@@ -866,6 +894,8 @@ class ValueStats:
         secrets: values shaped like keys, tokens or password hashes (`sk_live_…`, JWTs,
             bcrypt, 32+ hex digits, 32+ mixed letters and digits).
         phone_shaped: values shaped like a phone number (7 to 15 digits), valid or not.
+        handles: one-word values with a known first or family name in them (`maria.keller1`,
+            `jsmith`, `AnnaS`): what a login made of a person's name looks like.
         phone_region: the region the national numbers (no `+`, no `00`) are valid in, where
             that is not the United States, the phone mask's default (`030 1234568` is
             German): read in the US, such a number got a fake outside the safe ranges.
@@ -887,6 +917,7 @@ class ValueStats:
     secrets: int = 0
     phone_region: str | None = None
     phone_shaped: int = 0
+    handles: int = 0
 
 
 def _digits(text: str) -> str:
@@ -1153,7 +1184,25 @@ def value_stats(
         phone_shaped=phone_shaped,
         urls=urls,
         secrets=secrets,
+        handles=sum(1 for v in text.filter(~text.str.contains(r"\s")).to_list() if _has_name(v)),
     )
+
+
+def _has_name(handle: str) -> bool:
+    """Whether a one-word value holds a known name of 3+ letters: a piece of it (`maria`,
+    `keller` in `maria.keller1`, `Keller` in `MariaKeller`), or a piece after an initial or
+    before one (`jsmith`, `annas`)."""
+    if len(handle) > 64:
+        return False
+    firsts, lasts = first_names(), last_names()
+    for run in re.findall(r"[^\W\d_]+", handle):
+        pieces = {run, *re.findall(r"[A-Z]?[a-z]+", run)}
+        for piece in pieces:
+            word = fold(piece)
+            for w in (word, word[1:], word[:-1]):
+                if len(w) >= 3 and (w in firsts or w in lasts):
+                    return True
+    return False
 
 
 # --- the verdict --------------------------------------------------------------------------
@@ -1200,6 +1249,7 @@ def _mask_for(category: Category) -> str:
         Category.IP: "ip",
         Category.SECRET: "secret",
         Category.URL: "url",
+        Category.USERNAME: "username",
     }
     mask = direct.get(category, "redact")
     return mask if mask in MASKS else "redact"
@@ -1477,6 +1527,15 @@ def _by_name(
             known = s.full_names + s.first_names + s.last_names
             evidence.append(_count(known, s, "are known person names"))
         return _verdict(category, evidence)
+    if category is Category.USERNAME:
+        if not texty:
+            return _keep([f"{said}, but the column is {kind.value}"])
+        if s is None:
+            return _verdict(category, [said, "no values sampled"])
+        held = _count(s.handles, s, "hold a person name")
+        if s.distinct < MIN_DISTINCT_FOR_NAMES or _share(s.handles, s) < HANDLE_SHARE:
+            return _keep([said, f"but {held}", "kept"])
+        return _verdict(category, [said, held])
     if category is Category.FREE_TEXT:
         if kind not in SCRUB_KINDS:
             return None

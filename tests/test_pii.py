@@ -46,6 +46,11 @@ NAMES = [
     ("apellido", C.LAST_NAME),
     ("cognome", C.LAST_NAME),
     ("full_name", C.FULL_NAME),
+    ("username", C.USERNAME),
+    ("user_name", C.USERNAME),
+    ("loginName", C.USERNAME),
+    ("nickname", C.USERNAME),
+    ("Benutzername", C.USERNAME),
     ("display_name", C.FULL_NAME),
     ("shipping_name", C.FULL_NAME),
     ("address", C.ADDRESS),
@@ -93,6 +98,9 @@ NAMES = [
     ("comment", C.FREE_TEXT),
     ("bemerkung", C.FREE_TEXT),
 ]
+# logins made of people's names: a name in each, after an initial or before one
+HANDLES = ["maria.keller1", "jsmith", "anna_s", "MKeller", "PeterBrown", "l.rossi", "dgarcia82"]
+
 NOT_NAMES = [
     "email_verified",
     "email_verified_at",
@@ -102,8 +110,6 @@ NOT_NAMES = [
     "email_domain",
     "file_name",
     "filename",
-    "username",
-    "user_name",
     "product_name",
     "company_name",
     "order",
@@ -226,7 +232,12 @@ PEOPLE = ["Anna Schmidt", "John Smith", "Marie Dubois", "Jose Garcia", "Emma Jan
         ("customers", "name", Kind.TEXT, None, "name"),
         ("customers", "name", Kind.TEXT, PEOPLE, "name"),
         ("products", "owner", Kind.TEXT, PEOPLE, "name"),
-        ("accounts", "username", Kind.TEXT, ["jsmith", "anna_s"], "keep"),
+        ("accounts", "username", Kind.TEXT, ["jsmith", "anna_s"], "keep"),  # 2: too few
+        ("accounts", "username", Kind.TEXT, HANDLES, "username"),
+        ("accounts", "login", Kind.TEXT, ["user1", "user2", "admin", "ops", "qa1", "qa2"], "keep"),
+        ("accounts", "last_login", Kind.DATETIME, None, "keep"),
+        ("accounts", "login_count", Kind.INTEGER, None, "keep"),
+        ("accounts", "nickname", Kind.TEXT, None, "username"),
         ("products", "file_name", Kind.TEXT, ["a.jpg"], "keep"),
         ("accounts", "ssn", Kind.TEXT, ["123-45-6789", "987-65-4321"], "redact"),
         ("accounts", "birth_date", Kind.DATE, None, "redact"),

@@ -292,7 +292,6 @@ def test_precision_and_recall_on_the_labeled_database(labeled_db, capsys):
         "products.name",
         "accounts.phone_type",
         "products.file_name",
-        "accounts.username",
     ):
         assert not any(w.startswith(honest_keep + ":") for w in with_values.wrong)
     assert names_only.recall < with_values.recall

@@ -430,7 +430,7 @@ class LeakIndex:
                 hosts = pl.DataFrame({"v": url_host(text)}).with_row_index("row")
                 hosts = _rows_values(hosts).filter(~pl.col("v").str.contains(RESERVED_HOST))
                 self._add(hosts, HOST, origin)
-            elif mask == "secret":
+            elif mask in ("secret", "username"):  # a handle found whole, or as a token
                 values = pl.DataFrame({"v": text.str.strip_chars()}).with_row_index("row")
                 self._add(
                     _rows_values(values).filter(pl.col("v").str.len_chars() >= MIN_SECRET),

@@ -27,14 +27,14 @@ from sanitizer.pipeline.plan import ColumnPlan, Plan, TablePlan
 
 # Masks that give distinct outputs for distinct inputs (after the mask's own normalization):
 # where the source's values were unique, the output's must be too.
-ONE_TO_ONE = frozenset({"email"})
+ONE_TO_ONE = frozenset({"email", "username"})
 
 
 def _normalizer(col: ColumnPlan) -> Callable[[pl.Series], pl.Series]:
     """How the column's mask tells inputs apart: two inputs it treats as one value (case and
     spaces of emails and names; formats of one phone number) count as a duplicate."""
     mask = col.spec.name
-    if mask == "email":
+    if mask in ("email", "username"):
         return normalize_email
     if mask in ("name", "first_name", "last_name"):
         return normalize_name

@@ -3,7 +3,18 @@
 Importing this package registers every mask; Faker is imported only when a pool is built.
 """
 
-from sanitizer.masks import basic, email, ip, jsonmask, names, phone, scrub, secret, url  # noqa: F401  (registration)
+from sanitizer.masks import (  # noqa: F401  (registration)
+    basic,
+    email,
+    ip,
+    jsonmask,
+    names,
+    phone,
+    scrub,
+    secret,
+    url,
+    username,
+)
 from sanitizer.masks.base import MASKS, TABLE_RULES, MaskContext, MaskSpec, get_mask, register
 from sanitizer.masks.pools import Pools
 

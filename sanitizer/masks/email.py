@@ -69,6 +69,20 @@ def _name_picks(hexes: pl.Series, ctx: MaskContext) -> tuple[pl.Series, pl.Serie
     return ctx.pools.ascii_first().gather(first), ctx.pools.ascii_last().gather(last)
 
 
+def fake_locals(
+    hexes: pl.Series, ctx: MaskContext, name_budget: int | None, suffix_at: int = 16
+) -> pl.Series:
+    """`first.last.<hash in letters>` for each hash (what a masked address has before its
+    `@`), the names cut to ``name_budget`` characters (0 or less: `u<hash>`)."""
+    first, last = _name_picks(hexes, ctx)
+    local = pl.concat_str([pl.lit(first), pl.lit("."), pl.lit(last)])
+    if name_budget is not None:
+        local = local.str.slice(0, max(name_budget, 0))
+    sep = pl.lit(".") if name_budget is None or name_budget > 0 else pl.lit("u")
+    suffix = hex_as_letters(hexes.str.slice(suffix_at, SUFFIX_HEX))
+    return pl.select(pl.concat_str([local, sep, pl.lit(suffix)])).to_series()
+
+
 def email_hexes(values: pl.Series, ctx: MaskContext) -> pl.Series:
     """The keyed hash the `email` mask derives an address's fake from (NULL stays NULL)."""
     return ctx.hash(normalize_email(values), "email")
@@ -91,7 +105,6 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
     norm = normalize_email(values)
     hexes = ctx.hash(norm, "email")
     domain = _domain(ctx)
-    frame = pl.DataFrame({"norm": norm, "h": hexes})
     name_budget = None
     if ctx.max_length is not None:
         name_budget = ctx.max_length - (1 + SUFFIX_HEX + 1 + len(domain))
@@ -101,21 +114,10 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
         # or fakes that share a first and last name collide there
         budget = prefix - (1 + SUFFIX_HEX)
         name_budget = budget if name_budget is None else min(name_budget, budget)
-    first, last = _name_picks(hexes, ctx)
-    frame = frame.with_columns(first=first, last=last)
-    local = pl.concat_str([pl.col("first"), pl.lit("."), pl.col("last")])
-    if name_budget is not None:
-        local = local.str.slice(0, max(name_budget, 0))
-    sep = pl.lit(".") if name_budget is None or name_budget > 0 else pl.lit("u")
-
-    def build(suffix_at: int) -> pl.Expr:
-        suffix = hex_as_letters(hexes.str.slice(suffix_at, SUFFIX_HEX))
-        return pl.concat_str([local, sep, pl.lit(suffix), pl.lit("@" + domain)])
-
-    out = frame.select(build(16).alias(values.name)).to_series()
+    out = fake_locals(hexes, ctx, name_budget) + ("@" + domain)
     same = (out == norm).fill_null(False)
     if same.any():  # a value never maps to itself, even if it already looks like our output
-        other = frame.select(build(16 + SUFFIX_HEX)).to_series()
+        other = fake_locals(hexes, ctx, name_budget, 16 + SUFFIX_HEX) + "@" + domain
         out = pl.select(pl.when(same).then(other).otherwise(out)).to_series()
     # NULL stays NULL; blank input (not NULL) stays exactly as it was
     keep = (norm == "").fill_null(True)
