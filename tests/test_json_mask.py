@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sanitizer.errors import SanitizeError
-from sanitizer.masks import MaskContext, Pools
+from sanitizer.masks import MaskContext, Pools, get_mask
 from sanitizer.masks.email import mask_email
 from sanitizer.masks.jsonmask import INVALID_JSON, mask_json, parse_keys, parse_path, parse_paths
 from sanitizer.masks.names import mask_first_name, mask_name
@@ -100,6 +100,14 @@ def test_keys_that_are_addresses_or_numbers_are_scrubbed_other_keys_kept() -> No
     assert out["by_day"] == {"2024-01-01": 3, "20240101": 4}
     assert out["order_1234567"] == {"qty": 1}
     assert "ann@mail.org" not in out and "escaped key" in out.values()
+
+
+def test_a_login_under_a_login_key_gets_the_username_mask() -> None:
+    doc = json.dumps({"account": {"username": "maria.keller1", "nickName": "Mia"}})
+    out = json.loads(_one(doc))["account"]
+    ctx = _ctx()
+    assert out["username"] == get_mask("username").fn(pl.Series(["maria.keller1"]), ctx).item()
+    assert "keller" not in out["username"] and out["nickName"] != "Mia"
 
 
 def test_product_names_can_be_kept_by_path_or_key() -> None:

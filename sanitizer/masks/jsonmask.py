@@ -63,6 +63,9 @@ DEFAULT_KEYS: Mapping[str, str] = MappingProxyType(
         ),
         **dict.fromkeys(("firstname", "givenname", "forename"), "first_name"),
         **dict.fromkeys(("lastname", "surname", "familyname"), "last_name"),
+        **dict.fromkeys(
+            ("username", "login", "loginname", "nickname", "handle", "screenname"), "username"
+        ),
     }
 )
 # Masks whose output can stand in for a JSON number (whole numbers only: a phone number
