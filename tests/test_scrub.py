@@ -639,3 +639,50 @@ def test_a_json_number_no_key_calls_a_phone_stays_unless_it_is_a_mobile(document
     assert mask_scrub(pl.Series([document]), _ctx("US", regions=regions)).item() == document
     keyed = document.replace('"amount', '"phone').replace('"n"', '"tel"')
     assert mask_scrub(pl.Series([keyed]), _ctx("US", regions=regions)).item() != keyed
+
+
+def test_person_names_no_column_knows_are_replaced_other_capitals_stay() -> None:
+    """A probe: `Kunde John Tanaka wünscht Rückruf` went out as it was from a database with
+    no name column. A first name before a family name, and a family name after an
+    honorific, are replaced (the same word, the same fake); capitalized words that are not
+    names, and a lone first name, stay."""
+    from sanitizer.masks.names import mask_last_name
+
+    texts = [
+        "Kunde John Tanaka wünscht Rückruf, Herr Tanaka ist erreichbar",
+        "Dear Mr. Smith, John Michael Smith called from New York",
+        "Sales Manager at Berlin Office; The Grand Hotel; Will you call?",
+        "Ольга Иванова позвонит",
+        "Peter called",
+    ]
+    out = mask_scrub(pl.Series(texts), _ctx()).to_list()
+    tanaka = mask_last_name(pl.Series(["Tanaka"]), _ctx()).item()
+    smith = mask_last_name(pl.Series(["Smith"]), _ctx()).item()
+    assert out[0] is not None and out[0].count(tanaka) == 2
+    assert "John" not in out[0] and "Tanaka" not in out[0]
+    assert out[0].startswith("Kunde ") and out[0].endswith(" ist erreichbar")
+    assert out[1] is not None and out[1].count(smith) == 2
+    assert not {"John", "Michael", "Smith"} & set(out[1].replace(",", " ").split())
+    assert out[1].startswith("Dear Mr. ") and out[1].endswith(" called from New York")
+    assert out[2] == texts[2]
+    assert out[3] is not None and "Ольга" not in out[3] and "Иванова" not in out[3]
+    assert out[4] == texts[4]
+
+
+def test_a_name_the_row_replaced_is_not_replaced_again_its_neighbour_is() -> None:
+    """`Kunde John Tanaka`, where the row's first name is John: John gets the row's fake,
+    Tanaka (no column knows it) its family-name fake, next to it."""
+    from sanitizer.masks.base import RowView
+    from sanitizer.masks.names import mask_first_name, mask_last_name
+
+    row = pl.DataFrame({"first_name": ["John"], "notes": ["Kunde John Tanaka ruft an"]})
+    masked = pl.DataFrame({"first_name": mask_first_name(row.get_column("first_name"), _ctx())})
+    masks = MappingProxyType({"first_name": "first_name", "notes": "scrub"})
+    ctx = _ctx()
+    from dataclasses import replace
+
+    ctx = replace(ctx, row=RowView(original=row, masked=masked, masks=masks))
+    (out,) = mask_scrub(row.get_column("notes"), ctx).to_list()
+    first = masked.get_column("first_name").item()
+    last = mask_last_name(pl.Series(["Tanaka"]), _ctx()).item()
+    assert out == f"Kunde {first} {last} ruft an"

@@ -355,7 +355,21 @@ def _mask_pieces(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
         .then(phone_out)
         .otherwise(pl.col("s"))
     ).drop("json_number")
-    return replace_known_names(replace_row_names(pieces, ctx), ctx)
+    return _replace_vocabulary_names(replace_known_names(replace_row_names(pieces, ctx), ctx), ctx)
+
+
+def _replace_vocabulary_names(pieces: pl.DataFrame, ctx: MaskContext) -> pl.DataFrame:
+    """Person names no column knows (`Kunde John Tanaka`, `Dear Mr. Smith`), in the plain
+    text pieces: see `vocabnames`."""
+    from sanitizer.masks.vocabnames import RUN, replace_vocabulary_names
+
+    text = (pl.col("kind") == TEXT) & pl.col("s").str.contains(RUN)
+    at = pieces.select(text.fill_null(False)).to_series().arg_true()
+    if len(at) == 0:
+        return pieces
+    out = pieces.get_column("out")
+    new = replace_vocabulary_names(out.gather(at), pieces.get_column("s").gather(at), ctx)
+    return pieces.with_columns(out.scatter(at, new))
 
 
 def _mask_numbers(values: pl.Series, ctx: MaskContext) -> pl.Series:

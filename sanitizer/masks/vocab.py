@@ -37,8 +37,23 @@ VOCAB_LOCALES = (
     "zh_CN",
     "ko_KR",
 )
-_FIRST_ATTRS = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary")
-_LAST_ATTRS = ("last_names", "last_names_male", "last_names_female", "last_names_nonbinary")
+# ja_JP's romanized lists too: `Tanaka`, `Yuki` as written in Latin letters
+_FIRST_ATTRS = (
+    "first_names",
+    "first_names_male",
+    "first_names_female",
+    "first_names_nonbinary",
+    "first_romanized_names",
+    "first_romanized_names_male",
+    "first_romanized_names_female",
+)
+_LAST_ATTRS = (
+    "last_names",
+    "last_names_male",
+    "last_names_female",
+    "last_names_nonbinary",
+    "last_romanized_names",
+)
 
 
 def fold(text: str) -> str:
