@@ -73,42 +73,67 @@ def replace_vocabulary_names(texts: pl.Series, originals: pl.Series, ctx: MaskCo
     """``texts`` (the pieces as masked so far) with the person names of ``originals`` (the
     same pieces as read) replaced. A word an earlier step replaced (the row's names, a name
     column's) is not touched again, and counts as a name next to the words that are left
-    (`Carly Tanaka`: `Tanaka` is still replaced)."""
-    from sanitizer.masks.names import mask_first_name, mask_last_name
-    from sanitizer.masks.scrub import sub_context
+    (`Carly Tanaka`: `Tanaka` is still replaced).
 
+    Pieces no earlier step changed are done per distinct run of the batch (one `replace_many`
+    over them); only the changed ones are read one by one."""
     changed = (texts != originals).fill_null(False)
-    # per piece: its runs (in the text as it is now), and which of their words are fakes
-    plan: list[tuple[int, list[tuple[str, list[str], list[tuple[int, str]]]]]] = []
-    runs = texts.str.extract_all(RUN).to_list()
-    flags = changed.to_list()
-    own_words: dict[int, set[str]] = {}
     wanted: dict[str, set[str]] = {"first": set(), "last": set()}
-    by_run: dict[str, list[tuple[int, str]]] = {}
-    for i, (found, was_changed) in enumerate(zip(runs, flags, strict=True)):
-        if not found:
-            continue
+    # the unchanged pieces: each distinct run read once
+    same = texts.filter(~changed)
+    plain: list[tuple[str, list[str], list[tuple[int, str]]]] = []
+    for run in same.str.extract_all(RUN).explode().drop_nulls().unique().to_list():
+        parts = _SPLIT.split(run)
+        kinds = name_words(parts[::2])
+        if kinds:
+            plain.append((run, parts, kinds))
+            for j, kind in kinds:
+                wanted[kind].add(parts[2 * j])
+    # the changed pieces: which words of their runs are still as read
+    at = changed.arg_true()
+    each: list[list[tuple[str, list[str], list[tuple[int, str]]]]] = []
+    found = texts.gather(at).str.extract_all(RUN).to_list()
+    for runs, original in zip(found, originals.gather(at).to_list(), strict=True):
         entries = []
-        for run in found:
+        own = set(_WORDS.findall(original or "")) if runs else set()
+        for run in runs or ():
             parts = _SPLIT.split(run)
             words = parts[::2]
-            if was_changed:
-                if i not in own_words:
-                    own_words[i] = set(_WORDS.findall(originals[i] or ""))
-                inserted = frozenset(j for j, w in enumerate(words) if w not in own_words[i])
-                kinds = name_words(words, inserted)
-            else:
-                if run not in by_run:
-                    by_run[run] = name_words(words)
-                kinds = by_run[run]
+            inserted = frozenset(j for j, w in enumerate(words) if w not in own)
+            kinds = name_words(words, inserted)
             if kinds:
                 entries.append((run, parts, kinds))
                 for j, kind in kinds:
-                    wanted[kind].add(words[j])
-        if entries:
-            plan.append((i, entries))
-    if not plan:
+                    wanted[kind].add(parts[2 * j])
+        each.append(entries)
+    if not plain and not any(each):
         return texts
+    fakes = _fakes(wanted, ctx)
+    out = texts
+    if plain:
+        plain.sort(key=lambda f: -len(f[0]))  # a longer run first where two start alike
+        runs = [run for run, _, _ in plain]
+        new = [_rewritten(parts, kinds, fakes) for _, parts, kinds in plain]
+        at_same = (~changed).arg_true()
+        out = out.scatter(at_same, same.str.replace_many(runs, new))
+    fixed_at, fixed = [], []
+    for i, entries, text in zip(at.to_list(), each, texts.gather(at).to_list(), strict=True):
+        if not entries or text is None:
+            continue
+        for run, parts, kinds in entries:
+            text = text.replace(run, _rewritten(parts, kinds, fakes), 1)
+        fixed_at.append(i)
+        fixed.append(text)
+    if fixed_at:
+        out = out.scatter(fixed_at, pl.Series(fixed, dtype=pl.String))
+    return out
+
+
+def _fakes(wanted: dict[str, set[str]], ctx: MaskContext) -> dict[tuple[str, str], str]:
+    """What the `first_name` / `last_name` masks give each word, by (kind, word)."""
+    from sanitizer.masks.names import mask_first_name, mask_last_name
+    from sanitizer.masks.scrub import sub_context
+
     sub = sub_context(ctx, options=MappingProxyType({}))
     fakes: dict[tuple[str, str], str] = {}
     for kind, fn in (("first", mask_first_name), ("last", mask_last_name)):
@@ -116,14 +141,13 @@ def replace_vocabulary_names(texts: pl.Series, originals: pl.Series, ctx: MaskCo
         if words:
             out = fn(pl.Series(words, dtype=pl.String), sub).to_list()
             fakes.update({(kind, w): f for w, f in zip(words, out, strict=True) if f})
-    at, new_texts = [], []
-    for i, entries in plan:
-        text = texts[i]
-        for run, parts, kinds in entries:
-            new = list(parts)
-            for j, kind in kinds:
-                new[2 * j] = fakes.get((kind, parts[2 * j]), parts[2 * j])
-            text = text.replace(run, "".join(new), 1)
-        at.append(i)
-        new_texts.append(text)
-    return texts.scatter(at, pl.Series(new_texts, dtype=pl.String))
+    return fakes
+
+
+def _rewritten(
+    parts: list[str], kinds: list[tuple[int, str]], fakes: dict[tuple[str, str], str]
+) -> str:
+    new = list(parts)
+    for j, kind in kinds:
+        new[2 * j] = fakes.get((kind, parts[2 * j]), parts[2 * j])
+    return "".join(new)
