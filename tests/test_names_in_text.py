@@ -208,3 +208,24 @@ def test_names_transliterated_or_declined_leave_other_tables_text(tmp_path: Path
     ]
     assert not left, left
     assert bodies[1].startswith("Herr ") and bodies[1].endswith(" rief an"), bodies[1]
+
+
+def test_everyday_words_that_end_like_a_declined_name_stay(tmp_path: Path) -> None:
+    """The demo's snapshot read `Alexandrae of e-mail address` for `Change of e-mail
+    address`: a customer is named Chang, and `-e` is a Slavic case ending. An everyday word
+    (`Change`, `Grande`) is not taken for a declined name; `Kowalskiego` still is, and the
+    name itself too."""
+    bodies = _scrubbed_tickets(
+        tmp_path,
+        [("Li", "Chang", "Li Chang"), ("Jan", "Kowalski", "Jan Kowalski"), ("Ana", "Grand", "")],
+        [
+            "Change of e-mail address",
+            "Rozmowa z panem Kowalskiego",
+            "Chang called",
+            "Grande taille",
+        ],
+    )
+    assert bodies[0] == "Change of e-mail address"
+    assert bodies[3] == "Grande taille"
+    assert "Kowalskiego" not in bodies[1] and bodies[1].startswith("Rozmowa z panem ")
+    assert "Chang" not in bodies[2] and bodies[2].endswith(" called")

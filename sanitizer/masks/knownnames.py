@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 import polars as pl
 
@@ -158,6 +159,19 @@ def _same_case(found: str, fake: str) -> str:
     return fake
 
 
+def _ordinary(word: pl.Expr) -> pl.Expr:
+    """Whether a written word is an everyday word (`Change`, `Sales`): one that only ends
+    like a declined or genitive name."""
+    return word.str.to_lowercase().is_in(_ordinary_series())
+
+
+@cache
+def _ordinary_series() -> pl.Series:
+    from sanitizer.masks.vocab import ordinary_words
+
+    return pl.Series(sorted(ordinary_words()), dtype=pl.String)
+
+
 def _stems(distinct: pl.DataFrame) -> pl.DataFrame:
     """For each written word ``w``, the forms ``s`` a name in it may take, and the written
     form ``r`` that is replaced: the word itself; without a possessive (`Müller's`,
@@ -168,7 +182,7 @@ def _stems(distinct: pl.DataFrame) -> pl.DataFrame:
     w = pl.col("w")
     whole = distinct.select("w", s=w, r=w)
     possessive = distinct.select("w", s=w.str.replace(r"['’][sS]?$", ""), r=w)
-    genitive = distinct.filter(w.str.contains(r"\p{L}{3}s$")).select(
+    genitive = distinct.filter(w.str.contains(r"\p{L}{3}s$") & ~_ordinary(w)).select(
         "w", s=w.str.replace(r"s$", ""), r=w
     )
     parts = (
@@ -183,7 +197,8 @@ def _stems(distinct: pl.DataFrame) -> pl.DataFrame:
     translit = written.select("w", s=transliterated(written.get_column("w")), r=w)
     # a Slavic family name declined (`z panem Kowalskiego`, `pani Kowalskiej`, `Nowakowi`,
     # `с Ивановым`): its nominative
-    long = distinct.filter(w.str.len_chars() >= 5)
+    # (not an everyday word that only ends like one: `Change` is not `Chang` declined)
+    long = distinct.filter((w.str.len_chars() >= 5) & ~_ordinary(w))
     declined = [
         long.filter(w.str.contains(ending)).select("w", s=w.str.replace(ending, base), r=w)
         for ending, base in _DECLINED

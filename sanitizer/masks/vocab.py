@@ -86,3 +86,23 @@ def first_names() -> frozenset[str]:
 def last_names() -> frozenset[str]:
     """Folded family names of every vocabulary locale."""
     return _collect(_LAST_ATTRS)
+
+
+# Languages whose everyday words (Faker's lorem lists) tell a word from a declined name:
+# `Change` is not `Chang` with a Slavic `-e`, `Grande` not `Grand` with one.
+_WORD_LOCALES = ("en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pl_PL")
+
+
+@cache
+def ordinary_words() -> frozenset[str]:
+    """Folded everyday words of several languages (a few thousand)."""
+    words: set[str] = set()
+    for locale in _WORD_LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.lorem.{locale}").Provider
+        except ImportError:
+            continue
+        for word in getattr(provider, "word_list", ()) or ():
+            if isinstance(word, str) and len(word.strip()) > 1:
+                words.add(fold(word))
+    return frozenset(words)
