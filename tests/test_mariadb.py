@@ -491,3 +491,34 @@ def test_types_sqlalchemy_does_not_know_are_copied_without_a_warning(
     assert _query(mysql_server, target, "SELECT id, HEX(loc), HEX(b) FROM places ORDER BY id") == (
         _query(mysql_server, source, "SELECT id, HEX(loc), HEX(b) FROM places ORDER BY id")
     )
+
+
+def test_a_mariadb_json_column_is_read_as_json(mysql_server: ScratchServer, tmp_path: Path) -> None:
+    """MariaDB's `JSON` is `LONGTEXT` with `CHECK (json_valid(col))`; SQLAlchemy reads it as
+    text, so scan proposed `scrub` and a name under a `name` key went out as it was. It is a
+    JSON column: scan proposes `json`, whose keys mask the name, and the copy stays JSON."""
+    source = mysql_server.create()
+    docs = [
+        f"('{i}', JSON_OBJECT('name', 'Grzegorz Brzęczyszczykiewicz', 'mail', 'g{i}@wp.pl'))"
+        for i in range(30)
+    ]
+    load_source(
+        mysql_server,
+        source,
+        "CREATE TABLE events (id int PRIMARY KEY, payload json)",
+        [f"INSERT INTO events VALUES {','.join(docs)}"],
+    )
+    out = tmp_path / "scanned" / "rules.yml"
+    scan = run_cli("scan", "--source", source, "--out", str(out))
+    assert scan.code == 0, scan.output
+    assert "    payload: json" in out.read_text(), out.read_text()
+    target = mysql_server.create()
+    run = _run(source, out.parent, tmp_path / "store", "--target", target)
+    assert run.code == 0, run.output
+    rows = _query(mysql_server, target, "SELECT payload FROM events")
+    assert len(rows) == 30
+    for (payload,) in rows:
+        doc = json.loads(payload)
+        assert doc["name"] != "Grzegorz Brzęczyszczykiewicz" and doc["mail"].endswith(
+            "@example.com"
+        )

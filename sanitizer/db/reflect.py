@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -264,6 +265,7 @@ def _reflect(engine: Engine, metadata: sa.MetaData) -> tuple[sa.MetaData, Schema
         insp = sa.inspect(engine)
         domains = _domain_lengths(engine)
         tables: dict[str, TableInfo] = {}
+        json_columns = _mariadb_json(engine)
         for table in metadata.tables.values():
             key = table.name if table.schema is None else f"{table.schema}.{table.name}"
             uniques: list[tuple[str, ...]] = []
@@ -292,6 +294,7 @@ def _reflect(engine: Engine, metadata: sa.MetaData) -> tuple[sa.MetaData, Schema
         raise SanitizeError(f"cannot read the source schema: {describe_db_error(e)}") from None
     if engine.dialect.name in ("mysql", "mariadb"):
         tables = {k: _unescape_backticks(t) for k, t in tables.items()}
+        tables = {k: _with_json(t, json_columns.get(k, set())) for k, t in tables.items()}
     database = engine.url.database or ""
     return metadata, SchemaInfo(
         dialect=engine.dialect.name,
@@ -299,6 +302,45 @@ def _reflect(engine: Engine, metadata: sa.MetaData) -> tuple[sa.MetaData, Schema
         default_schema=default_schema,
         tables=dict(sorted(tables.items())),
     )
+
+
+_JSON_VALID = re.compile(r"json_valid\(`((?:[^`]|``)*)`\)")
+
+
+def _mariadb_json(engine: Engine) -> dict[str, set[str]]:
+    """MariaDB's `JSON` is `LONGTEXT` with `CHECK (json_valid(col))`, which SQLAlchemy reads
+    as text (and lists no such check): the columns with one, by table (read as text, a JSON
+    column was proposed `scrub` and lost the `json` mask's keys). MySQL 8's JSON is a type
+    of its own; its `CHECK_CONSTRAINTS` has no `TABLE_NAME`, and nothing is read there."""
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        return {}
+    sql = (
+        "SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+        "WHERE CONSTRAINT_SCHEMA = DATABASE()"
+    )
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(sql).fetchall()
+    except SQLAlchemyError:
+        return {}
+    found: dict[str, set[str]] = {}
+    for table, clause in rows:
+        m = _JSON_VALID.fullmatch(str(clause).strip())
+        if m is not None:
+            found.setdefault(str(table), set()).add(m.group(1).replace("``", "`"))
+    return found
+
+
+def _with_json(info: TableInfo, names: set[str]) -> TableInfo:
+    if not names:
+        return info
+    columns = tuple(
+        dataclasses.replace(c, kind=Kind.JSON)
+        if c.name in names and c.kind in (Kind.TEXT, Kind.OTHER)
+        else c
+        for c in info.columns
+    )
+    return dataclasses.replace(info, columns=columns)
 
 
 def _domain_lengths(engine: Engine) -> dict[tuple[str | None, str], int]:
