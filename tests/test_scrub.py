@@ -686,3 +686,32 @@ def test_a_name_the_row_replaced_is_not_replaced_again_its_neighbour_is() -> Non
     first = masked.get_column("first_name").item()
     last = mask_last_name(pl.Series(["Tanaka"]), _ctx()).item()
     assert out == f"Kunde {first} {last} ruft an"
+
+
+def test_keys_and_jwts_pasted_into_text_are_replaced() -> None:
+    """A probe: `Authorization: Bearer eyJ…` in a ticket kept the token, whose payload is the
+    user's address and name in base64url. Keys with a type prefix and JWTs in text get the
+    `secret` mask's fake (the same token, the same fake); the words around them stay."""
+    import base64
+    import json
+
+    def part(doc: dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
+
+    jwt = f"{part({'alg': 'HS256'})}.{part({'email': 'john.doe@gmail.com'})}.sIgNaTuRe_-42"
+    texts = [
+        f"Authorization: Bearer {jwt}. Thanks",
+        "key sk_live_51HxYzAbCdEfGh1234 leaked, again sk_live_51HxYzAbCdEfGh1234",
+        "the eyJ prefix alone, sk_live_ too short",
+    ]
+    out = mask_scrub(pl.Series(texts), _ctx()).to_list()
+    assert (
+        out[0] is not None
+        and jwt not in out[0]
+        and part({"email": "john.doe@gmail.com"}) not in out[0]
+    )
+    assert out[0].startswith("Authorization: Bearer eyJ") and out[0].endswith(". Thanks")
+    assert out[1] is not None and "sk_live_51HxYzAbCdEfGh1234" not in out[1]
+    fake = out[1].split()[1]
+    assert fake.startswith("sk_test_FAKE") and out[1].endswith("again " + fake)
+    assert out[2] == texts[2]
