@@ -229,3 +229,20 @@ def test_everyday_words_that_end_like_a_declined_name_stay(tmp_path: Path) -> No
     assert bodies[3] == "Grande taille"
     assert "Kowalskiego" not in bodies[1] and bodies[1].startswith("Rozmowa z panem ")
     assert "Chang" not in bodies[2] and bodies[2].endswith(" called")
+
+
+def test_a_turkish_case_suffix_after_the_apostrophe_stays_the_name_goes(tmp_path: Path) -> None:
+    """`Yılmaz'ın siparişi`, `Demir'den mesaj`: Turkish writes a name's case ending after an
+    apostrophe. The name is replaced, its ending stays."""
+    bodies = _scrubbed_tickets(
+        tmp_path,
+        [("Ayşe", "Yılmaz", "Ayşe Yılmaz"), ("Mehmet", "Demir", "Mehmet Demir")],
+        ["Yılmaz'ın siparişi gecikti", "Demir'den mesaj var", "Ayşe'ye söyle"],
+    )
+    for body, name, ending in zip(
+        bodies,
+        ["Yılmaz", "Demir", "Ayşe"],
+        ["'ın siparişi gecikti", "'den mesaj var", "'ye söyle"],
+        strict=True,
+    ):
+        assert name not in body and body.endswith(ending), body

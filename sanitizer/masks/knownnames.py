@@ -181,7 +181,9 @@ def _stems(distinct: pl.DataFrame) -> pl.DataFrame:
     into the honorific), replaced where it stands."""
     w = pl.col("w")
     whole = distinct.select("w", s=w, r=w)
-    possessive = distinct.select("w", s=w.str.replace(r"['’][sS]?$", ""), r=w)
+    # (and a case suffix after an apostrophe, how Turkish writes one on a name: `Yılmaz'ın`,
+    # `Yılmaz'a`, `Demir'den`)
+    possessive = distinct.select("w", s=w.str.replace(r"['’](?:[sS]|\p{Ll}{1,5})?$", ""), r=w)
     genitive = distinct.filter(w.str.contains(r"\p{L}{3}s$") & ~_ordinary(w)).select(
         "w", s=w.str.replace(r"s$", ""), r=w
     )
