@@ -112,6 +112,19 @@ def test_email_domain_option_and_length_limit() -> None:
     assert len(set(out)) == len(EMAILS)
 
 
+def test_a_cut_local_part_never_ends_in_a_dot() -> None:
+    """A probe: in a VARCHAR(28) the names were cut right after their dot, and the address
+    read `lynn..<hash>@example.com`, which no mail system accepts. Every length gives a
+    local part with single dots, starting and ending with a letter."""
+    values = [f"person{i}@mail.org" for i in range(400)]
+    for limit in range(23, 40):
+        col = ColumnInfo(name="e", kind=Kind.TEXT, type_sql=f"VARCHAR({limit})", max_length=limit)
+        for v in mask("email", values, ctx(column=col)):
+            assert v is not None and len(v) <= limit
+            local = v.split("@")[0]
+            assert ".." not in local and local[0] != "." and local[-1] != ".", v
+
+
 def test_email_unique_on_a_million_distinct_inputs() -> None:
     n = 1_000_000
     values = pl.Series("e", [f"user{i}@example.org" for i in range(n)])

@@ -77,7 +77,8 @@ def fake_locals(
     first, last = _name_picks(hexes, ctx)
     local = pl.concat_str([pl.lit(first), pl.lit("."), pl.lit(last)])
     if name_budget is not None:
-        local = local.str.slice(0, max(name_budget, 0))
+        # a cut right after the dot (`lynn.`) would write `lynn..<hash>`: no valid address
+        local = local.str.slice(0, max(name_budget, 0)).str.strip_chars_end(".")
     sep = pl.lit(".") if name_budget is None or name_budget > 0 else pl.lit("u")
     suffix = hex_as_letters(hexes.str.slice(suffix_at, SUFFIX_HEX))
     return pl.select(pl.concat_str([local, sep, pl.lit(suffix)])).to_series()
