@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 import polars as pl
 
@@ -896,6 +897,8 @@ class ValueStats:
         phone_shaped: values shaped like a phone number (7 to 15 digits), valid or not.
         handles: one-word values with a known first or family name in them (`maria.keller1`,
             `jsmith`, `AnnaS`): what a login made of a person's name looks like.
+        people_keys: JSON documents with a value under a key for people's data (`name`,
+            `email`, `username`, … as the `json` mask reads keys).
         phone_region: the region the national numbers (no `+`, no `00`) are valid in, where
             that is not the United States, the phone mask's default (`030 1234568` is
             German): read in the US, such a number got a fake outside the safe ranges.
@@ -918,6 +921,7 @@ class ValueStats:
     phone_region: str | None = None
     phone_shaped: int = 0
     handles: int = 0
+    people_keys: int = 0
 
 
 def _digits(text: str) -> str:
@@ -1185,7 +1189,33 @@ def value_stats(
         urls=urls,
         secrets=secrets,
         handles=sum(1 for v in text.filter(~text.str.contains(r"\s")).to_list() if _has_name(v)),
+        people_keys=sum(
+            1 for v in text.filter(text.str.contains(r"^[\[{]")).to_list() if _people_keys(v)
+        ),
     )
+
+
+def _people_keys(doc: str) -> bool:
+    """Whether a JSON document has a string or number under a key the `json` mask masks by
+    (`{"profile": {"username": "m.keller1"}}`)."""
+    from sanitizer.masks.jsonmask import DEFAULT_KEYS, normalize_key
+
+    try:
+        stack: list[Any] = [json.loads(doc)]
+    except (ValueError, RecursionError):
+        return False
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, (str, int)) and not isinstance(value, bool):
+                    if str(value).strip() and normalize_key(str(key)) in DEFAULT_KEYS:
+                        return True
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False
 
 
 def _has_name(handle: str) -> bool:
@@ -1312,6 +1342,17 @@ def judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ver
             mask="json",
             evidence=(*verdict.evidence, "a JSON column: masked by its keys (`json`)"),
         )
+    if (
+        verdict.mask == "keep"
+        and column.kind is Kind.JSON
+        and "json" in MASKS
+        and stats is not None
+        and _share(stats.people_keys, stats) >= CONTRADICT_SHARE
+    ):
+        # `{"username": "m.keller1", "screen_name": "MK1"}`: no email or number in it, and
+        # kept; the `json` mask masks such values by their keys
+        found = _count(stats.people_keys, stats, "have values under keys for people's data")
+        return Verdict("json", Category.FREE_TEXT, (*verdict.evidence, found), pii=True)
     if verdict.mask == "phone" and stats is not None and stats.phone_region:
         region = stats.phone_region
         return replace(

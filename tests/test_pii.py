@@ -265,6 +265,15 @@ PEOPLE = ["Anna Schmidt", "John Smith", "Marie Dubois", "Jose Garcia", "Emma Jan
             "redact",
         ),
         ("people", "tags", Kind.ARRAY, ["{vip,b2b}", "{new}"], "keep"),
+        # no email or number inside, but values under keys for people's data
+        (
+            "users",
+            "profile",
+            Kind.JSON,
+            ['{"username": "m.keller1", "theme": "dark"}', '{"prefs": {"nickName": "Mia"}}'],
+            "json",
+        ),
+        ("users", "settings", Kind.JSON, ['{"theme": "dark", "name": ""}', "[1, 2]"], "keep"),
         ("people", "emails", Kind.ARRAY, ["{daily,weekly}", "{never}"], "keep"),
         ("people", "guest_names", Kind.ARRAY, ["{Bob Lee,Ann Wu}", "{Ann Wu}"], "redact"),
         ("people", "addresses", Kind.ARRAY, None, "redact"),
