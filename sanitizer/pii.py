@@ -899,6 +899,8 @@ class ValueStats:
             `jsmith`, `AnnaS`): what a login made of a person's name looks like.
         people_keys: JSON documents with a value under a key for people's data (`name`,
             `email`, `username`, … as the `json` mask reads keys).
+        with_people: texts of several words that name a person as `scrub` finds one no
+            column knows (`Kunde John Tanaka`, `Dr. Tanaka`), or hold a key or a JWT.
         phone_region: the region the national numbers (no `+`, no `00`) are valid in, where
             that is not the United States, the phone mask's default (`030 1234568` is
             German): read in the US, such a number got a fake outside the safe ranges.
@@ -922,6 +924,7 @@ class ValueStats:
     phone_shaped: int = 0
     handles: int = 0
     people_keys: int = 0
+    with_people: int = 0
 
 
 def _digits(text: str) -> str:
@@ -1189,10 +1192,27 @@ def value_stats(
         urls=urls,
         secrets=secrets,
         handles=sum(1 for v in text.filter(~text.str.contains(r"\s")).to_list() if _has_name(v)),
+        with_people=_with_people(text),
         people_keys=sum(
             1 for v in text.filter(text.str.contains(r"^[\[{]")).to_list() if _people_keys(v)
         ),
     )
+
+
+def _with_people(text: pl.Series) -> int:
+    """How many texts of several words name a person (`vocabnames`) or hold a key or JWT."""
+    from sanitizer.masks.scrub import TOKEN_IN_TEXT
+    from sanitizer.masks.vocabnames import RUN, name_words, split_run
+
+    texts = text.filter(text.str.contains(r"\S\s+\S"))
+    if len(texts) == 0:
+        return 0
+    runs = texts.str.extract_all(RUN)
+    named = {r for r in runs.explode().drop_nulls().unique().to_list() if name_words(split_run(r))}
+    has = runs.list.eval(pl.element().is_in(sorted(named))).list.any() if named else None
+    token = texts.str.contains(TOKEN_IN_TEXT)
+    found = token if has is None else (token | has.fill_null(False))
+    return int(found.sum())
 
 
 def _people_keys(doc: str) -> bool:
@@ -1435,6 +1455,11 @@ def _judge(table: TableInfo, column: ColumnInfo, stats: ValueStats | None) -> Ve
             return _verdict(
                 Category.SECRET, [_count(s.secrets, s, "look like keys, tokens or password hashes")]
             )
+    if has_values and kind in SCRUB_KINDS and _share(s.with_people, s) >= CONTRADICT_SHARE:
+        # `Kunde John Tanaka wünscht Rückruf`, `Bearer eyJ…`: no email or number, and kept
+        evidence = [said] if said else []
+        evidence.append(_count(s.with_people, s, "name a person or hold a key or token"))
+        return _verdict(Category.FREE_TEXT, evidence)
     if hint is not None and said:
         return _keep([said, "kept"])
     return _keep([])

@@ -274,6 +274,21 @@ PEOPLE = ["Anna Schmidt", "John Smith", "Marie Dubois", "Jose Garcia", "Emma Jan
             "json",
         ),
         ("users", "settings", Kind.JSON, ['{"theme": "dark", "name": ""}', "[1, 2]"], "keep"),
+        # no email or number, but a person no column knows, or a token pasted in
+        (
+            "users",
+            "bio",
+            Kind.TEXT,
+            ["Kunde John Tanaka wünscht Rückruf", "Bearer eyJhbGciOiJIUzI1.eyJzdWIiOiJtYXJp.c2ln"],
+            "scrub",
+        ),
+        (
+            "products",
+            "blurb",
+            Kind.TEXT,
+            ["Sales Manager at Berlin Office", "The Grand Hotel", "New York edition"],
+            "keep",
+        ),
         ("people", "emails", Kind.ARRAY, ["{daily,weekly}", "{never}"], "keep"),
         ("people", "guest_names", Kind.ARRAY, ["{Bob Lee,Ann Wu}", "{Ann Wu}"], "redact"),
         ("people", "addresses", Kind.ARRAY, None, "redact"),

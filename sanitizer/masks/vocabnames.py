@@ -36,6 +36,11 @@ HONORIFICS = frozenset(_HONORIFIC_WORDS.split(" "))
 MIN_NAME = 3  # shorter words (`Al`, `Bo`, `Li`) are too often something else
 
 
+def split_run(run: str) -> list[str]:
+    """The words of a run (`Mr. Smith` -> `Mr`, `Smith`)."""
+    return _SPLIT.split(run)[::2]
+
+
 def _is(word: str, names: frozenset[str]) -> bool:
     parts = [fold(p) for p in word.split("-")]
     return all(len(p) >= MIN_NAME and p in names for p in parts)
