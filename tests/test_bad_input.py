@@ -606,3 +606,28 @@ def test_nothing_is_left_behind_by_a_bad_run(demo_db: Path, tmp_path: Path) -> N
     for r in run_and_lint(tmp_path, "sqlite:///src.db"):
         one_line(r, "rules/a.yml:3: customers.id: unknown mask `emial`")
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == listing
+
+
+def test_a_source_with_no_tables_is_refused(tmp_path: Path) -> None:
+    """A probe: a database with no table (the wrong database, or a user that may read none)
+    was published as a certified snapshot of nothing, which the nightly refresh would load
+    over every test database. It is bad input: one line, exit 2, nothing in the store."""
+    import sqlite3
+
+    db = tmp_path / "empty.db"
+    sqlite3.connect(db).execute("CREATE TABLE t (x int)").connection.execute("DROP TABLE t")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text("version: 1\ntables: {}\n")
+    store = tmp_path / "store"
+    r = run_cli("run", "--source", f"sqlite:///{db}", "--rules", str(rules), "--store", str(store))
+    assert r.code == 2, r.output
+    assert (
+        r.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "has no tables: nothing to copy (is it the "
+            "right database, and may this user read its tables?)"
+        )
+    )
+    assert "Traceback" not in r.stderr and not store.exists()

@@ -123,6 +123,12 @@ def run(
         source = open_source(options.source)
         stack.callback(source.dispose)
         _metadata, schema = reflect(source)
+        if not schema.tables:
+            # a certified empty snapshot would empty every test database the refresh loads
+            raise SanitizeError(
+                f"source {safe_url(source_url)} has no tables: nothing to copy (is it the right "
+                "database, and may this user read its tables?)"
+            )
         require_coverage(rules, schema)
         secret = options.secret
         random_secret = secret is None
