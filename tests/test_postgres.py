@@ -591,6 +591,25 @@ def test_copy_out_messages_match_psycopg_and_raise_the_servers_error(
         assert conn.execute("SELECT 41 + 1").fetchone() == (42,)
 
 
+def _scanned(source: str, tmp_path: Path) -> tuple[Path, str, dict[str, str]]:
+    """`sanitize scan` of ``source``: the rules folder, the file's text, and each column's
+    proposed mask."""
+    rules = tmp_path / "scanned"
+    scan = run_cli("scan", "--source", source, "--out", str(rules / "rules.yml"))
+    assert scan.code == 0, scan.output
+    text = (rules / "rules.yml").read_text()
+    return rules, text, dict(re.findall(r"(?m)^    (\w+): (\w+)", text))
+
+
+def _assert_keep_questioned(source: str, tmp_path: Path, text: str, column: str) -> None:
+    """Lint warns (`pii-keep`) when the scanned rules' `redact` of ``column`` is a `keep`."""
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "rules.yml").write_text(text.replace(f"{column}: redact", f"{column}: keep"))
+    lint = run_cli("lint", "--source", source, "--rules", str(kept))
+    assert lint.code == 0 and f"people.{column}" in lint.output and "pii-keep" in lint.output
+
+
 def test_arrays_holding_contacts_are_redacted_by_scan_and_flagged_by_lint(
     pg_server: ScratchServer, tmp_path: Path
 ) -> None:
@@ -609,11 +628,7 @@ def test_arrays_holding_contacts_are_redacted_by_scan_and_flagged_by_lint(
             "'Laura Garcia'])[1 + g % 5], (ARRAY['Emma Davis','Luca Rossi'])[1 + g % 2]]"
             " FROM generate_series(1, 50) g"
         )
-    rules = tmp_path / "scanned"
-    scan = run_cli("scan", "--source", source, "--out", str(rules / "rules.yml"))
-    assert scan.code == 0, scan.output
-    text = (rules / "rules.yml").read_text()
-    proposed = dict(re.findall(r"(?m)^    (\w+): (\w+)", text))
+    rules, text, proposed = _scanned(source, tmp_path)
     assert proposed == {
         "id": "keep",
         "email": "email",
@@ -623,11 +638,7 @@ def test_arrays_holding_contacts_are_redacted_by_scan_and_flagged_by_lint(
         "plus_ones": "redact",  # person names, whatever the column's name says
     }
     assert "@" not in text.split("tables:")[1]  # the evidence names counts, never a value
-    kept = tmp_path / "kept"
-    kept.mkdir()
-    (kept / "rules.yml").write_text(text.replace("alt_emails: redact", "alt_emails: keep"))
-    lint = run_cli("lint", "--source", source, "--rules", str(kept))
-    assert lint.code == 0 and "people.alt_emails" in lint.output and "pii-keep" in lint.output
+    _assert_keep_questioned(source, tmp_path, text, "alt_emails")
     target = pg_server.create()
     result = _run(source, rules, tmp_path / "store", "--target", target)
     assert result.code == 0, result.output
@@ -655,11 +666,7 @@ def test_a_text_search_vector_is_redacted_and_scrub_on_it_refused(
             " to_tsvector('simple', 'Anna Nowak'), to_tsquery('simple', 'nowak & anna')"
             " FROM generate_series(1, 40) g"
         )
-    rules = tmp_path / "scanned"
-    scan = run_cli("scan", "--source", source, "--out", str(rules / "rules.yml"))
-    assert scan.code == 0, scan.output
-    text = (rules / "rules.yml").read_text()
-    proposed = dict(re.findall(r"(?m)^    (\w+): (\w+)", text))
+    rules, text, proposed = _scanned(source, tmp_path)
     assert proposed == {
         "id": "keep",
         "bio": "scrub",
@@ -667,11 +674,7 @@ def test_a_text_search_vector_is_redacted_and_scrub_on_it_refused(
         "terms": "redact",
         "q": "redact",
     }
-    kept = tmp_path / "kept"
-    kept.mkdir()
-    (kept / "rules.yml").write_text(text.replace("terms: redact", "terms: keep"))
-    lint = run_cli("lint", "--source", source, "--rules", str(kept))
-    assert lint.code == 0 and "people.terms" in lint.output and "pii-keep" in lint.output
+    _assert_keep_questioned(source, tmp_path, text, "terms")
     scrubbed = tmp_path / "scrubbed"
     scrubbed.mkdir()
     (scrubbed / "rules.yml").write_text(text.replace("search: redact", "search: scrub"))

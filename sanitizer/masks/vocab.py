@@ -62,18 +62,24 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _collect(attrs: tuple[str, ...]) -> frozenset[str]:
+def _faker_words(kind: str, locales: tuple[str, ...], attrs: tuple[str, ...]) -> frozenset[str]:
+    """Folded words of Faker's ``kind`` providers (`person`, `lorem`) of ``locales``, from
+    their lists ``attrs``."""
     words: set[str] = set()
-    for locale in VOCAB_LOCALES:
+    for locale in locales:
         try:
-            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+            provider = importlib.import_module(f"faker.providers.{kind}.{locale}").Provider
         except ImportError:
             continue
         for attr in attrs:
-            for name in getattr(provider, attr, ()) or ():
-                if isinstance(name, str) and len(name.strip()) > 1:
-                    words.add(fold(name))
+            for word in getattr(provider, attr, ()) or ():
+                if isinstance(word, str) and len(word.strip()) > 1:
+                    words.add(fold(word))
     return frozenset(words)
+
+
+def _collect(attrs: tuple[str, ...]) -> frozenset[str]:
+    return _faker_words("person", VOCAB_LOCALES, attrs)
 
 
 @cache
@@ -96,13 +102,4 @@ _WORD_LOCALES = ("en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", 
 @cache
 def ordinary_words() -> frozenset[str]:
     """Folded everyday words of several languages (a few thousand)."""
-    words: set[str] = set()
-    for locale in _WORD_LOCALES:
-        try:
-            provider = importlib.import_module(f"faker.providers.lorem.{locale}").Provider
-        except ImportError:
-            continue
-        for word in getattr(provider, "word_list", ()) or ():
-            if isinstance(word, str) and len(word.strip()) > 1:
-                words.add(fold(word))
-    return frozenset(words)
+    return _faker_words("lorem", _WORD_LOCALES, ("word_list",))
