@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
-from typing import Any
 
 import polars as pl
 
@@ -1208,34 +1207,26 @@ def _with_people(text: pl.Series) -> int:
     if len(texts) == 0:
         return 0
     runs = texts.str.extract_all(RUN)
-    named = {r for r in runs.explode().drop_nulls().unique().to_list() if name_words(split_run(r))}
-    has = runs.list.eval(pl.element().is_in(sorted(named))).list.any() if named else None
-    token = texts.str.contains(TOKEN_IN_TEXT)
-    found = token if has is None else (token | has.fill_null(False))
+    named = [r for r in runs.explode().drop_nulls().unique().to_list() if name_words(split_run(r))]
+    found = texts.str.contains(TOKEN_IN_TEXT)
+    if named:
+        found = found | runs.list.eval(pl.element().is_in(named)).list.any().fill_null(False)
     return int(found.sum())
 
 
 def _people_keys(doc: str) -> bool:
-    """Whether a JSON document has a string or number under a key the `json` mask masks by
-    (`{"profile": {"username": "m.keller1"}}`)."""
-    from sanitizer.masks.jsonmask import DEFAULT_KEYS, normalize_key
+    """Whether a JSON document has a value the `json` mask masks by its key or path
+    (`{"profile": {"username": "m.keller1"}}`), read as the mask reads documents."""
+    from sanitizer.masks.jsonmask import Router, leaves
 
     try:
-        stack: list[Any] = [json.loads(doc)]
+        json.loads(doc)
     except (ValueError, RecursionError):
         return False
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, (str, int)) and not isinstance(value, bool):
-                    if str(value).strip() and normalize_key(str(key)) in DEFAULT_KEYS:
-                        return True
-                elif isinstance(value, (dict, list)):
-                    stack.append(value)
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, (dict, list)))
-    return False
+    return any(
+        leaf.mask != "scrub" and doc[leaf.start : leaf.end].strip('" ')
+        for leaf in leaves(doc, Router((), {}))
+    )
 
 
 def _has_name(handle: str) -> bool:

@@ -467,6 +467,13 @@ def _enum_labels(column_type: str) -> tuple[str, ...]:
     return tuple(m.replace("''", "'") for m in re.findall(r"'((?:[^']|'')*)'", inner))
 
 
+def json_valid_column(clause: str) -> str | None:
+    """The column of a MariaDB `CHECK (json_valid(`col`))` (what its `JSON` type is: a
+    `LONGTEXT` with that check), or None for any other check."""
+    m = re.fullmatch(r"json_valid\(`((?:[^`]|``)*)`\)", clause.strip())
+    return m.group(1).replace("``", "`") if m else None
+
+
 def _mysql(query: Query) -> Catalog:
     database, server = query("SELECT DATABASE(), VERSION()", ())[0]
     mariadb = "mariadb" in str(server).lower()
@@ -496,9 +503,9 @@ def _mysql(query: Query) -> Catalog:
     json_columns: set[tuple[str, str]] = set()
     checks: dict[str, list[Constraint]] = {}
     for table, cname, clause in check_rows:
-        m = re.fullmatch(r"json_valid\(`((?:[^`]|``)*)`\)", str(clause).strip())
-        if m:
-            json_columns.add((table, m.group(1).replace("``", "`")))
+        column = json_valid_column(str(clause))
+        if column is not None:
+            json_columns.add((table, column))
             continue
         checks.setdefault(table, []).append(Constraint(cname, (), str(clause)))
     columns: dict[str, list[Column]] = {t: [] for t in info}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -304,9 +303,6 @@ def _reflect(engine: Engine, metadata: sa.MetaData) -> tuple[sa.MetaData, Schema
     )
 
 
-_JSON_VALID = re.compile(r"json_valid\(`((?:[^`]|``)*)`\)")
-
-
 def _mariadb_json(engine: Engine) -> dict[str, set[str]]:
     """MariaDB's `JSON` is `LONGTEXT` with `CHECK (json_valid(col))`, which SQLAlchemy reads
     as text (and lists no such check): the columns with one, by table (read as text, a JSON
@@ -323,11 +319,13 @@ def _mariadb_json(engine: Engine) -> dict[str, set[str]]:
             rows = conn.exec_driver_sql(sql).fetchall()
     except SQLAlchemyError:
         return {}
+    from sanitizer.db.introspect import json_valid_column
+
     found: dict[str, set[str]] = {}
     for table, clause in rows:
-        m = _JSON_VALID.fullmatch(str(clause).strip())
-        if m is not None:
-            found.setdefault(str(table), set()).add(m.group(1).replace("``", "`"))
+        column = json_valid_column(str(clause))
+        if column is not None:
+            found.setdefault(str(table), set()).add(column)
     return found
 
 

@@ -33,7 +33,20 @@ def _unique_prefix(ctx: MaskContext) -> int | None:
     return ctx.column.unique_prefix if ctx.column is not None else None
 
 
-def _validate(ctx: MaskContext) -> None:
+def name_budget(ctx: MaskContext, tail: int) -> int | None:
+    """How many characters the names of a fake may take (None: no limit): the column's
+    length less ``tail`` (what follows the names); under a unique index on the first N
+    characters, few enough that the hash after them lies within the N, or fakes that share
+    a first and last name collide there."""
+    budget = None if ctx.max_length is None else ctx.max_length - tail
+    prefix = _unique_prefix(ctx)
+    if prefix is not None:
+        within = prefix - (1 + SUFFIX_HEX)
+        budget = within if budget is None else min(budget, within)
+    return budget
+
+
+def validate_email(ctx: MaskContext) -> None:
     limit = ctx.max_length
     if limit is not None and limit < min_length(ctx):
         raise ValueError(
@@ -93,7 +106,7 @@ def email_hexes(values: pl.Series, ctx: MaskContext) -> pl.Series:
     "email",
     summary="a fake address first.last.<hash>@<reserved domain>; case and spaces ignored",
     options=(UNIQUE, Option("domain", parse_reserved_domain, "reserved domain for the addresses")),
-    validate=_validate,
+    validate=validate_email,
 )
 def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
     """Mask email addresses.
@@ -106,19 +119,11 @@ def mask_email(values: pl.Series, ctx: MaskContext) -> pl.Series:
     norm = normalize_email(values)
     hexes = ctx.hash(norm, "email")
     domain = _domain(ctx)
-    name_budget = None
-    if ctx.max_length is not None:
-        name_budget = ctx.max_length - (1 + SUFFIX_HEX + 1 + len(domain))
-    prefix = _unique_prefix(ctx)
-    if prefix is not None:
-        # a unique index on the first `prefix` characters: the hash part goes within them,
-        # or fakes that share a first and last name collide there
-        budget = prefix - (1 + SUFFIX_HEX)
-        name_budget = budget if name_budget is None else min(name_budget, budget)
-    out = fake_locals(hexes, ctx, name_budget) + ("@" + domain)
+    budget = name_budget(ctx, 1 + SUFFIX_HEX + 1 + len(domain))
+    out = fake_locals(hexes, ctx, budget) + ("@" + domain)
     same = (out == norm).fill_null(False)
     if same.any():  # a value never maps to itself, even if it already looks like our output
-        other = fake_locals(hexes, ctx, name_budget, 16 + SUFFIX_HEX) + "@" + domain
+        other = fake_locals(hexes, ctx, budget, 16 + SUFFIX_HEX) + "@" + domain
         out = pl.select(pl.when(same).then(other).otherwise(out)).to_series()
     # NULL stays NULL; blank input (not NULL) stays exactly as it was
     keep = (norm == "").fill_null(True)

@@ -5,18 +5,30 @@ from __future__ import annotations
 import polars as pl
 
 from sanitizer.masks.base import UNIQUE, MaskContext, register
-from sanitizer.masks.email import SUFFIX_HEX, fake_locals, mask_email, min_length, normalize_email
+from sanitizer.masks.email import (
+    SUFFIX_HEX,
+    fake_locals,
+    mask_email,
+    name_budget,
+    normalize_email,
+    validate_email,
+)
 
 SHORTEST = 1 + SUFFIX_HEX  # `u` + the hash in letters
 
 
 def _budget(ctx: MaskContext) -> int | None:
     """How many characters the names of a handle may take (None: no limit)."""
-    budget = None if ctx.max_length is None else ctx.max_length - SHORTEST
-    prefix = ctx.column.unique_prefix if ctx.column is not None else None
-    if prefix is not None:  # the hash part within a prefix index's characters
-        budget = prefix - SHORTEST if budget is None else min(budget, prefix - SHORTEST)
-    return budget
+    return name_budget(ctx, SHORTEST)
+
+
+def _address_fits(ctx: MaskContext) -> bool:
+    """Whether the column can hold a masked address (the `email` mask's own rule)."""
+    try:
+        validate_email(ctx)
+    except ValueError:
+        return False
+    return True
 
 
 def _validate(ctx: MaskContext) -> None:
@@ -57,10 +69,7 @@ def mask_username(values: pl.Series, ctx: MaskContext) -> pl.Series:
         other = fake_locals(hexes, ctx, budget, 16 + SUFFIX_HEX)
         out = pl.select(pl.when(same).then(other).otherwise(out)).to_series()
     address = norm.str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$").fill_null(False)
-    fits = ctx.max_length is None or ctx.max_length >= min_length(ctx)
-    if fits and ctx.column is not None and ctx.column.unique_prefix is not None:
-        fits = ctx.column.unique_prefix >= SHORTEST
-    if fits and address.any():
+    if address.any() and _address_fits(ctx):
         faked = mask_email(text.filter(address), ctx)
         out = out.scatter(address.arg_true(), faked)
     blank = (norm == "").fill_null(True)
